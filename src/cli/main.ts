@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { normaliseArgv } from './argv.js';
+import { ExitCode, LoupeError } from './errors.js';
+
+/** Each command lives in its own module under cli/ and only parses arguments; work is done in commands/. */
+const program = new Command()
+  .name('loupe')
+  .description('Which Linux system calls does an application really need, and which can be stubbed or faked?')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    await program.parseAsync(normaliseArgv(argv), { from: 'user' });
+    return process.exitCode === undefined ? ExitCode.ok : Number(process.exitCode);
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+function reportError(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // Help and version are "errors" to commander; they already printed.
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+      return ExitCode.ok;
+    }
+    return ExitCode.usage;
+  }
+  if (err instanceof LoupeError) {
+    process.stderr.write(`loupe: error: ${err.message}\n`);
+    if (err.hint) process.stderr.write(`loupe: hint: ${err.hint}\n`);
+    return err.exitCode;
+  }
+  process.stderr.write(`loupe: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write('loupe: this is a bug in loupe; please report it with the command line you used.\n');
+  return ExitCode.failed;
+}
+
+process.exitCode = await main(process.argv.slice(2));
