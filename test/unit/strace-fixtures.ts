@@ -117,3 +117,22 @@ export const SUBFEATURES_LOG = String.raw`12227 prlimit64(0, 0x3 /* RLIMIT_STACK
 12227 faccessat2(-100 /* AT_FDCWD */, "/etc/passwd", 0x4 /* R_OK */, 0) = 0
 12227 socket(0x2 /* AF_INET */, 0x1 /* SOCK_STREAM */|0x800 /* SOCK_NONBLOCK */, 0 /* IPPROTO_IP */) = 3
 `;
+
+/** A process and its thread open their own /proc/PID and /proc/PID/task/TID files, and the parent's /proc/PPID/status. */
+export const PROC_PID_LOG = String.raw`19370 execve("./p", [...], 0x7ffff9a5a088 /* 35 vars */) = 0
+19370 getpid()                          = 19370
+19370 openat(-100 /* AT_FDCWD */, "/proc/19370/status", 0 /* O_RDONLY */) = 3
+19370 openat(-100 /* AT_FDCWD */, "/proc/19367/status", 0 /* O_RDONLY */) = 3
+19370 clone3({flags=0x3d0f00 /* CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID */, child_tid=0x7f8a0a8fc990, parent_tid=0x7f8a0a8fc990, exit_signal=0, stack=0x7f8a0a0fc000, stack_size=0x7fff80, tls=0x7f8a0a8fc6c0} => {parent_tid=[19371]}, 88) = 19371
+19371 gettid()                          = 19371
+19371 getpid()                          = 19370
+19371 openat(-100 /* AT_FDCWD */, "/proc/19370/task/19371/comm", 0 /* O_RDONLY */) = 3
+19371 +++ exited with 0 +++
+19370 +++ exited with 0 +++
+`;
+
+/** The same calls traced without -X verbose: constants are printed as bare names, which carry no number. */
+export const NON_VERBOSE_LOG = String.raw`19376 openat(AT_FDCWD, "/proc/19376/status", O_RDONLY) = 3
+19376 openat(AT_FDCWD, "/proc/19373/status", O_RDONLY) = 3
+19377 openat(AT_FDCWD, "/proc/19376/task/19377/comm", O_RDONLY) = 3
+`;
