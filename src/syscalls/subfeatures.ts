@@ -87,9 +87,16 @@ export const SUBFEATURE_ARGUMENTS: readonly SubfeatureArgument[] = [
   { syscall: 'epoll_ctl', argIndex: 1, kind: 'value', width: 32, meaning: 'operation' },
 ];
 
-/** Sub-feature arguments of one syscall, in table order. */
+const BY_SYSCALL = new Map<string, SubfeatureArgument[]>();
+for (const entry of SUBFEATURE_ARGUMENTS) {
+  const entries = BY_SYSCALL.get(entry.syscall) ?? [];
+  entries.push(entry);
+  BY_SYSCALL.set(entry.syscall, entries);
+}
+
+/** Sub-feature arguments of one syscall, in table order (looked up once per traced call). */
 export function subfeatureArgumentsOf(syscall: string): readonly SubfeatureArgument[] {
-  return SUBFEATURE_ARGUMENTS.filter((entry) => entry.syscall === syscall);
+  return BY_SYSCALL.get(syscall) ?? [];
 }
 
 /** The bits of an argument that select its sub-feature: the mask, or all bits of its width. */

@@ -77,7 +77,7 @@ const PATH_ARGUMENT = new Map<string, number>([
 const PSEUDO_FILE = /^\/(proc|sys|dev)(\/|$)/;
 
 export function discover(parsed: ParsedTrace, opts: DiscoverOptions = {}): Discovery {
-  const canonical = opts.canonicalPath ?? ((path: string) => path);
+  const canonical = memoised(opts.canonicalPath ?? ((path: string) => path));
   const onlyConsider = opts.onlyConsider === undefined ? undefined : canonical(opts.onlyConsider);
   const records = new Map(parsed.processes.map((record) => [record.pid, record]));
   const firstExecutable = new Map<number, string>();
@@ -200,6 +200,19 @@ function threadGroupLeader(tid: number, records: Map<number, ProcessRecord>): nu
   let record = records.get(tid);
   while (record?.thread && record.parent !== undefined) record = records.get(record.parent);
   return record?.pid ?? tid;
+}
+
+// canonicalPath may touch the filesystem (realpath), and a workload can exec one binary thousands of times.
+function memoised(canonicalPath: (path: string) => string): (path: string) => string {
+  const known = new Map<string, string>();
+  return (path) => {
+    let canonical = known.get(path);
+    if (canonical === undefined) {
+      canonical = canonicalPath(path);
+      known.set(path, canonical);
+    }
+    return canonical;
+  };
 }
 
 function sortedNumbers(numbers: Set<number>): number[] {

@@ -74,6 +74,8 @@ const SIMPLE_ESCAPES: Record<string, number> = { n: 10, t: 9, v: 11, f: 12, r: 1
  */
 export function decodeStringLiteral(arg: string): string | undefined {
   if (!arg.startsWith('"') || skipString(arg, 0) !== arg.length) return undefined;
+  const content = arg.slice(1, -1);
+  if (!content.includes('\\')) return content;
   const bytes: number[] = [];
   for (let i = 1; i < arg.length - 1; i++) {
     const c = arg[i]!;
