@@ -43,7 +43,8 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
   const { workload } = exp;
   const appLog = join(ctx.dir, 'app.log');
   const testLog = join(ctx.dir, 'test.log');
-  const deadline = Date.now() + workload.timeoutMs;
+  const limitMs = Math.min(workload.timeoutMs, exp.judge.hangLimitMs ?? Infinity);
+  const deadline = Date.now() + limitMs;
   const sandbox = await SandboxRun.start(ctx.groups, {
     program: workload.program,
     args: workload.args,
@@ -70,7 +71,7 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
 
   if (workload.sequential || workload.testScript === undefined) {
     const status = await sandbox.process.waitWithTimeout(Math.max(0, deadline - Date.now()));
-    if (status.timedOut) return finish('broken', `program still running after ${workload.timeoutMs} ms`);
+    if (status.timedOut) return finish('broken', `program still running after ${limitMs} ms${hangNote(exp)}`);
     if (status.code !== 0) return finish('broken', `program exited with ${status.code ?? status.signal}`);
     if (workload.testScript === undefined) return finish('works');
     return finish(...(await judgeWithScript(exp, ctx, [], appLog, testLog, deadline)));
@@ -78,6 +79,11 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
 
   await waitUntilReady(sandbox, exp.judge.readyListeners, Math.min(deadline, Date.now() + exp.judge.readyWaitMs));
   return finish(...(await judgeWithScript(exp, ctx, sandbox.networkEntry(), appLog, testLog, deadline)));
+}
+
+function hangNote(exp: Experiment): string {
+  const hang = exp.judge.hangLimitMs;
+  return hang !== undefined && hang < exp.workload.timeoutMs ? ' (hang limit, set from the unperturbed run)' : ' (time-out)';
 }
 
 async function waitUntilReady(sandbox: SandboxRun, listeners: number, until: number): Promise<void> {
@@ -104,7 +110,7 @@ async function judgeWithScript(
     closeSync(log);
     const status = await test.waitWithTimeout(Math.max(0, deadline - Date.now()));
     if (test.spawnError) return ['broken', `test script could not start: ${test.spawnError.message}`];
-    if (status.timedOut) return ['broken', `test script still running after ${exp.workload.timeoutMs} ms`];
+    if (status.timedOut) return ['broken', `test script still running at the limit${hangNote(exp)}`];
     if (status.code === 0) return ['works'];
     if (status.code !== INCONCLUSIVE_EXIT) return ['broken', `test script exited with ${status.code ?? status.signal}`];
     if (ask >= exp.judge.inconclusiveRetries || Date.now() + backoffMs >= deadline) {

@@ -12,7 +12,7 @@ import type { RunnerEnvironment } from './run-experiment.js';
 import { tailOf } from './logs.js';
 
 /** Longest wait for a first listening socket under strace; the test script's 200 covers the rest. */
-const DISCOVERY_READY_WAIT_MS = 5000;
+export const DISCOVERY_READY_WAIT_MS = 5000;
 
 /** What the experiments are planned from. */
 export interface DiscoveryData {
@@ -59,7 +59,8 @@ export async function runDiscovery(workload: Workload, env: RunnerEnvironment, s
   }
   const parsed = parseStraceLog(text, env.table);
   const trace = discover(parsed, { onlyConsider: workload.onlyConsider, canonicalPath: canonicalExecutablePath(workload.cwd) });
-  const listeners = parsed.events.filter((e) => e.name === 'listen' && e.result?.trim() === '0').length;
+  // Servers may call listen twice on one socket (nginx sets the backlog again): count sockets, not calls.
+  const listeners = new Set(parsed.events.filter((e) => e.name === 'listen' && e.result?.trim() === '0').map((e) => `${e.pid}/${e.args[0]}`)).size;
   return {
     used: trace.usedByAll,
     argumentValues: trace.argumentValues,

@@ -49,6 +49,12 @@ export interface JudgeSettings {
   readyListeners: number;
   /** Longest wait for those sockets before the test starts anyway. */
   readyWaitMs: number;
+  /**
+   * A run still going after this long is judged hung (broken) before the workload's time-out:
+   * a multiple of the unperturbed run's duration, so a perturbation that makes the program
+   * loop forever costs seconds, not the whole time-out. Absent: only the time-out applies.
+   */
+  hangLimitMs?: number;
 }
 
 export interface Experiment {

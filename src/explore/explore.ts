@@ -1,5 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { SyscallTable } from '../syscalls/table.js';
 import { ExitCode, LoupeError } from '../cli/errors.js';
 import type { ProcessGroups } from '../sandbox/process.js';
@@ -12,7 +11,7 @@ import type { Experiment, ExperimentResult, JudgeSettings, Workload } from './ex
 import type { ExperimentRecord, ExploreReport, FinalCheck, SyscallVerdict } from './report.js';
 import type { Journal } from './journal.js';
 import type { DiscoveryData } from './discover.js';
-import { runDiscovery } from './discover.js';
+import { DISCOVERY_READY_WAIT_MS, runDiscovery } from './discover.js';
 import { tailOf } from './logs.js';
 
 export interface ExploreOptions {
@@ -37,6 +36,9 @@ const INCONCLUSIVE_RETRIES = 20;
 /** How much slower than the unperturbed run a server may become ready before the test starts anyway. */
 const READY_WAIT_FACTOR = 5;
 const READY_WAIT_FLOOR_MS = 1000;
+/** A run lasting this many times the unperturbed one is judged hung (see JudgeSettings.hangLimitMs). */
+const HANG_FACTOR = 10;
+const HANG_FLOOR_MS = 1000;
 
 export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
   const wallStart = Date.now();
@@ -129,7 +131,8 @@ async function calibrate(opts: ExploreOptions, env: RunnerEnvironment, discovery
     attempts: opts.attempts,
     inconclusiveRetries: INCONCLUSIVE_RETRIES,
     readyListeners: discovery.listeners,
-    readyWaitMs: opts.workload.timeoutMs,
+    // Never let the wait for sockets eat the test script's time.
+    readyWaitMs: Math.min(DISCOVERY_READY_WAIT_MS, opts.workload.timeoutMs / 2),
   };
   const baseline: Experiment = { id: 'baseline', description: 'baseline (nothing perturbed)', workload: opts.workload, perturbation: { rules: [] }, judge: probe };
   const result = await runExperiment(baseline, env);
@@ -142,7 +145,11 @@ async function calibrate(opts: ExploreOptions, env: RunnerEnvironment, discovery
       'make the workload pass on its own first: run the application and the test script by hand, check ports, paths and --timeout',
     );
   }
-  return { ...probe, readyWaitMs: Math.min(opts.workload.timeoutMs, Math.max(READY_WAIT_FLOOR_MS, READY_WAIT_FACTOR * result.workloadMs)) };
+  return {
+    ...probe,
+    readyWaitMs: Math.min(opts.workload.timeoutMs, Math.max(READY_WAIT_FLOOR_MS, READY_WAIT_FACTOR * result.workloadMs)),
+    hangLimitMs: Math.max(HANG_FLOOR_MS, HANG_FACTOR * result.workloadMs),
+  };
 }
 
 async function runAll(experiments: readonly Experiment[], opts: ExploreOptions, env: RunnerEnvironment, results: Map<string, ExperimentResult>): Promise<void> {
