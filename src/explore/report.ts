@@ -29,9 +29,13 @@ export interface SubfeatureVerdict {
   label: string;
   /** For flags: tested as one bit of a flag set rather than as the whole value. */
   bit?: boolean;
-  /** Verdict of the two perturbations: for pseudo-files, `stub` = file absent, `fake` = file empty. */
-  stub: Verdict;
-  fake: Verdict;
+  /**
+   * Verdict of the two perturbations: for pseudo-files, `stub` = file absent, `fake` = file empty.
+   * `untested` where the perturbation cannot be made (a per-process /proc/self file cannot be
+   * replaced by a mount before the process exists).
+   */
+  stub: Verdict | 'untested';
+  fake: Verdict | 'untested';
 }
 
 export interface ExperimentRecord {
