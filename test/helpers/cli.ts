@@ -1,0 +1,53 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const REPO_ROOT = new URL('../../../', import.meta.url).pathname;
+export const CLI = join(REPO_ROOT, 'dist/src/cli/main.js');
+export const FIXTURES = join(REPO_ROOT, 'test/fixtures');
+export const EXAMPLES = join(REPO_ROOT, 'examples');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `loupe ARGS` in its own process group and waits for it. */
+export function runLoupe(args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? REPO_ROOT, env: opts.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `loupe-test-${prefix}-`));
+}
+
+/** Compiles a C file from test/fixtures/c into `dir`; fails the test with gcc's message. */
+export function compileC(source: string, dir: string, extra: readonly string[] = []): string {
+  const out = join(dir, source.replace(/\.c$/, ''));
+  const r = spawnSync('gcc', ['-O1', '-Wall', '-o', out, join(FIXTURES, 'c', source), ...extra], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`gcc failed for ${source} (apt-get install gcc libc6-dev, or run npm test which sets up):\n${r.stderr}`);
+  return out;
+}
+
+export function writeScript(dir: string, name: string, body: string, interpreter = '/bin/sh'): string {
+  const path = join(dir, name);
+  writeFileSync(path, `#!${interpreter}\n${body}\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+/** Processes whose command line mentions `marker` (a unique temp path): must be none after a run. */
+export function processesMentioning(marker: string): string[] {
+  const r = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
+  return r.stdout.split('\n').filter((l) => l.includes(marker) && !l.includes('ps -eo'));
+}
