@@ -45,6 +45,8 @@ export interface ExperimentRecord {
   verdict: Verdict;
   attempts: number;
   durationMs: number;
+  /** Part of durationMs during which the application or the test script ran; the rest is the engine's overhead. */
+  workloadMs: number;
   /** Why a run was judged broken (test exit code, timeout, program exit status). */
   reason?: string;
 }
