@@ -3,6 +3,7 @@
  * application's usage over its selected workloads (the chosen run of each).
  */
 import { ExitCode, LoupeError } from '../cli/errors.js';
+import type { WorkloadKind } from '../db/layout.js';
 import type { Application, Database, Workload } from '../db/reader.js';
 import { combineUsage, usageOfRun, type Usage } from './usage.js';
 
@@ -31,7 +32,7 @@ function workloadMatcher(db: Database, filter: string): (w: Workload) => boolean
     throw new LoupeError(
       `unknown workload "${f}"`,
       ExitCode.badInput,
-      `use bench, suite, * or a workload folder name: ${[...known].sort().join(', ')}`,
+      `use bench, suite, "*" or one of the ${known.size} workload folder names, e.g. ${[...known].sort().slice(0, 6).join(', ')}`,
     );
   }
   return (w) => w.dir === f;
@@ -72,4 +73,14 @@ export function selectApplications(db: Database, appsArg: string = ALL, workload
     );
   }
   return { applications, withoutMatchingWorkload };
+}
+
+/** An application's usage per workload kind (all its suites combined, all its benchmarks combined). */
+export function usageByWorkloadKind(app: Application): Map<WorkloadKind, Usage> {
+  const byKind = new Map<WorkloadKind, Usage>();
+  for (const kind of ['suite', 'benchmark'] as const) {
+    const runs = app.workloads.filter((w) => w.id.kind === kind).map((w) => usageOfRun(w.chosen));
+    if (runs.length > 0) byKind.set(kind, combineUsage(runs));
+  }
+  return byKind;
 }
