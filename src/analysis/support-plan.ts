@@ -13,9 +13,10 @@
  *   - `greedy`: the original Loupe's rule, made deterministic: the waiting application with the
  *     fewest syscalls to implement (ties by name);
  *   - `unlock`: the set of syscalls that unlocks the most applications per syscall implemented,
- *     looking at each waiting application's missing set and at unions of two of them
- *     (ties: fewer syscalls, then more applications, then names).
+ *     found exactly (densest-unlock.ts). Ordering by that ratio is Smith's rule for getting
+ *     the most applications running soonest on average.
  */
+import { densestUnlock } from './densest-unlock.js';
 import { canFake, canStub, sortedNumbers, type Usage } from './usage.js';
 
 export type Treatment = 'stub' | 'fake';
@@ -117,93 +118,54 @@ interface Choice {
   targets: PlanApplication[];
 }
 
-/** The original's choice: the waiting application with the fewest syscalls to implement. */
-function nextGreedy(state: PlanState): Choice {
+/** Picks the application among `candidates` with the fewest syscalls to implement (the first on a tie). */
+function fewestMissing(state: PlanState, candidates: readonly PlanApplication[]): Choice {
   let best: Choice | undefined;
-  for (const app of state.waiting) {
+  for (const app of candidates) {
     const m = state.missing(app);
     if (best === undefined || m.size < best.implement.size) best = { implement: m, targets: [app] };
   }
   return best!;
 }
 
-/** Syscall sets as bit arrays: the unlock planner compares thousands of them per step. */
-type Bits = Uint32Array;
+/** A planner: given the state, what to implement next. Planners may remember earlier choices. */
+type Planner = (state: PlanState) => Choice;
 
-function toBits(set: Set<number>, words: number): Bits {
-  const bits = new Uint32Array(words);
-  for (const nr of set) bits[nr >>> 5]! |= 1 << (nr & 31);
-  return bits;
-}
+/** The original's rule: the waiting application with the fewest syscalls to implement. */
+const greedyPlanner = (): Planner => (state) => fewestMissing(state, state.waiting);
 
-function union(a: Bits, b: Bits): Bits {
-  const out = new Uint32Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = a[i]! | b[i]!;
-  return out;
-}
-
-function isSubset(a: Bits, b: Bits): boolean {
-  for (let i = 0; i < a.length; i++) if ((a[i]! & ~b[i]!) !== 0) return false;
-  return true;
-}
-
-function popCount(bits: Bits): number {
-  let n = 0;
-  for (let word of bits) {
-    while (word !== 0) {
-      word &= word - 1;
-      n++;
+/**
+ * Sidney's decomposition with a greedy inside: take the group of applications with the best
+ * ratio of applications to syscalls (densest-unlock.ts), then run that group's applications
+ * one by one, fewest missing first, before looking for the next group. Ordering groups by
+ * that ratio is what minimises the average time applications wait; ordering inside a group
+ * greedily lets its cheap applications run before its expensive ones.
+ */
+const unlockPlanner = (): Planner => {
+  let group: PlanApplication[] = [];
+  return (state) => {
+    group = group.filter((app) => state.waiting.includes(app));
+    if (group.length === 0) {
+      const missing = state.waiting.map((app) => state.missing(app));
+      group = densestUnlock(missing).map((i) => state.waiting[i]!);
     }
-  }
-  return n;
-}
-
-/** The candidate set unlocking the most waiting applications per syscall implemented. */
-function nextUnlock(state: PlanState): Choice {
-  const missingSets = state.waiting.map((app) => state.missing(app));
-  const words = (Math.max(0, ...missingSets.flatMap((m) => [...m])) >>> 5) + 1;
-  const missingBits = missingSets.map((m) => toBits(m, words));
-  // Distinct candidates only: many applications miss the very same syscalls.
-  const candidates = new Map<string, Bits>();
-  const add = (bits: Bits): void => {
-    const key = bits.join(',');
-    if (!candidates.has(key)) candidates.set(key, bits);
+    return fewestMissing(state, group);
   };
-  missingBits.forEach(add);
-  const distinct = [...candidates.values()];
-  for (let i = 0; i < distinct.length; i++) {
-    for (let j = i + 1; j < distinct.length; j++) add(union(distinct[i]!, distinct[j]!));
-  }
-  let best: { bits: Bits; size: number; gain: number } | undefined;
-  for (const bits of candidates.values()) {
-    const size = popCount(bits);
-    let gain = 0;
-    for (const m of missingBits) if (isSubset(m, bits)) gain++;
-    // gain / size > best.gain / best.size, compared without division; then fewer syscalls, then more apps.
-    const lhs = best ? gain * best.size : 1;
-    const rhs = best ? best.gain * size : 0;
-    if (!best || lhs > rhs || (lhs === rhs && (size < best.size || (size === best.size && gain > best.gain)))) {
-      best = { bits, size, gain };
-    }
-  }
-  const chosen = best!.bits;
-  const targets = state.waiting.filter((_, i) => isSubset(missingBits[i]!, chosen));
-  const implement = new Set(missingSets.filter((_, i) => isSubset(missingBits[i]!, chosen)).flatMap((m) => [...m]));
-  return { implement, targets };
-}
+};
 
-const NEXT: Record<PlannerName, (state: PlanState) => Choice> = { greedy: nextGreedy, unlock: nextUnlock };
+const PLANNER_FACTORIES: Record<PlannerName, () => Planner> = { greedy: greedyPlanner, unlock: unlockPlanner };
 
 /** Plans support for `apps` on an OS that supports `osSupported` (syscall numbers). */
 export function planSupport(planner: PlannerName, osSupported: Iterable<number>, apps: readonly PlanApplication[]): SupportPlan {
   const state = new PlanState(osSupported, apps);
+  const next = PLANNER_FACTORIES[planner]();
   const initial = state.admitReady();
   const steps: PlanStep[] = [];
   const curve: CurvePoint[] = [{ implemented: 0, apps: initial.apps.length }];
   let implemented = 0;
   let running = initial.apps.length;
   while (state.waiting.length > 0) {
-    const choice = NEXT[planner](state);
+    const choice = next(state);
     const implement = sortedNumbers(choice.implement);
     for (const nr of implement) state.supported.add(nr);
     const admitted = state.admitReady(choice.targets);
