@@ -200,8 +200,8 @@ async function plots(ctx: Context, selection: Selection): Promise<string[]> {
     for (const analysis of ANALYSES) {
       const rows = shares.filter((s) => s.analysis === analysis);
       if (rows.length === 0) continue;
-      const title = `Heatmap: ${analysis} (${rows[0]!.population} applications)`;
-      written.push(...(await writePlot(dir, `heatmap-${analysis.replace(/ /g, '-')}`, heatmapSpec(rows, title, subtitle))));
+      const detail = `${rows[0]!.population} with ${analysis} results of ${subtitle}`;
+      written.push(...(await writePlot(dir, `heatmap-${analysis.replace(/ /g, '-')}`, heatmapSpec(rows, `Heatmap: ${analysis}`, detail))));
     }
   }
   if (ctx.options.paperHistogramPlot) written.push(...(await writePlot(dir, 'paper-histogram', histogramSpec(paperHistogram(ctx)))));

@@ -131,6 +131,8 @@ export function histogramSpec(bars: readonly HistogramBar[]): TopLevelSpec {
   };
 }
 
+const PLANNER_LEGEND = { orient: 'top', symbolType: 'stroke', symbolStrokeWidth: 3, symbolSize: 500 } as const;
+
 export interface PlanCurveRow extends CurvePoint {
   os: string;
   planner: PlannerName;
@@ -148,12 +150,14 @@ export function planCurvesSpec(rows: readonly PlanCurveRow[], subtitle: string):
     spec: {
       width: 230,
       height: 150,
-      mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2, point: { size: 12 } },
+      mark: { type: 'line', interpolate: 'step-after', point: { size: 10 } },
       encoding: {
         x: { field: 'implemented', type: 'quantitative', title: 'Syscalls implemented', axis: { format: 'd', tickMinStep: 1 } },
         y: { field: 'apps', type: 'quantitative', title: 'Applications running', scale: { zero: true }, axis: { format: 'd', tickMinStep: 1 } },
-        color: { field: 'planner', type: 'nominal', title: 'Planner', scale: { domain: [...PLANNERS], range: ['#777777', '#C0392B'] }, legend: { orient: 'top' } },
-        strokeDash: { field: 'planner', type: 'nominal', title: 'Planner', scale: { domain: [...PLANNERS], range: [[5, 3], [1, 0]] }, legend: { orient: 'top' } },
+        color: { field: 'planner', type: 'nominal', title: 'Planner', scale: { domain: [...PLANNERS], range: ['#888888', '#C0392B'] }, legend: PLANNER_LEGEND },
+        strokeDash: { field: 'planner', type: 'nominal', title: 'Planner', scale: { domain: [...PLANNERS], range: [[6, 3], [1, 0]] }, legend: PLANNER_LEGEND },
+        // The greedy line is drawn wider underneath, so it shows where both planners agree.
+        strokeWidth: { condition: { test: "datum.planner === 'greedy'", value: 4 }, value: 2 },
       },
     },
     resolve: { scale: { x: 'independent' } },
