@@ -12,6 +12,7 @@ import { ExitCode, LoupeError } from '../cli/errors.js';
 import { readDatabase, readOsList, type Database, type OsList } from '../db/reader.js';
 import { cumulativeSpec, heatmapSpec, histogramSpec, planCurvesSpec, type PlanCurveRow } from '../plots/specs.js';
 import { displayName } from '../syscalls/table.js';
+import type { TopLevelSpec } from 'vega-lite';
 
 export interface SearchOptions {
   db: string;
@@ -183,29 +184,45 @@ function compatScores(ctx: Context, selection: Selection, files: string[]): Reco
   return json;
 }
 
+const WRITE_REFUSALS = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOENT', 'ENOTDIR', 'EISDIR', 'ENOSPC', 'SQLITE_CANTOPEN']);
+
+/** Runs a write to `target`, turning the file system's refusals into a user-facing error. */
+async function writingTo<T>(target: string, write: () => T | Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && WRITE_REFUSALS.has(code)) {
+      throw new LoupeError(`cannot write ${target}: ${(err as Error).message}`, ExitCode.badInput, 'check that its folder exists and is writable');
+    }
+    throw err;
+  }
+}
+
 function subtitleOf(ctx: Context, selection: Selection): string {
   return `${describeSelection(ctx, selection)}, database ${basename(resolve(ctx.db.root))}`;
 }
 
 async function plots(ctx: Context, selection: Selection): Promise<string[]> {
   // Loaded on demand: vega takes about 350 ms to load, several times a whole usage query.
-  const { writePlot } = await import('../plots/render.js');
+  const { writePlot: writePlotFiles } = await import('../plots/render.js');
   const dir = ctx.options.out ?? process.cwd();
   const written: string[] = [];
   const subtitle = subtitleOf(ctx, selection);
+  const writePlot = (name: string, spec: TopLevelSpec): Promise<string[]> => writingTo(dir, () => writePlotFiles(dir, name, spec));
   const needShares = ctx.options.cumulativePlot || ctx.options.heatmapPlot;
   const shares = needShares ? syscallShares(selection.applications, ctx.db.table) : [];
-  if (ctx.options.cumulativePlot) written.push(...(await writePlot(dir, 'cumulative', cumulativeSpec(cumulativeCurve(shares), subtitle))));
+  if (ctx.options.cumulativePlot) written.push(...(await writePlot('cumulative', cumulativeSpec(cumulativeCurve(shares), subtitle))));
   if (ctx.options.heatmapPlot) {
     for (const analysis of ANALYSES) {
       const rows = shares.filter((s) => s.analysis === analysis);
       if (rows.length === 0) continue;
       const detail = `${rows[0]!.population} with ${analysis} results of ${subtitle}`;
-      written.push(...(await writePlot(dir, `heatmap-${analysis.replace(/ /g, '-')}`, heatmapSpec(rows, `Heatmap: ${analysis}`, detail))));
+      written.push(...(await writePlot(`heatmap-${analysis.replace(/ /g, '-')}`, heatmapSpec(rows, `Heatmap: ${analysis}`, detail))));
     }
   }
-  if (ctx.options.paperHistogramPlot) written.push(...(await writePlot(dir, 'paper-histogram', histogramSpec(paperHistogram(ctx)))));
-  if (ctx.options.planCurvesPlot) written.push(...(await writePlot(dir, 'support-plan-curves', planCurvesSpec(planCurves(ctx, selection), subtitle))));
+  if (ctx.options.paperHistogramPlot) written.push(...(await writePlot('paper-histogram', histogramSpec(paperHistogram(ctx)))));
+  if (ctx.options.planCurvesPlot) written.push(...(await writePlot('support-plan-curves', planCurvesSpec(planCurves(ctx, selection), subtitle))));
   ctx.out.push(...written.map((p) => `wrote ${p}`));
   return written;
 }
@@ -231,7 +248,7 @@ function planCurves(ctx: Context, selection: Selection): PlanCurveRow[] {
 
 async function exportDatabase(ctx: Context, file: string): Promise<Record<string, unknown>> {
   const { exportSqlite } = await import('../db/sqlite-export.js');
-  exportSqlite(ctx.db, file);
+  await writingTo(file, () => exportSqlite(ctx.db, file));
   const runs = ctx.db.applications.reduce((n, a) => n + a.workloads.reduce((m, w) => m + w.runs.length, 0), 0);
   ctx.out.push(`exported ${ctx.db.applications.length} applications, ${runs} runs and ${ctx.db.osLists.length} OS lists to ${file}`);
   return { file, applications: ctx.db.applications.length, runs, osLists: ctx.db.osLists.length };

@@ -5,6 +5,8 @@
  */
 import Database from 'better-sqlite3';
 import { existsSync, renameSync, rmSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { ExitCode, LoupeError } from '../cli/errors.js';
 import { combineUsage, usageOfRun, type Usage } from '../analysis/usage.js';
 import { classOf } from './csv.js';
 import type { Database as LoupeDatabase } from './reader.js';
@@ -170,6 +172,10 @@ function fill(sql: Database.Database, db: LoupeDatabase): void {
 
 /** Writes `db` to the SQLite file `target`, replacing it atomically. */
 export function exportSqlite(db: LoupeDatabase, target: string): void {
+  // better-sqlite3 reports a missing folder as a bare TypeError; say it plainly instead.
+  if (!existsSync(dirname(resolve(target)))) {
+    throw new LoupeError(`cannot write ${target}: its folder does not exist`, ExitCode.badInput, 'create the folder first, or pick another path');
+  }
   const temp = `${target}.tmp-${process.pid}`;
   rmSync(temp, { force: true });
   try {

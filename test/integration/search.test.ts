@@ -274,7 +274,13 @@ test('bad input: clear messages and non-zero exits, never a stack trace', () => 
   const malformed = loupe('search', '-db', broken);
   assert.equal(malformed.status, 3);
   assert.match(malformed.stderr, /dhrystone\/benchmark-dhrystone\/b1955ecfd356364fc6bc9be176957b50\/data\/dyn\.csv:7: 5 fields expected/);
-  for (const r of [unknownApp, unknownWorkload, missingOs, emptyDb, malformed]) assert.doesNotMatch(r.stderr, /\n\s+at /);
+  const exportNowhere = loupe('search', '-db', db, '-a', 'dhrystone', '--export-sqlite', join(work, 'no/such/folder/x.sqlite'));
+  assert.equal(exportNowhere.status, 3);
+  assert.match(exportNowhere.stderr, /cannot write .*x\.sqlite: its folder does not exist/);
+  const plotIntoFile = loupe('search', '-db', db, '-a', 'dhrystone', '--cumulative-plot', '--out', join(osFile, 'plots'));
+  assert.equal(plotIntoFile.status, 3);
+  assert.match(plotIntoFile.stderr, /cannot write .*Mine\.syscalls\/plots/);
+  for (const r of [unknownApp, unknownWorkload, missingOs, emptyDb, malformed, exportNowhere, plotIntoFile]) assert.doesNotMatch(r.stderr, /\n\s+at /);
 });
 
 test('speed: reading the whole database and every application\'s usage takes well under a second', async () => {
