@@ -194,6 +194,23 @@ test('compatibility scores agree with the SQLite export, and the README queries 
   assert.deepEqual(readdirSync(work).filter((f) => f.includes('.tmp-')), [], 'no temporary file left behind');
 });
 
+test('SQLite export keeps sub-feature files found in data/, row by row', () => {
+  const small = join(work, 'small');
+  cpSync(join(db, 'dhrystone'), join(small, 'dhrystone'), { recursive: true });
+  const data = join(small, 'dhrystone/benchmark-dhrystone/b1955ecfd356364fc6bc9be176957b50/data');
+  chmodSync(data, 0o755);
+  writeFileSync(join(data, 'ioctl.csv'), '# request, used, works faked, works stubbed, works both\n0x5401,Y,N,Y,N\n');
+  const file = join(work, 'small.sqlite');
+  assert.equal(loupe('search', '-db', small, '--export-sqlite', file).status, 0);
+  const sql = new Database(file, { readonly: true });
+  try {
+    const rows = sql.prepare("SELECT line, fields FROM extra_data_rows WHERE file = 'ioctl.csv'").all();
+    assert.deepEqual(rows, [{ line: 2, fields: '["0x5401","Y","N","Y","N"]' }]);
+  } finally {
+    sql.close();
+  }
+});
+
 /** Minimal well-formedness check: every tag opened is closed, in order. */
 function assertWellFormedXml(xml: string): void {
   const stack: string[] = [];
