@@ -104,10 +104,6 @@ function showUsage(ctx: Context, selection: Selection): Record<string, unknown> 
   return json;
 }
 
-function planApps(selection: Selection): { name: string; usage: Usage }[] {
-  return selection.applications.map((a) => ({ name: a.name, usage: a.usage }));
-}
-
 function planJson(ctx: Context, os: OsList, plan: SupportPlan, other: SupportPlan): Record<string, unknown> {
   const width = Math.max(plan.curve.at(-1)!.implemented, other.curve.at(-1)!.implemented);
   return {
@@ -126,7 +122,7 @@ function planJson(ctx: Context, os: OsList, plan: SupportPlan, other: SupportPla
 function guideSupport(ctx: Context, selection: Selection, osFile: string): Record<string, unknown> {
   const os = readOsList(osFile, ctx.db.table);
   reportUnknownNames(ctx, os);
-  const apps = planApps(selection);
+  const apps = selection.applications;
   const plan = planSupport(ctx.options.planner, os.supported, apps);
   const other = planSupport(ctx.options.planner === 'greedy' ? 'unlock' : 'greedy', os.supported, apps);
   const json = planJson(ctx, os, plan, other);
@@ -240,7 +236,7 @@ function planCurves(ctx: Context, selection: Selection): PlanCurveRow[] {
   const lists = [...ctx.db.osLists];
   if (ctx.options.guideSupport) lists.push(readOsList(ctx.options.guideSupport, ctx.db.table));
   if (lists.length === 0) throw new LoupeError('no OS syscall list for the support-plan curves', ExitCode.badInput, 'put <OS>.syscalls files at the database root or pass --guide-support FILE');
-  const apps = planApps(selection);
+  const apps = selection.applications;
   return lists.flatMap((os) =>
     PLANNERS.flatMap((planner) => planSupport(planner, os.supported, apps).curve.map((p) => ({ os: os.name, planner, ...p }))),
   );
