@@ -213,7 +213,7 @@ async function plots(ctx: Context, selection: Selection): Promise<string[]> {
     for (const analysis of ANALYSES) {
       const rows = shares.filter((s) => s.analysis === analysis);
       if (rows.length === 0) continue;
-      const detail = `${rows[0]!.population} with ${analysis} results of ${subtitle}`;
+      const detail = `${rows[0]!.population} of ${describeSelection(ctx, selection)} have ${analysis} results; database ${basename(resolve(ctx.db.root))}`;
       written.push(...(await writePlot(`heatmap-${analysis.replace(/ /g, '-')}`, heatmapSpec(rows, `Heatmap: ${analysis}`, detail))));
     }
   }
