@@ -195,8 +195,10 @@ async function writingTo<T>(target: string, write: () => T | Promise<T>): Promis
   }
 }
 
+const databaseName = (ctx: Context): string => basename(resolve(ctx.db.root));
+
 function subtitleOf(ctx: Context, selection: Selection): string {
-  return `${describeSelection(ctx, selection)}, database ${basename(resolve(ctx.db.root))}`;
+  return `${describeSelection(ctx, selection)}, database ${databaseName(ctx)}`;
 }
 
 async function plots(ctx: Context, selection: Selection): Promise<string[]> {
@@ -213,7 +215,7 @@ async function plots(ctx: Context, selection: Selection): Promise<string[]> {
     for (const analysis of ANALYSES) {
       const rows = shares.filter((s) => s.analysis === analysis);
       if (rows.length === 0) continue;
-      const detail = `${rows[0]!.population} of ${describeSelection(ctx, selection)} have ${analysis} results; database ${basename(resolve(ctx.db.root))}`;
+      const detail = `${rows[0]!.population} of ${describeSelection(ctx, selection)} have ${analysis} results; database ${databaseName(ctx)}`;
       written.push(...(await writePlot(`heatmap-${analysis.replace(/ /g, '-')}`, heatmapSpec(rows, `Heatmap: ${analysis}`, detail))));
     }
   }
