@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { normaliseArgv } from './argv.js';
 import { ExitCode, LoupeError } from './errors.js';
 import { registerExplore } from './explore.js';
+import { registerSearch } from './search.js';
 
 /** Each command lives in its own module under cli/ and only parses arguments; work is done in commands/. */
 const program = new Command()
@@ -13,6 +14,7 @@ const program = new Command()
   .exitOverride();
 
 registerExplore(program);
+registerSearch(program);
 
 export async function main(argv: readonly string[]): Promise<number> {
   try {
