@@ -38,8 +38,13 @@ export interface ExploreCommandOptions {
 
 export const LAUNCHER_PATH = join(PACKAGE_ROOT, 'dist/bin/loupe-launch');
 
+/**
+ * Experiments mostly wait (a server idles between requests, a benchmark runs for a fixed
+ * time), so two per core keep the machine busy; verdicts stay stable because a failing run
+ * is attempted again and hang limits are ten times the unperturbed run.
+ */
 export function defaultJobs(): number {
-  return availableParallelism();
+  return 2 * availableParallelism();
 }
 
 export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
