@@ -74,6 +74,8 @@ export interface ExploreReport {
   };
   /** Syscall numbers used by the analysed binary during discovery, sorted. */
   used: number[];
+  /** Discovery's usage per executable (canonical path), over every traced process. */
+  usedByExecutable: Record<string, number[]>;
   syscalls: SyscallVerdict[];
   subfeatures: SubfeatureVerdict[];
   finalCheck?: FinalCheck;
