@@ -79,6 +79,8 @@ export interface ExploreReport {
   syscalls: SyscallVerdict[];
   subfeatures: SubfeatureVerdict[];
   finalCheck?: FinalCheck;
+  /** Static upper bound of the analysed binary with its libraries (absent with --disable-static). */
+  static?: { syscalls: number[]; unresolvedSites: number } | { error: string };
   experiments: ExperimentRecord[];
   timing: { wallMs: number; discoveryMs: number; experimentsMs: number; jobs: number };
 }
