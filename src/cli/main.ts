@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { normaliseArgv } from './argv.js';
 import { ExitCode, LoupeError } from './errors.js';
+import { registerStatic } from './static.js';
 
 /** Each command lives in its own module under cli/ and only parses arguments; work is done in commands/. */
 const program = new Command()
@@ -10,6 +11,8 @@ const program = new Command()
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
+
+registerStatic(program);
 
 export async function main(argv: readonly string[]): Promise<number> {
   try {
