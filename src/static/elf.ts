@@ -34,7 +34,8 @@ const DT = {
 export const Reloc = { abs64: 1, globDat: 6, jumpSlot: 7, relative: 8, irelative: 37 } as const;
 
 export const SymbolType = { notype: 0, object: 1, func: 2, ifunc: 10 } as const;
-export const SymbolBinding = { local: 0, global: 1, weak: 2 } as const;
+/** STB_GNU_UNIQUE: C++ template statics that the loader makes process-wide. */
+export const SymbolBinding = { local: 0, global: 1, weak: 2, gnuUnique: 10 } as const;
 
 export interface ElfSection {
   readonly name: string;
@@ -308,5 +309,5 @@ function readDynamic(r: Reader, segments: readonly ElfSegment[], sections: reado
 /** True for symbols another object can bind to: defined, global or weak. */
 export function isExported(symbol: ElfSymbol): boolean {
   return symbol.sectionIndex !== 0 && symbol.name !== '' &&
-    (symbol.binding === SymbolBinding.global || symbol.binding === SymbolBinding.weak);
+    (symbol.binding === SymbolBinding.global || symbol.binding === SymbolBinding.weak || symbol.binding === SymbolBinding.gnuUnique);
 }

@@ -129,10 +129,16 @@ export function importAt(object: Pick<LoadedObject, 'code' | 'slotSymbols'>, ind
   return undefined;
 }
 
+function isPltIndex(code: Disassembly, index: number): boolean {
+  return code.regions.some((r) => r.region.name.startsWith('.plt') && index >= r.firstIndex && index < r.endIndex);
+}
+
+/** Calls and jumps to imports from the object's own code (the PLT stubs' jumps are not call sites themselves). */
 function findImportCallSites(object: Pick<LoadedObject, 'code' | 'slotSymbols' | 'isCode'>): Map<string, number[]> {
   const sites = new Map<string, number[]>();
   const { code } = object;
   for (let i = 0; i < code.count; i++) {
+    if (isPltIndex(code, i)) continue;
     const flow = code.flow[i];
     let name: string | undefined;
     if (flow === Flow.call || flow === Flow.jump) {
@@ -154,6 +160,11 @@ function findImportCallSites(object: Pick<LoadedObject, 'code' | 'slotSymbols' |
 
 /** The name of the function containing `address`, or its hex address when no symbol covers it. */
 export function functionNameAt(object: LoadedObject, address: number): string {
+  const index = indexOfAddress(object.code, address);
+  if (index >= 0 && isPltIndex(object.code, index)) {
+    const name = importAt(object, index);
+    if (name !== undefined) return `${name}@plt`;
+  }
   const symbols = object.namedFunctions;
   let lo = 0;
   let hi = symbols.length - 1;

@@ -251,9 +251,12 @@ export class Reachability {
         unresolved.push({ ...here, reason: origin.reason });
       } else {
         const callers = this.reachedCallers(state, origin.functionAddress);
-        const wrapperName = wrapper ?? `${functionNameAt(state.object, origin.functionAddress)} (${state.name})`;
+        const functionName = `${functionNameAt(state.object, origin.functionAddress)} (${state.name})`;
+        const wrapperName = wrapper ?? functionName;
         if (callers.length === 0 || depth >= MAX_WRAPPER_DEPTH) {
-          unresolved.push({ ...here, reason: `number is an argument of ${wrapperName}, ${callers.length === 0 ? 'which has no direct caller' : 'passed through too many wrappers'}` });
+          const passedOn = wrapper === undefined ? '' : `, passed on to ${wrapper}`;
+          const why = callers.length === 0 ? 'which has no direct caller (called through a pointer?)' : 'passed through too many wrappers';
+          unresolved.push({ ...here, reason: `number is an argument of ${functionName}${passedOn}, ${why}` });
           continue;
         }
         for (const caller of callers) {
