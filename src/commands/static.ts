@@ -1,7 +1,7 @@
 /** `loupe static binary|source`: runs the analysis and prints it as text, CSV or JSON. */
 import { ExitCode, LoupeError } from '../cli/errors.js';
 import { X86_64, displayName } from '../syscalls/table.js';
-import { analyseBinary, formatStaticCsv, type StaticReport } from '../static/index.js';
+import { analyseBinary, analyseSources, formatStaticCsv, type SourceReport, type StaticReport } from '../static/index.js';
 
 export type StaticOutputFormat = 'text' | 'csv' | 'json';
 
@@ -16,6 +16,16 @@ export async function runStaticBinary(command: StaticBinaryCommand, out: NodeJS.
   out.write(formatReport(report, command.format));
 }
 
+export interface StaticSourceCommand {
+  readonly dir: string;
+  readonly format: StaticOutputFormat;
+}
+
+export async function runStaticSource(command: StaticSourceCommand, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+  const report = await analyseSources(command.dir);
+  out.write(command.format === 'text' ? formatSourceText(report) : formatData(report, command.format));
+}
+
 /** Rejects --csv together with --json instead of silently picking one. */
 export function outputFormat(options: { csv?: boolean; json?: boolean }): StaticOutputFormat {
   if (options.csv && options.json) {
@@ -25,12 +35,14 @@ export function outputFormat(options: { csv?: boolean; json?: boolean }): Static
 }
 
 export function formatReport(report: StaticReport, format: StaticOutputFormat): string {
-  if (format === 'csv') return formatStaticCsv(report);
-  if (format === 'json') return `${JSON.stringify(report, null, 2)}\n`;
-  return formatText(report);
+  return format === 'text' ? formatBinaryText(report) : formatData(report, format);
 }
 
-function formatText(report: StaticReport): string {
+function formatData(report: StaticReport | SourceReport, format: 'csv' | 'json'): string {
+  return format === 'csv' ? formatStaticCsv(report) : `${JSON.stringify(report, null, 2)}\n`;
+}
+
+function formatBinaryText(report: StaticReport): string {
   const lines = [
     `${report.target}: ${report.syscalls.length} syscalls may be issued (static upper bound)`,
   ];
@@ -44,12 +56,33 @@ function formatText(report: StaticReport): string {
   if (report.missingLibraries.length > 0) lines.push(`missing libraries: ${report.missingLibraries.join(', ')}`);
   for (const broken of report.brokenLibraries) lines.push(`unreadable library ${broken.name} (${broken.path}): ${broken.reason}`);
   for (const warning of report.warnings) lines.push(`warning: ${warning}`);
-  lines.push('');
-  const names = report.syscalls.map((nr) => `${nr} ${displayName(X86_64, nr)}`);
+  lines.push('', ...syscallColumns(report.syscalls));
+  return `${lines.join('\n')}\n`;
+}
+
+function formatSourceText(report: SourceReport): string {
+  const lines = [
+    `${report.target}: ${report.syscalls.length} syscalls may be issued (static upper bound, libc: ${report.libc})`,
+    `translation units: ${report.translationUnits}${report.compileCommands ? ` (from ${report.compileCommands})` : ''}; ` +
+      `libc functions called: ${Object.keys(report.libcFunctions).length}`,
+    `unresolved sites: ${report.unresolvedSites}${report.unresolvedSites > 0 ? ' (syscall() with a variable number, inline assembly; see --json)' : ''}`,
+  ];
+  if (report.unmappedFunctions.length > 0) {
+    lines.push(`functions from other libraries, not mapped: ${report.unmappedFunctions.length} (see --json)`);
+  }
+  for (const failed of report.failedUnits) lines.push(`warning: clang failed on ${failed.file}: ${failed.error}`);
+  lines.push('', ...syscallColumns(report.syscalls));
+  return `${lines.join('\n')}\n`;
+}
+
+/** "nr name" cells in columns, about 100 characters wide. */
+function syscallColumns(syscalls: readonly number[]): string[] {
+  const names = syscalls.map((nr) => `${nr} ${displayName(X86_64, nr)}`);
   const width = Math.max(...names.map((n) => n.length), 0) + 2;
   const perLine = Math.max(1, Math.floor(100 / width));
+  const rows: string[] = [];
   for (let i = 0; i < names.length; i += perLine) {
-    lines.push(names.slice(i, i + perLine).map((n) => n.padEnd(width)).join('').trimEnd());
+    rows.push(names.slice(i, i + perLine).map((n) => n.padEnd(width)).join('').trimEnd());
   }
-  return `${lines.join('\n')}\n`;
+  return rows;
 }

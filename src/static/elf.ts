@@ -20,7 +20,7 @@ export class ElfFormatError extends Error {
 export const ElfType = { exec: 2, dyn: 3 } as const;
 const EM_X86_64 = 62;
 
-const SHT = { symtab: 2, rela: 4, dynamic: 6, nobits: 8, dynsym: 11, gnuVersym: 0x6fffffff } as const;
+const SHT = { symtab: 2, rela: 4, dynamic: 6, nobits: 8, dynsym: 11, relr: 19, gnuVersym: 0x6fffffff } as const;
 export const SHF_EXECINSTR = 0x4;
 const SHF_ALLOC = 0x2;
 const PT = { load: 1, dynamic: 2, interp: 3 } as const;
@@ -93,6 +93,8 @@ export interface ElfFile {
   readonly symbols: readonly ElfSymbol[];
   readonly dynamicSymbols: readonly ElfSymbol[];
   readonly relocations: readonly ElfRelocation[];
+  /** Values that compact relative relocations (SHT_RELR, used by glibc 2.36+) make into addresses. */
+  readonly relrTargets: readonly number[];
   readonly needed: readonly string[];
   readonly soname?: string;
   readonly rpath: readonly string[];
@@ -119,6 +121,7 @@ class Reader {
   u32(o: number): number { this.check(o, 4, 'a field'); return this.buf.readUInt32LE(o); }
   /** Addresses and sizes fit in 2^53 in every real x86-64 file. */
   u64(o: number): number { this.check(o, 8, 'a field'); return Number(this.buf.readBigUInt64LE(o)); }
+  buf64(o: number): bigint { this.check(o, 8, 'a field'); return this.buf.readBigUInt64LE(o); }
   i64(o: number): number { this.check(o, 8, 'a field'); return Number(this.buf.readBigInt64LE(o)); }
   cString(o: number, end: number): string {
     if (o < 0 || o >= end) throw new ElfFormatError('corrupt ELF file: a name points outside its string table', 'corrupt');
@@ -163,6 +166,7 @@ export function parseElf(buf: Buffer): ElfFile {
     .filter((s) => s.type === SHT.rela && (dynsymIndex < 0 || s.link === dynsymIndex || s.link === 0))
     .flatMap((s) => readRelocations(r, s));
 
+  const relrTargets = sections.filter((s) => s.type === SHT.relr).flatMap((s) => readRelr(r, s, segments));
   const interpSegment = segments.find((s) => s.type === PT.interp);
   const interpreter = interpSegment
     ? r.cString(interpSegment.offset, interpSegment.offset + interpSegment.fileSize)
@@ -180,7 +184,7 @@ export function parseElf(buf: Buffer): ElfFile {
     .filter((s) => (s.flags & SHF_ALLOC) !== 0 && (s.flags & SHF_EXECINSTR) === 0 && s.type !== SHT.nobits && s.size > 0 && s.address !== 0)
     .map((s) => ({ name: s.name, address: s.address, bytes: r.slice(s.offset, s.size, `section ${s.name}`) }));
   return {
-    type, entry, sections, segments, symbols, dynamicSymbols, relocations, interpreter, initFunctions,
+    type, entry, sections, segments, symbols, dynamicSymbols, relocations, relrTargets, interpreter, initFunctions,
     codeRegions, dataRegions, warnings, ...dynamic.strings,
   };
 }
@@ -251,6 +255,33 @@ function readRelocations(r: Reader, section: ElfSection): ElfRelocation[] {
     relocations.push({ offset: r.u64(o), type: r.u32(o + 8), symbolIndex: r.u32(o + 12), addend: r.i64(o + 16) });
   }
   return relocations;
+}
+
+/**
+ * SHT_RELR: a list of even entries (an address to relocate) and odd entries (a
+ * bitmap of the 63 words after the previous address). The addend is the word stored
+ * at the address, which is what the analysis wants: the pointer's link-time value.
+ */
+function readRelr(r: Reader, section: ElfSection, segments: readonly ElfSegment[]): number[] {
+  r.check(section.offset, section.size, `section ${section.name}`);
+  const targets: number[] = [];
+  const valueAt = (address: number) => {
+    const offset = fileOffsetOf(segments, address);
+    if (offset !== undefined) targets.push(r.u64(offset));
+  };
+  let next = 0;
+  for (let o = section.offset; o + 8 <= section.offset + section.size; o += 8) {
+    const entry = r.buf64(o);
+    if ((entry & 1n) === 0n) {
+      const address = Number(entry);
+      valueAt(address);
+      next = address + 8;
+    } else {
+      for (let bit = 1; bit < 64; bit++) if ((entry >> BigInt(bit)) & 1n) valueAt(next + (bit - 1) * 8);
+      next += 63 * 8;
+    }
+  }
+  return targets;
 }
 
 /** Maps a virtual address to its file offset through the PT_LOAD segments. */

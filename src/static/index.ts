@@ -3,9 +3,12 @@
  * ever issue. Entry points for `loupe static` and for `loupe explore`, which writes
  * static_binary.csv beside dyn.csv.
  */
+import { resolve } from 'node:path';
 import { X86_64, type SyscallTable } from '../syscalls/table.js';
+import { loadLibcMapping } from './libc-syscalls.js';
 import { loadMainBinary, loadProgram } from './loader.js';
 import { Reachability, type SyscallSite, type UnresolvedSite } from './reachability.js';
+import { analyseUnits, checkSourceDirectory, findTranslationUnits, relativeTo } from './source.js';
 
 export type { SyscallSite, UnresolvedSite } from './reachability.js';
 
@@ -46,7 +49,7 @@ export async function analyseBinary(path: string, options: AnalyseBinaryOptions 
     ? { objects: [{ object: main, name: main.path.split('/').pop()! }], missingLibraries: [], brokenLibraries: [] }
     : loadProgram(main);
   const reach = new Reachability(program.objects, !options.noLibraries);
-  program.objects.forEach((_, i) => reach.addObjectRoots(i));
+  program.objects.forEach(({ object }, i) => reach.addObjectRoots(i, object === main || object === program.interpreter));
   reach.run();
   const result = reach.collect(table);
   const warnings = [...main.elf.warnings];
@@ -68,6 +71,85 @@ export async function analyseBinary(path: string, options: AnalyseBinaryOptions 
     brokenLibraries: program.brokenLibraries,
     undefinedSymbols: result.undefinedSymbols,
     warnings,
+  };
+}
+
+export interface SourceReport {
+  /** The source directory. */
+  readonly target: string;
+  readonly syscalls: readonly number[];
+  /** Per syscall: the libc functions, syscall() calls or the C runtime that bring it in. */
+  readonly foundIn: Readonly<Record<number, readonly string[]>>;
+  /** syscall() with a non-constant number, inline assembly that may issue syscalls. */
+  readonly unresolvedSites: number;
+  readonly unresolved: readonly string[];
+  /** Each libc function the tree calls, with the syscalls reachable from it in the installed libc. */
+  readonly libcFunctions: Readonly<Record<string, readonly number[]>>;
+  /** Functions the tree calls that it does not define and libc does not export (other libraries). */
+  readonly unmappedFunctions: readonly string[];
+  readonly libc: string;
+  readonly translationUnits: number;
+  readonly compileCommands?: string;
+  /** Units clang reported errors for: their analysis is partial or missing. */
+  readonly failedUnits: readonly { readonly file: string; readonly error: string }[];
+}
+
+/** The C runtime's share: what every dynamically linked C program can issue. */
+const RUNTIME = 'C runtime (loader, libc start-up, libc function pointer tables)';
+
+/**
+ * Statically analyses a C/C++ source tree with clang's AST, mapping the libc
+ * functions it calls to syscalls through the binary analysis of the installed libc.
+ */
+export async function analyseSources(dir: string, options: { readonly table?: SyscallTable; readonly clang?: string } = {}): Promise<SourceReport> {
+  const table = options.table ?? X86_64;
+  checkSourceDirectory(dir);
+  const { units, compileCommands } = findTranslationUnits(dir);
+  const results = await analyseUnits(units, options.clang);
+  const referenced = new Set<string>();
+  const defined = new Set<string>();
+  const foundIn = new Map<number, Set<string>>();
+  const add = (nr: number, where: string) => {
+    const set = foundIn.get(nr) ?? new Set<string>();
+    foundIn.set(nr, set.add(where));
+  };
+  const unresolved: string[] = [];
+  for (const { unit, uses } of results) {
+    if (!uses) continue;
+    uses.referenced.forEach((name) => referenced.add(name));
+    uses.defined.forEach((name) => defined.add(name));
+    for (const nr of uses.directSyscalls) {
+      if (table.name(nr) === undefined) unresolved.push(`${relativeTo(dir, unit.file)}: syscall(${nr}) is not an ${table.arch} syscall number`);
+      else add(nr, `syscall(${nr}) in ${relativeTo(dir, unit.file)}`);
+    }
+    for (const u of uses.unresolved) unresolved.push(`${relativeTo(dir, resolve(unit.directory, u.file))}:${u.line}: ${u.reason}`);
+  }
+  const libc = loadLibcMapping(table);
+  libc.runtime.forEach((nr) => add(nr, RUNTIME));
+  const libcFunctions: Record<string, readonly number[]> = {};
+  const unmapped: string[] = [];
+  // syscall() itself is handled through its constant arguments above.
+  for (const name of [...referenced].filter((n) => !defined.has(n) && n !== 'syscall').sort()) {
+    const numbers = libc.functionSyscalls(name);
+    if (numbers === undefined) {
+      unmapped.push(name);
+      continue;
+    }
+    libcFunctions[name] = numbers;
+    numbers.forEach((nr) => add(nr, `${name}()`));
+  }
+  return {
+    target: dir,
+    syscalls: [...foundIn.keys()].sort((a, b) => a - b),
+    foundIn: Object.fromEntries([...foundIn].sort((a, b) => a[0] - b[0]).map(([nr, where]) => [nr, [...where]])),
+    unresolvedSites: unresolved.length,
+    unresolved,
+    libcFunctions,
+    unmappedFunctions: unmapped,
+    libc: libc.libraryPath,
+    translationUnits: units.length,
+    ...(compileCommands ? { compileCommands } : {}),
+    failedUnits: results.filter((r) => r.error !== undefined).map((r) => ({ file: relativeTo(dir, r.unit.file), error: r.error! })),
   };
 }
 

@@ -53,6 +53,8 @@ export function loadMainBinary(path: string): LoadedObject {
 export interface LoadedProgram {
   /** The binary first, then libraries in the loader's breadth-first order. */
   readonly objects: readonly { object: LoadedObject; name: string }[];
+  /** The dynamic loader named by PT_INTERP, if found: its entry point runs before the program's. */
+  readonly interpreter?: LoadedObject;
   /** DT_NEEDED names that no search path provided (or only in a wrong format). */
   readonly missingLibraries: readonly string[];
   /** Libraries found but unreadable as ELF x86-64, with the reason. */
@@ -60,7 +62,7 @@ export interface LoadedProgram {
 }
 
 /** The loader skips candidates that are not 64-bit x86-64 ELF files and keeps searching. */
-function isLoadableLibrary(path: string): boolean {
+export function isLoadableLibrary(path: string): boolean {
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');
@@ -88,6 +90,7 @@ export function loadProgram(main: LoadedObject): LoadedProgram {
   };
   enqueueNeeded(main, []);
   if (main.elf.interpreter) queue.push({ name: main.elf.interpreter, chain: [{ path: main.path, rpath: [], runpath: [] }] });
+  let interpreter: LoadedObject | undefined;
   while (queue.length > 0) {
     const { name, chain } = queue.shift()!;
     if (loadedNames.has(name)) continue;
@@ -104,11 +107,12 @@ export function loadProgram(main: LoadedObject): LoadedProgram {
       const object = loadObjectCached(path);
       if (object.elf.soname) loadedNames.add(object.elf.soname);
       objects.push({ object, name: basename(name) });
+      if (name === main.elf.interpreter) interpreter = object;
       enqueueNeeded(object, chain);
     } catch (err) {
       if (!(err instanceof ElfFormatError)) throw err;
       broken.push({ name, path, reason: err.message });
     }
   }
-  return { objects, missingLibraries: missing, brokenLibraries: broken };
+  return { objects, missingLibraries: missing, brokenLibraries: broken, ...(interpreter ? { interpreter } : {}) };
 }

@@ -32,6 +32,9 @@ export interface LoadedObject {
   isCode(address: number): boolean;
 }
 
+/** Allocated sections that hold linking or unwinding metadata, never a program's code pointers. */
+const METADATA_SECTION = /^\.(note|hash|gnu\.hash|dynsym|dynstr|gnu\.version|rela?\.|relr|eh_frame|gcc_except_table|interp|dynamic)/;
+
 export function loadObject(path: string, buf: Buffer): LoadedObject {
   const elf = parseElf(buf);
   const ranges = elf.codeRegions.map((r) => [r.address, r.address + r.bytes.length] as const);
@@ -39,13 +42,16 @@ export function loadObject(path: string, buf: Buffer): LoadedObject {
   const slotSymbols = new Map<number, string>();
   const dataRoots = new Set<number>(elf.initFunctions.filter(isCode));
   const dataImports = new Set<string>();
-  let hasRelativeRelocations = false;
+  let hasRelativeRelocations = elf.relrTargets.length > 0;
+  for (const target of elf.relrTargets) if (isCode(target)) dataRoots.add(target);
   for (const rel of elf.relocations) {
     const symbol = rel.symbolIndex === 0 ? undefined : elf.dynamicSymbols[rel.symbolIndex];
     switch (rel.type) {
       case Reloc.relative:
-      case Reloc.irelative: // the addend is the ifunc resolver, which the loader calls
         hasRelativeRelocations = true;
+        if (isCode(rel.addend)) dataRoots.add(rel.addend);
+        break;
+      case Reloc.irelative: // the addend is the ifunc resolver, which the loader calls; static non-PIE files have these too
         if (isCode(rel.addend)) dataRoots.add(rel.addend);
         break;
       case Reloc.jumpSlot:
@@ -62,7 +68,7 @@ export function loadObject(path: string, buf: Buffer): LoadedObject {
   }
   // Without RELATIVE relocations (non-PIE and static executables) code pointers sit in data as plain addresses.
   if (!hasRelativeRelocations) {
-    for (const region of elf.dataRegions) {
+    for (const region of elf.dataRegions.filter((r) => !METADATA_SECTION.test(r.name))) {
       const view = Buffer.from(region.bytes.buffer, region.bytes.byteOffset, region.bytes.byteLength);
       const firstAligned = (8 - (region.address % 8)) % 8;
       for (let o = firstAligned; o + 8 <= view.length; o += 8) {
@@ -72,7 +78,6 @@ export function loadObject(path: string, buf: Buffer): LoadedObject {
       }
     }
   }
-  if (elf.entry !== 0 && isCode(elf.entry)) dataRoots.add(elf.entry);
 
   const code = disassemble(elf.codeRegions, (address) => isCode(address) || slotSymbols.has(address));
 
@@ -80,6 +85,7 @@ export function loadObject(path: string, buf: Buffer): LoadedObject {
     (s) => s.sectionIndex !== 0 && isCode(s.value) && (s.type === SymbolType.func || s.type === SymbolType.ifunc || s.type === SymbolType.notype),
   );
   const functionStarts = new Set<number>([...dataRoots, ...codeSymbols.map((s) => s.value)]);
+  if (isCode(elf.entry)) functionStarts.add(elf.entry);
   for (let i = 0; i < code.count; i++) {
     if (code.flow[i] === Flow.call && isCode(code.target[i]!)) functionStarts.add(code.target[i]!);
   }

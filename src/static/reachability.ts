@@ -74,18 +74,20 @@ export class Reachability {
     }));
   }
 
-  /** Adds an object's own roots: entry, init functions, code pointers in data and the symbols its data refers to. */
-  addObjectRoots(objectIndex: number): void {
+  /**
+   * Adds an object's own roots: init functions, code pointers in data and the symbols
+   * its data refers to; and its entry point if it is started (the program, the loader).
+   */
+  addObjectRoots(objectIndex: number, runsEntry: boolean): void {
     const state = this.states[objectIndex]!;
+    if (runsEntry) this.addRoot(state, state.object.elf.entry);
     for (const address of state.object.dataRoots) this.addRoot(state, address);
     for (const name of state.object.dataImports) this.importSymbol(state, name);
   }
 
   /** Treats `name` as called from outside (e.g. a libc function named in source code); false if no object exports it. */
   addExportRoot(name: string): boolean {
-    const before = this.resolvedImports.has(name);
-    if (before) return true;
-    return this.resolveImport(name);
+    return this.resolvedImports.has(name) || this.resolveImport(name);
   }
 
   run(): void {

@@ -104,3 +104,13 @@ test('a copy without section headers is still analysed from its segments', async
   assert.deepEqual(report.syscalls, [39, 60, 435]);
   assert.ok(report.warnings.some((w) => w.includes('no section headers')));
 });
+
+test("compact RELR relocations of the installed libc are decoded (glibc 2.36+ uses them for its pointers)", (t) => {
+  const elf = parseElf(readFileSync('/lib/x86_64-linux-gnu/libc.so.6'));
+  const relr = elf.sections.find((s) => s.name === '.relr.dyn');
+  if (!relr) return t.skip('this libc has no .relr.dyn');
+  const inFile = (a: number) => elf.segments.some((s) => s.type === 1 && a >= s.address && a < s.address + s.memorySize);
+  assert.ok(elf.relrTargets.length > relr.size / 8, 'bitmaps expand to more addresses than entries');
+  assert.ok(elf.relrTargets.every(inFile), 'every relocated pointer points into the library');
+  assert.ok(elf.relrTargets.some((a) => elf.codeRegions.some((r) => a >= r.address && a < r.address + r.bytes.length)));
+});
