@@ -12,6 +12,11 @@ import { loadObject, type LoadedObject } from './object.js';
 
 const cache = new Map<string, LoadedObject>();
 
+/** Forgets every cached object (benchmarks measure analyses that include reading the libraries). */
+export function clearObjectCache(): void {
+  cache.clear();
+}
+
 /** Loads and prepares an ELF object, reusing an earlier result when the file has not changed. */
 export function loadObjectCached(path: string): LoadedObject {
   const stat = statSync(path);

@@ -136,15 +136,20 @@ export function importAt(object: Pick<LoadedObject, 'code' | 'slotSymbols'>, ind
 }
 
 function isPltIndex(code: Disassembly, index: number): boolean {
-  return code.regions.some((r) => r.region.name.startsWith('.plt') && index >= r.firstIndex && index < r.endIndex);
+  return pltRegions(code).some((r) => index >= r.firstIndex && index < r.endIndex);
+}
+
+function pltRegions(code: Disassembly) {
+  return code.regions.filter((r) => r.region.name.startsWith('.plt'));
 }
 
 /** Calls and jumps to imports from the object's own code (the PLT stubs' jumps are not call sites themselves). */
 function findImportCallSites(object: Pick<LoadedObject, 'code' | 'slotSymbols' | 'isCode'>): Map<string, number[]> {
   const sites = new Map<string, number[]>();
   const { code } = object;
+  const plt = pltRegions(code);
   for (let i = 0; i < code.count; i++) {
-    if (isPltIndex(code, i)) continue;
+    if (plt.some((r) => i >= r.firstIndex && i < r.endIndex)) continue;
     const flow = code.flow[i];
     let name: string | undefined;
     if (flow === Flow.call || flow === Flow.jump) {

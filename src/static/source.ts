@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ExitCode, LoupeError } from '../cli/errors.js';
 
 const SOURCE_EXTENSIONS = /\.(c|cc|cpp|cxx|C)$/;
@@ -101,16 +101,18 @@ function unitsFromCompileCommands(path: string): TranslationUnit[] {
     if (typeof entry.file !== 'string' || typeof entry.directory !== 'string') {
       throw new LoupeError(`${path}: an entry lacks "file" or "directory"`, ExitCode.badInput);
     }
-    const file = isAbsolute(entry.file) ? entry.file : resolve(entry.directory, entry.file);
+    // The format wants absolute directories; a relative one is read relative to the JSON file.
+    const directory = resolve(dirname(path), entry.directory);
+    const file = resolve(directory, entry.file);
     const words = entry.arguments ?? splitCommandLine(entry.command ?? '');
     const args: string[] = [];
     for (let i = 1; i < words.length; i++) {
       const w = words[i]!;
       if (DROPPED_FLAGS_WITH_VALUE.has(w)) { i++; continue; }
-      if (DROPPED_FLAGS.has(w) || w === entry.file || resolve(entry.directory, w) === file) continue;
+      if (DROPPED_FLAGS.has(w) || resolve(directory, w) === file) continue;
       args.push(w);
     }
-    return { file, directory: entry.directory, args };
+    return { file, directory, args };
   });
 }
 
