@@ -6,7 +6,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,21 +16,44 @@ import { X86_64 } from '../../src/syscalls/table.js';
 const work = mkdtempSync(join(tmpdir(), 'loupe-static-recall-'));
 const hasStrace = spawnSync('strace', ['-V']).status === 0;
 
-/** Syscall numbers in an `strace -f -o` log, without the execve that strace itself issues to start the program. */
-function syscallsInTrace(log: string): Set<number> {
+/**
+ * Syscall numbers in an `strace -f -o` log that processes running `binary` issued:
+ * not the execve strace itself issues to start it, and nothing a process does after
+ * it has executed another program (tar running gzip), nor what the children of such
+ * a process do.
+ */
+function syscallsInTrace(log: string, binary: string): Set<number> {
   const used = new Set<number>();
+  const target = realpathSync(binary);
+  const runsOtherProgram = new Set<string>();
+  const pendingExec = new Map<string, string>();
   let first = true;
   for (const line of log.split('\n')) {
-    const match = /^\d+\s+([a-z0-9_]+)\(/.exec(line);
+    const match = /^(\d+)\s+(?:<\.\.\. ([a-z0-9_]+) resumed>|([a-z0-9_]+)\()/.exec(line);
     if (!match) continue;
-    if (first) {
-      first = false;
-      if (match[1] === 'execve') continue;
+    const pid = match[1]!;
+    const name = match[2] ?? match[3]!;
+    const result = / = (-?\d+)(?: |$)/.exec(line)?.[1];
+    if (runsOtherProgram.has(pid)) {
+      if (/^(clone|clone3|fork|vfork)$/.test(name) && result !== undefined && Number(result) > 0) runsOtherProgram.add(result);
+      continue;
     }
-    const nr = X86_64.number(match[1]!);
+    if (name === 'execve') {
+      const path = match[3] ? /^\d+\s+execve\("([^"]*)"/.exec(line)?.[1] : pendingExec.get(pid);
+      if (path !== undefined) pendingExec.set(pid, path);
+      if (result === '0' && path !== undefined && realpathOrSelf(path) !== target) runsOtherProgram.add(pid);
+      if (first) { first = false; continue; }
+    }
+    first = false;
+    if (match[2]) continue; // counted at its "unfinished" start
+    const nr = X86_64.number(name);
     if (nr !== undefined) used.add(nr);
   }
   return used;
+}
+
+function realpathOrSelf(path: string): string {
+  try { return realpathSync(path); } catch { return path; }
 }
 
 interface Workload {
@@ -63,7 +86,7 @@ async function traceWorkload(name: string, workload: Workload): Promise<Set<numb
     killGroup('SIGKILL');
   }
   assert.ok(existsSync(log), `strace wrote no log: ${stderr}`);
-  return syscallsInTrace(readFileSync(log, 'utf8'));
+  return syscallsInTrace(readFileSync(log, 'utf8'), workload.command);
 }
 
 function childrenOf(pid: number): number[] {
@@ -123,6 +146,15 @@ async function checkRecall(t: TestContext, binary: string, workload: Workload): 
 test('ls: recall 100%', (t) => checkRecall(t, '/bin/ls', { command: '/bin/ls', args: ['-la', '/'] }));
 
 test('cat: recall 100%', (t) => checkRecall(t, '/bin/cat', { command: '/bin/cat', args: ['/etc/hostname'] }));
+
+test('sort with threads: recall 100%', (t) => {
+  const input = join(work, 'numbers.txt');
+  writeFileSync(input, Array.from({ length: 200_000 }, (_, i) => String((i * 7919) % 200_003)).join('\n'));
+  return checkRecall(t, '/usr/bin/sort', { command: '/usr/bin/sort', args: ['--parallel=2', '-S', '1M', '-o', join(work, 'sorted.txt'), input] });
+});
+
+test('tar running gzip: recall 100% for tar itself', (t) =>
+  checkRecall(t, '/usr/bin/tar', { command: '/usr/bin/tar', args: ['czf', join(work, 'etc.tgz'), '-C', '/etc', 'hostname', 'passwd'] }));
 
 test('lua5.4: recall 100%', (t) =>
   checkRecall(t, '/usr/bin/lua5.4', { command: '/usr/bin/lua5.4', args: ['-e', 'print(io.open("/etc/hostname"):read("a"), os.time())'] }));
