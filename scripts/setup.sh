@@ -9,7 +9,7 @@ profile="${1:-test}"
 runtime_packages=(strace bubblewrap util-linux iproute2 procps gcc libc6-dev)
 # Real applications and tools the bundled examples, tests and docker tier use.
 example_packages=(lua5.4 nginx-light wrk redis-server redis-tools sqlite3 coreutils)
-test_packages=(git clang docker.io debootstrap file)
+test_packages=(git clang docker.io debootstrap file g++)
 
 case "$profile" in
   demo) wanted=("${runtime_packages[@]}" lua5.4 git) ;;

@@ -5,6 +5,7 @@
  * file and cached.
  */
 import { Flow, disassemble, indexOfAddress, type Disassembly } from './disassembly.js';
+import { readLandingPads, type FunctionLandingPads } from './eh-frame.js';
 import { Reloc, SymbolType, isExported, parseElf, type ElfFile, type ElfSymbol } from './elf.js';
 
 export interface LoadedObject {
@@ -27,6 +28,8 @@ export interface LoadedObject {
   readonly dataImports: readonly string[];
   /** Imported symbol name -> indices of the calls and jumps that go to it (through the PLT or the GOT). */
   readonly importCallSites: ReadonlyMap<string, readonly number[]>;
+  /** Per function with exception handling, the landing pads the unwinder may enter (sorted by function start). */
+  readonly landingPads: readonly FunctionLandingPads[];
   /** Named function symbols sorted by address, for reports. */
   readonly namedFunctions: readonly ElfSymbol[];
   isCode(address: number): boolean;
@@ -106,6 +109,7 @@ export function loadObject(path: string, buf: Buffer): LoadedObject {
     sortedStarts: Float64Array.from(functionStarts).sort(),
     dataRoots: [...dataRoots],
     dataImports: [...dataImports],
+    landingPads: readLandingPads(elf),
   };
   return { ...object, importCallSites: findImportCallSites(object) };
 }

@@ -15,6 +15,7 @@
 import { Register } from 'iced-x86';
 import type { SyscallTable } from '../syscalls/table.js';
 import { Flow, fallsThroughTo, indexContaining, indexOfAddress } from './disassembly.js';
+import { landingPadsAt } from './eh-frame.js';
 import { SymbolBinding } from './elf.js';
 import { traceRegister, type ValueOrigin } from './numbers.js';
 import { functionNameAt, type LoadedObject } from './object.js';
@@ -54,6 +55,8 @@ interface ObjectState {
   readonly visited: Uint8Array;
   readonly work: number[];
   readonly regionsMarked: Set<number>;
+  /** Indices into the object's landingPads whose pads are already roots. */
+  readonly landingPadsAdded: Set<number>;
 }
 
 /** Bounds the recursion through wrappers of wrappers. */
@@ -70,7 +73,7 @@ export class Reachability {
    */
   constructor(objects: readonly { object: LoadedObject; name: string }[], private readonly followImports: boolean) {
     this.states = objects.map(({ object, name }) => ({
-      object, name, visited: new Uint8Array(object.code.count), work: [], regionsMarked: new Set(),
+      object, name, visited: new Uint8Array(object.code.count), work: [], regionsMarked: new Set(), landingPadsAdded: new Set(),
     }));
   }
 
@@ -149,6 +152,10 @@ export class Reachability {
       const next = fallsThroughTo(code, i) ? i + 1 : -1;
       switch (code.flow[i]) {
         case Flow.call:
+          this.addLandingPads(state, i);
+          followAddress(code.target[i]!);
+          follow(next);
+          break;
         case Flow.conditionalJump:
           followAddress(code.target[i]!);
           follow(next);
@@ -157,6 +164,7 @@ export class Reachability {
           followAddress(code.target[i]!);
           break;
         case Flow.indirectCall:
+          this.addLandingPads(state, i);
           this.followSlot(state, i);
           follow(next);
           break;
@@ -170,6 +178,16 @@ export class Reachability {
           follow(next);
       }
     }
+  }
+
+  /** A reachable call may throw: the landing pads of its function become reachable through the unwinder. */
+  private addLandingPads(state: ObjectState, index: number): void {
+    const { landingPads } = state.object;
+    if (landingPads.length === 0) return;
+    const entry = landingPadsAt(landingPads, state.object.code.address[index]!);
+    if (entry < 0 || state.landingPadsAdded.has(entry)) return;
+    state.landingPadsAdded.add(entry);
+    for (const pad of landingPads[entry]!.pads) this.addRoot(state, pad);
   }
 
   /** Follows `call/jmp [rip+slot]` to the imported symbol; false if the slot holds no symbol. */

@@ -11,10 +11,11 @@ const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 
 export const scratch = mkdtempSync(join(tmpdir(), 'loupe-static-test-'));
 
-/** Compiles fixture `source` (a file under test/fixtures/static) with gcc; returns the output path. */
+/** Compiles fixture `source` (a file under test/fixtures/static) with gcc or g++; returns the output path. */
 export function compile(source: string, output: string, flags: readonly string[] = []): string {
   const path = join(scratch, output);
-  execFileSync('gcc', ['-O2', ...flags, join(fixtures, source), '-o', path], { stdio: 'pipe' });
+  const compiler = source.endsWith('.cc') ? 'g++' : 'gcc';
+  execFileSync(compiler, ['-O2', ...flags, join(fixtures, source), '-o', path], { stdio: 'pipe' });
   return path;
 }
 

@@ -61,6 +61,13 @@ for (const linkage of ['dynamic', 'static'] as const) {
   });
 }
 
+test('a syscall only in a C++ catch block is found through the exception tables', async () => {
+  const binary = compile('catch.cc', 'catch');
+  const own = await analyseBinary(binary, { noLibraries: true });
+  assert.deepEqual(own.syscalls, [PIDFD_OPEN]);
+  assert.ok((await analyseBinary(binary)).objects.some((o) => o.name === 'libstdc++.so.6'));
+});
+
 test('the CSV has one row per syscall number up to the highest', async () => {
   const binary = compile('nolibc.c', 'nolibc-csv', ['-static', '-nostdlib']);
   const csv = formatStaticCsv(await analyseBinary(binary)).trimEnd().split('\n');
