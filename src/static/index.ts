@@ -3,7 +3,7 @@
  * ever issue. Entry points for `loupe static` and for `loupe explore`, which writes
  * static_binary.csv beside dyn.csv.
  */
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { X86_64, type SyscallTable } from '../syscalls/table.js';
 import { loadLibcMapping } from './libc-syscalls.js';
 import { loadMainBinary, loadProgram } from './loader.js';
@@ -12,15 +12,19 @@ import { analyseUnits, checkSourceDirectory, findTranslationUnits, relativeTo } 
 
 export type { SyscallSite, UnresolvedSite } from './reachability.js';
 
-export interface StaticReport {
+/** What both analyses answer: the upper bound, and how many places it could not see into. */
+export interface StaticSyscallSet {
   /** What was analysed: a binary path or a source directory. */
   readonly target: string;
   /** Sorted syscall numbers that may be issued. */
   readonly syscalls: readonly number[];
+  /** Places whose syscall number could not be recovered; the set may miss what they issue. */
+  readonly unresolvedSites: number;
+}
+
+export interface StaticReport extends StaticSyscallSet {
   /** Where each number was found (key: the number). */
   readonly sites: Readonly<Record<number, readonly SyscallSite[]>>;
-  /** Syscall sites whose number could not be recovered; the set may miss what they issue. */
-  readonly unresolvedSites: number;
   readonly unresolved: readonly UnresolvedSite[];
   /** 32-bit ABI sites (int 0x80, sysenter): reported, not counted in `syscalls`. */
   readonly legacySyscallSites: readonly UnresolvedSite[];
@@ -46,7 +50,7 @@ export async function analyseBinary(path: string, options: AnalyseBinaryOptions 
   const table = options.table ?? X86_64;
   const main = loadMainBinary(path);
   const program = options.noLibraries
-    ? { objects: [{ object: main, name: main.path.split('/').pop()! }], missingLibraries: [], brokenLibraries: [] }
+    ? { objects: [{ object: main, name: basename(main.path) }], missingLibraries: [], brokenLibraries: [] }
     : loadProgram(main);
   const reach = new Reachability(program.objects, !options.noLibraries);
   program.objects.forEach(({ object }, i) => reach.addObjectRoots(i, object === main || object === program.interpreter));
@@ -74,14 +78,10 @@ export async function analyseBinary(path: string, options: AnalyseBinaryOptions 
   };
 }
 
-export interface SourceReport {
-  /** The source directory. */
-  readonly target: string;
-  readonly syscalls: readonly number[];
+export interface SourceReport extends StaticSyscallSet {
   /** Per syscall: the libc functions, syscall() calls or the C runtime that bring it in. */
   readonly foundIn: Readonly<Record<number, readonly string[]>>;
   /** syscall() with a non-constant number, inline assembly that may issue syscalls. */
-  readonly unresolvedSites: number;
   readonly unresolved: readonly string[];
   /** Each libc function the tree calls, with the syscalls reachable from it in the installed libc. */
   readonly libcFunctions: Readonly<Record<string, readonly number[]>>;
@@ -154,7 +154,7 @@ export async function analyseSources(dir: string, options: { readonly table?: Sy
 }
 
 /** static_binary.csv / static_sources.csv: `# syscall, used`, then `N,Y|N` for every number 0..maxNumber. */
-export function formatStaticCsv(report: Pick<StaticReport, 'syscalls'>, table: SyscallTable = X86_64): string {
+export function formatStaticCsv(report: Pick<StaticSyscallSet, 'syscalls'>, table: SyscallTable = X86_64): string {
   const used = new Set(report.syscalls);
   const lines = ['# syscall, used'];
   for (let nr = 0; nr <= table.maxNumber; nr++) lines.push(`${nr},${used.has(nr) ? 'Y' : 'N'}`);
