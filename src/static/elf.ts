@@ -20,7 +20,7 @@ export class ElfFormatError extends Error {
 export const ElfType = { exec: 2, dyn: 3 } as const;
 const EM_X86_64 = 62;
 
-const SHT = { symtab: 2, rela: 4, dynamic: 6, nobits: 8, dynsym: 11, relr: 19, gnuVersym: 0x6fffffff } as const;
+const SHT = { symtab: 2, rela: 4, dynamic: 6, nobits: 8, dynsym: 11, relr: 19 } as const;
 export const SHF_EXECINSTR = 0x4;
 const SHF_ALLOC = 0x2;
 const PT = { load: 1, dynamic: 2, interp: 3 } as const;
@@ -65,8 +65,6 @@ export interface ElfSymbol {
   readonly binding: number;
   /** Section index; 0 means undefined (imported). */
   readonly sectionIndex: number;
-  /** Index in .gnu.version; bit 15 set means hidden (a non-default version such as memcpy@GLIBC_2.2.5). */
-  readonly version?: number;
 }
 
 export interface ElfRelocation {
@@ -158,10 +156,10 @@ export function parseElf(buf: Buffer): ElfFile {
   if (sections.length === 0) warnings.push('no section headers: symbols and relocations are unavailable, code is taken from executable segments');
 
   const dynsymIndex = sections.findIndex((s) => s.type === SHT.dynsym);
-  const versyms = sections.find((s) => s.type === SHT.gnuVersym);
-  const dynamicSymbols = dynsymIndex < 0 ? [] : readSymbols(r, sections, sections[dynsymIndex]!, versyms);
+  // Symbol versions are not read: every version of a name is taken as a possible target (see docs/static-analysis.md).
+  const dynamicSymbols = dynsymIndex < 0 ? [] : readSymbols(r, sections, sections[dynsymIndex]!);
   const symtab = sections.find((s) => s.type === SHT.symtab);
-  const symbols = symtab ? readSymbols(r, sections, symtab, undefined) : [];
+  const symbols = symtab ? readSymbols(r, sections, symtab) : [];
   const relocations = sections
     .filter((s) => s.type === SHT.rela && (dynsymIndex < 0 || s.link === dynsymIndex || s.link === 0))
     .flatMap((s) => readRelocations(r, s));
@@ -223,13 +221,12 @@ function readSections(r: Reader, offset: number, entrySize: number, count: numbe
   }));
 }
 
-function readSymbols(r: Reader, sections: readonly ElfSection[], table: ElfSection, versyms: ElfSection | undefined): ElfSymbol[] {
+function readSymbols(r: Reader, sections: readonly ElfSection[], table: ElfSection): ElfSymbol[] {
   const strings = sections[table.link];
   if (!strings) throw new ElfFormatError(`corrupt ELF file: ${table.name} has no string table`, 'corrupt');
   r.check(table.offset, table.size, `section ${table.name}`);
   r.check(strings.offset, strings.size, `section ${strings.name}`);
   const count = Math.floor(table.size / 24);
-  if (versyms) r.check(versyms.offset, count * 2, 'section .gnu.version');
   const symbols: ElfSymbol[] = [];
   for (let i = 0; i < count; i++) {
     const o = table.offset + i * 24;
@@ -242,7 +239,6 @@ function readSymbols(r: Reader, sections: readonly ElfSection[], table: ElfSecti
       sectionIndex: r.u16(o + 6),
       value: r.u64(o + 8),
       size: r.u64(o + 16),
-      ...(versyms ? { version: r.u16(versyms.offset + i * 2) } : {}),
     });
   }
   return symbols;

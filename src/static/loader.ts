@@ -11,6 +11,11 @@ import { resolveLibrary, type Requester } from './libraries.js';
 import { loadObject, type LoadedObject } from './object.js';
 
 const cache = new Map<string, LoadedObject>();
+/**
+ * About 20 bytes per instruction stay in memory; this keeps the cache under roughly
+ * 400 MB (libc is 0.3 M instructions, libcrypto 1 M, LLVM's library 20 M).
+ */
+const CACHE_LIMIT_INSTRUCTIONS = 20_000_000;
 
 /** Forgets every cached object (benchmarks measure analyses that include reading the libraries). */
 export function clearObjectCache(): void {
@@ -22,9 +27,21 @@ export function loadObjectCached(path: string): LoadedObject {
   const stat = statSync(path);
   const key = `${path}\0${stat.size}\0${stat.mtimeMs}`;
   const known = cache.get(key);
-  if (known) return known;
+  if (known) {
+    // Least recently used objects are evicted first: move this one to the end.
+    cache.delete(key);
+    cache.set(key, known);
+    return known;
+  }
   const object = loadObject(path, readFileSync(path));
   cache.set(key, object);
+  let cached = 0;
+  for (const o of cache.values()) cached += o.code.count;
+  for (const [oldKey, old] of cache) {
+    if (cached <= CACHE_LIMIT_INSTRUCTIONS || old === object) break;
+    cache.delete(oldKey);
+    cached -= old.code.count;
+  }
   return object;
 }
 

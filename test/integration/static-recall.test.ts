@@ -84,6 +84,7 @@ async function traceWorkload(name: string, workload: Workload): Promise<Set<numb
     clearTimeout(timer);
   } finally {
     killGroup('SIGKILL');
+    await exited;
   }
   assert.ok(existsSync(log), `strace wrote no log: ${stderr}`);
   return syscallsInTrace(readFileSync(log, 'utf8'), workload.command);
