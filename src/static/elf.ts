@@ -149,6 +149,10 @@ export function parseElf(buf: Buffer): ElfFile {
     throw new ElfFormatError(`unsupported architecture (ELF machine ${machine}): only x86-64 (62) is analysed`, 'unsupported');
   }
   const type = r.u16(0x10);
+  if (type !== ElfType.exec && type !== ElfType.dyn) {
+    const what = type === 1 ? 'a relocatable object file (.o)' : type === 4 ? 'a core dump' : `an ELF file of type ${type}`;
+    throw new ElfFormatError(`${what}, not a linked executable or shared library`, 'unsupported');
+  }
   const entry = r.u64(0x18);
   const segments = readSegments(r, r.u64(0x20), r.u16(0x36), r.u16(0x38));
   const sections = readSections(r, r.u64(0x28), r.u16(0x3a), r.u16(0x3c), r.u16(0x3e));

@@ -61,7 +61,7 @@ export function loadMainBinary(path: string): LoadedObject {
       const hint = err.kind === 'not-elf'
         ? 'static analysis needs a compiled ELF binary; scripts are not analysed (analyse their interpreter instead)'
         : err.kind === 'unsupported'
-          ? 'only 64-bit x86-64 ELF binaries are supported'
+          ? 'only linked 64-bit x86-64 ELF executables and shared libraries are supported'
           : 'the file looks damaged; check that it was copied completely';
       throw new LoupeError(`${path}: ${err.message}`, ExitCode.badInput, hint);
     }

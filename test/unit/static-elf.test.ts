@@ -33,6 +33,9 @@ test('non-ELF, 32-bit, foreign and truncated inputs are told apart', () => {
   assert.equal(kindOf(() => parseElf(elfHeader(1, 3))), 'unsupported');
   assert.equal(kindOf(() => parseElf(elfHeader(2, 183))), 'unsupported');
   assert.equal(kindOf(() => parseElf(elfHeader(2, 62).subarray(0, 40))), 'corrupt');
+  const relocatable = elfHeader(2, 62);
+  relocatable.writeUInt16LE(1, 0x10);
+  assert.equal(kindOf(() => parseElf(relocatable)), 'unsupported');
   const pointsAway = elfHeader(2, 62);
   pointsAway.writeBigUInt64LE(4096n, 0x28); // section headers beyond the end of the file
   pointsAway.writeUInt16LE(64, 0x3a);
