@@ -4,6 +4,7 @@ import { normaliseArgv } from './argv.js';
 import { ExitCode, LoupeError } from './errors.js';
 import { registerExplore } from './explore.js';
 import { registerSearch } from './search.js';
+import { registerStatic } from './static.js';
 
 /** Each command lives in its own module under cli/ and only parses arguments; work is done in commands/. */
 const program = new Command()
@@ -15,6 +16,7 @@ const program = new Command()
 
 registerExplore(program);
 registerSearch(program);
+registerStatic(program);
 
 export async function main(argv: readonly string[]): Promise<number> {
   try {
