@@ -58,6 +58,9 @@ export async function analyseBinary(path: string, options: AnalyseBinaryOptions 
   const result = reach.collect(table);
   const warnings = [...main.elf.warnings];
   if (main.elf.symbols.length === 0) warnings.push('the binary is stripped: functions without exported symbols are named by address');
+  if (result.loadsLibrariesAtRunTime) {
+    warnings.push('reachable code can load libraries at run time (dlopen, NSS, iconv); those libraries are not analysed');
+  }
   if (program.missingLibraries.length > 0) {
     warnings.push(`libraries not found, their syscalls are missing: ${program.missingLibraries.join(', ')}`);
   }
