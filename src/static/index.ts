@@ -57,6 +57,9 @@ export async function analyseBinary(path: string, options: AnalyseBinaryOptions 
   reach.run();
   const result = reach.collect(table);
   const warnings = [...main.elf.warnings];
+  if (main.elf.sections.some((s) => s.name === '.go.buildinfo')) {
+    warnings.push("a Go program: numbers passed through Go's syscall package travel on the stack and are mostly unresolved sites");
+  }
   if (main.elf.symbols.length === 0) warnings.push('the binary is stripped: functions without exported symbols are named by address');
   if (result.loadsLibrariesAtRunTime) {
     warnings.push('reachable code can load libraries at run time (dlopen, NSS, iconv); those libraries are not analysed');
