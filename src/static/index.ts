@@ -4,6 +4,7 @@
  * static_binary.csv beside dyn.csv.
  */
 import { basename, resolve } from 'node:path';
+import { ExitCode, LoupeError } from '../cli/errors.js';
 import { X86_64, type SyscallTable } from '../syscalls/table.js';
 import { loadLibcMapping } from './libc-syscalls.js';
 import { loadMainBinary, loadProgram } from './loader.js';
@@ -111,6 +112,10 @@ export async function analyseSources(dir: string, options: { readonly table?: Sy
   const table = options.table ?? X86_64;
   checkSourceDirectory(dir);
   const { units, compileCommands } = findTranslationUnits(dir);
+  if (units.length === 0) {
+    throw new LoupeError(`no C or C++ source files under ${dir}`, ExitCode.badInput,
+      'give the root of a C/C++ source tree (*.c, *.cc, *.cpp, *.cxx), or put a compile_commands.json there');
+  }
   const results = await analyseUnits(units, options.clang);
   const referenced = new Set<string>();
   const defined = new Set<string>();

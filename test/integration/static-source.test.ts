@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyseSources } from '../../src/static/index.js';
 import { splitCommandLine } from '../../src/static/source.js';
@@ -49,6 +50,10 @@ test('the CLI prints static_sources.csv, and refuses a missing directory', { ski
   const missing = runCli(['static', 'source', join(scratch, 'no-such-dir')]);
   assert.equal(missing.status, 3);
   assert.match(missing.stderr, /is not a directory/);
+  const empty = mkdtempSync(join(scratch, 'empty-'));
+  const noSources = runCli(['static', 'source', empty]);
+  assert.equal(noSources.status, 3);
+  assert.match(noSources.stderr, /no C or C\+\+ source files/);
 });
 
 test('compile commands are split like a shell would', () => {
