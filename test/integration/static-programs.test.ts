@@ -7,7 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyseBinary, formatStaticCsv } from '../../src/static/index.js';
 import { X86_64 } from '../../src/syscalls/table.js';
-import { compile, runCli } from './static-helpers.js';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { clearObjectCache } from '../../src/static/loader.js';
+import { compile, diskCache, runCli } from './static-helpers.js';
 
 const GETPID = 39;
 const EXIT = 60;
@@ -88,4 +91,14 @@ test('--json has the numbers, the unresolved count and where each number was fou
   const text = runCli(['static', 'binary', binary, '--no-libs']);
   assert.match(text.stdout, /2 syscalls may be issued/);
   assert.match(text.stdout, /435 clone3/);
+});
+
+test('an analysis from the disk cache gives the same report as a fresh one', async () => {
+  const binary = compile('wrappers.c', 'wrappers-cached');
+  clearObjectCache();
+  const first = await analyseBinary(binary);
+  assert.ok(existsSync(diskCache) && readdirSync(join(diskCache, 'static')).length > 0, 'entries were written');
+  clearObjectCache();
+  const second = await analyseBinary(binary);
+  assert.deepEqual(second, first);
 });
