@@ -25,8 +25,8 @@ test('libc calls map to syscalls, constant syscall() numbers count, the rest is 
   assert.deepEqual(report.foundIn[PIDFD_OPEN], ['syscall(434) in src/raw.c']);
   assert.ok(!('tree_raw_calls' in report.libcFunctions), "the tree's own functions are not libc's");
   assert.deepEqual(report.unresolved, [
-    'src/raw.c:8: syscall() with a number that is not a constant',
-    'src/raw.c:9: inline assembly that may issue a syscall',
+    'src/raw.c:9: syscall() with a number that is not a constant',
+    'src/raw.c:10: inline assembly that may issue a syscall',
   ]);
   assert.equal(report.failedUnits.length, 1);
   assert.equal(report.failedUnits[0]!.file, 'src/broken.c');
