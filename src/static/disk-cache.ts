@@ -6,7 +6,7 @@
  * else ~/.cache/loupe; LOUPE_CACHE_DIR=off disables the cache.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { DisassembledRegion, Disassembly } from './disassembly.js';
@@ -14,6 +14,8 @@ import type { CodeRegion } from './elf.js';
 
 /** Bump when Disassembly or the decoder's classification changes. */
 const FORMAT = 'loupe-disassembly-2';
+/** Oldest entries go beyond this (libc's entry is 7 MB, libcrypto's 20 MB, LLVM's 400 MB). */
+const CACHE_LIMIT_BYTES = 2 * 1024 ** 3;
 
 function cacheDirectory(): string | undefined {
   const configured = process.env['LOUPE_CACHE_DIR'];
@@ -137,9 +139,25 @@ export function cachedDisassembly(
       const temporary = `${entry}.${process.pid}.tmp`;
       writeFileSync(temporary, serialiseDisassembly(code));
       renameSync(temporary, entry); // atomic: concurrent analyses never read half an entry
+      evictOldEntries(join(entry, '..'), entry);
     } catch {
       // a read-only or full disk only costs speed
     }
   }
   return code;
+}
+
+/** Deletes the least recently written entries until the directory fits CACHE_LIMIT_BYTES again. */
+function evictOldEntries(dir: string, keep: string): void {
+  const entries = readdirSync(dir)
+    .filter((name) => name.endsWith('.bin'))
+    .map((name) => { const path = join(dir, name); const stat = statSync(path); return { path, size: stat.size, mtimeMs: stat.mtimeMs }; })
+    .sort((a, b) => a.mtimeMs - b.mtimeMs);
+  let total = entries.reduce((sum, e) => sum + e.size, 0);
+  for (const e of entries) {
+    if (total <= CACHE_LIMIT_BYTES) break;
+    if (e.path === keep) continue;
+    unlinkSync(e.path);
+    total -= e.size;
+  }
 }
