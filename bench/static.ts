@@ -1,11 +1,14 @@
 /**
- * Time of `loupe static binary` per binary, libraries included: the median of
- * several runs with the object cache cleared before each ("cold": every library is
- * read, decoded and indexed again), and of runs that reuse the cache ("warm", as
- * when explore analyses several programs that share libc).
+ * Time of `loupe static binary` per binary, libraries included, median of several
+ * runs in three settings: "cold" (no cache: every library is read, decoded and
+ * indexed), "disk" (the in-memory cache cleared, decoded code read from the disk
+ * cache, as in a new loupe process) and "warm" (objects cached in memory, as when
+ * explore analyses several programs that share libc).
  * Usage: npm run bench:static [-- BINARY...]
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { analyseBinary } from '../src/static/index.js';
 import { clearObjectCache } from '../src/static/loader.js';
@@ -18,11 +21,15 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-async function timeRuns(binary: string, cold: boolean): Promise<{ seconds: number; syscalls: number; objects: number }> {
+type Setting = 'cold' | 'disk' | 'warm';
+const diskCache = mkdtempSync(join(tmpdir(), 'loupe-bench-cache-'));
+
+async function timeRuns(binary: string, setting: Setting): Promise<{ seconds: number; syscalls: number; objects: number }> {
+  process.env['LOUPE_CACHE_DIR'] = setting === 'cold' ? 'off' : diskCache;
   const times: number[] = [];
   let last = { syscalls: 0, objects: 0 };
   for (let i = 0; i < RUNS; i++) {
-    if (cold) clearObjectCache();
+    if (setting !== 'warm') clearObjectCache();
     const start = performance.now();
     const report = await analyseBinary(binary);
     times.push((performance.now() - start) / 1000);
@@ -35,13 +42,16 @@ const binaries = process.argv.slice(2).length > 0 ? process.argv.slice(2) : DEFA
 // The first analysis in a process also compiles iced-x86's WebAssembly; keep that out of the figures.
 await analyseBinary('/bin/true', { noLibraries: true });
 console.log(`median of ${RUNS} runs, libraries included`);
-console.log(['binary', 'objects', 'syscalls', 'cold s', 'warm s'].join('\t'));
+console.log(['binary', 'objects', 'syscalls', 'cold s', 'disk s', 'warm s'].join('\t'));
 for (const binary of binaries) {
   if (!existsSync(binary)) {
     console.log(`${binary}\tnot installed`);
     continue;
   }
-  const cold = await timeRuns(binary, true);
-  const warm = await timeRuns(binary, false);
-  console.log([binary, cold.objects, cold.syscalls, cold.seconds.toFixed(2), warm.seconds.toFixed(2)].join('\t'));
+  const cold = await timeRuns(binary, 'cold');
+  await timeRuns(binary, 'disk'); // fills the disk cache
+  const disk = await timeRuns(binary, 'disk');
+  const warm = await timeRuns(binary, 'warm');
+  console.log([binary, cold.objects, cold.syscalls, ...[cold, disk, warm].map((r) => r.seconds.toFixed(2))].join('\t'));
 }
+rmSync(diskCache, { recursive: true, force: true });

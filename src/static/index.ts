@@ -4,6 +4,7 @@
  * static_binary.csv beside dyn.csv.
  */
 import { basename, resolve } from 'node:path';
+import { ExitCode, LoupeError } from '../cli/errors.js';
 import { X86_64, type SyscallTable } from '../syscalls/table.js';
 import { loadLibcMapping } from './libc-syscalls.js';
 import { loadMainBinary, loadProgram } from './loader.js';
@@ -57,7 +58,13 @@ export async function analyseBinary(path: string, options: AnalyseBinaryOptions 
   reach.run();
   const result = reach.collect(table);
   const warnings = [...main.elf.warnings];
+  if (main.elf.sections.some((s) => s.name === '.go.buildinfo')) {
+    warnings.push("a Go program: numbers passed through Go's syscall package travel on the stack and are mostly unresolved sites");
+  }
   if (main.elf.symbols.length === 0) warnings.push('the binary is stripped: functions without exported symbols are named by address');
+  if (result.loadsLibrariesAtRunTime) {
+    warnings.push('reachable code can load libraries at run time (dlopen, NSS, iconv); those libraries are not analysed');
+  }
   if (program.missingLibraries.length > 0) {
     warnings.push(`libraries not found, their syscalls are missing: ${program.missingLibraries.join(', ')}`);
   }
@@ -105,6 +112,10 @@ export async function analyseSources(dir: string, options: { readonly table?: Sy
   const table = options.table ?? X86_64;
   checkSourceDirectory(dir);
   const { units, compileCommands } = findTranslationUnits(dir);
+  if (units.length === 0) {
+    throw new LoupeError(`no C or C++ source files under ${dir}`, ExitCode.badInput,
+      'give the root of a C/C++ source tree (*.c, *.cc, *.cpp, *.cxx), or put a compile_commands.json there');
+  }
   const results = await analyseUnits(units, options.clang);
   const referenced = new Set<string>();
   const defined = new Set<string>();

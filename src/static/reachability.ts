@@ -45,6 +45,8 @@ export interface ReachabilityResult {
   readonly legacySites: readonly UnresolvedSite[];
   /** Imported symbols that no loaded object defines (strong references only). */
   readonly undefinedSymbols: readonly string[];
+  /** Reachable code imports dlopen (or glibc's internal variant): libraries loaded at run time are not seen. */
+  readonly loadsLibrariesAtRunTime: boolean;
   /** Reachable instructions per object, for statistics. */
   readonly reachedInstructions: ReadonlyMap<string, number>;
 }
@@ -58,6 +60,9 @@ interface ObjectState {
   /** Indices into the object's landingPads whose pads are already roots. */
   readonly landingPadsAdded: Set<number>;
 }
+
+/** Entry points of run-time library loading: glibc's public ones and the one its NSS and iconv code call in ld.so. */
+const DLOPEN_FUNCTIONS = ['dlopen', 'dlmopen', '_dl_catch_error'];
 
 /** Bounds the recursion through wrappers of wrappers. */
 const MAX_WRAPPER_DEPTH = 4;
@@ -241,7 +246,11 @@ export class Reachability {
       reachedInstructions.set(state.name, reached);
     }
     for (const sites of syscalls.values()) sites.sort((a, b) => a.object.localeCompare(b.object) || a.address.localeCompare(b.address));
-    return { syscalls, unresolved, legacySites, undefinedSymbols: [...this.undefinedSymbols].sort(), reachedInstructions };
+    return {
+      syscalls, unresolved, legacySites, reachedInstructions,
+      undefinedSymbols: [...this.undefinedSymbols].sort(),
+      loadsLibrariesAtRunTime: DLOPEN_FUNCTIONS.some((name) => this.resolvedImports.has(name)),
+    };
   }
 
   private reachedIn(state: ObjectState): (index: number) => boolean {

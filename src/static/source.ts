@@ -134,8 +134,8 @@ interface AstLocation {
   expansionLoc?: AstLocation;
 }
 
-/** Reads what a unit references from its JSON AST; `readSource` gives file text for inline assembly. */
-export function usesFromAst(ast: AstNode, mainFile: string, readSource: (file: string) => string | undefined): UnitUses {
+/** Reads what a unit references from its JSON AST; `readSource` gives a file's bytes (clang's offsets count bytes) for inline assembly. */
+export function usesFromAst(ast: AstNode, mainFile: string, readSource: (file: string) => Buffer | undefined): UnitUses {
   const uses: UnitUses = { referenced: new Set(), defined: new Set(), directSyscalls: new Set(), unresolved: [] };
   // Clang prints a location's file only when it differs from the previous one printed, in document order.
   let currentFile = mainFile;
@@ -166,7 +166,7 @@ export function usesFromAst(ast: AstNode, mainFile: string, readSource: (file: s
     if (node.kind === 'GCCAsmStmt' || node.kind === 'MSAsmStmt') {
       const end = node.range?.end?.expansionLoc ?? node.range?.end;
       const text = startOffset === undefined || end?.offset === undefined ? undefined
-        : readSource(fileOfNode)?.slice(startOffset, end.offset + (end.tokLen ?? 0));
+        : readSource(fileOfNode)?.subarray(startOffset, end.offset + (end.tokLen ?? 0)).toString('utf8');
       if (text === undefined || /\bsyscall\b|int\s+\$?0x80|sysenter/.test(text)) {
         uses.unresolved.push({ ...here, reason: 'inline assembly that may issue a syscall' });
       }
@@ -208,10 +208,10 @@ export interface UnitResult {
 /** Runs clang on every unit, a few at a time; units clang rejects are reported, not fatal. */
 export async function analyseUnits(units: readonly TranslationUnit[], clang = 'clang'): Promise<UnitResult[]> {
   const results: UnitResult[] = new Array(units.length);
-  const sources = new Map<string, string | undefined>();
+  const sources = new Map<string, Buffer | undefined>();
   const readSource = (file: string) => {
     if (!sources.has(file)) {
-      try { sources.set(file, readFileSync(file, 'utf8')); } catch { sources.set(file, undefined); }
+      try { sources.set(file, readFileSync(file)); } catch { sources.set(file, undefined); }
     }
     return sources.get(file);
   };

@@ -10,6 +10,9 @@ export const fixtures = join(repoRoot, 'test', 'fixtures', 'static');
 const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 
 export const scratch = mkdtempSync(join(tmpdir(), 'loupe-static-test-'));
+/** Keeps the disassembly cache of the tests (in this process and the CLIs it starts) out of the user's home. */
+export const diskCache = join(scratch, 'cache');
+process.env['LOUPE_CACHE_DIR'] = diskCache;
 
 /** Compiles fixture `source` (a file under test/fixtures/static) with gcc or g++; returns the output path. */
 export function compile(source: string, output: string, flags: readonly string[] = []): string {

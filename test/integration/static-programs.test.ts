@@ -7,7 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyseBinary, formatStaticCsv } from '../../src/static/index.js';
 import { X86_64 } from '../../src/syscalls/table.js';
-import { compile } from './static-helpers.js';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { clearObjectCache } from '../../src/static/loader.js';
+import { compile, diskCache, runCli } from './static-helpers.js';
 
 const GETPID = 39;
 const EXIT = 60;
@@ -75,4 +78,27 @@ test('the CSV has one row per syscall number up to the highest', async () => {
   assert.equal(csv.length, X86_64.maxNumber + 2);
   assert.equal(csv[1 + CLONE3], '435,Y');
   assert.equal(csv[1 + GETPPID], '110,N');
+});
+
+test('--json has the numbers, the unresolved count and where each number was found', () => {
+  const binary = compile('inline-asm.c', 'inline-asm-json');
+  const result = runCli(['static', 'binary', binary, '--json', '--no-libs']);
+  assert.equal(result.status, 0, result.stderr);
+  const report = JSON.parse(result.stdout) as { syscalls: number[]; unresolvedSites: number; sites: Record<string, { function: string; object: string }[]> };
+  assert.deepEqual(report.syscalls, [GETPID, CLONE3]);
+  assert.equal(report.unresolvedSites, 0);
+  assert.deepEqual(report.sites[String(CLONE3)]!.map((s) => [s.object, s.function]), [['inline-asm-json', 'main']]);
+  const text = runCli(['static', 'binary', binary, '--no-libs']);
+  assert.match(text.stdout, /2 syscalls may be issued/);
+  assert.match(text.stdout, /435 clone3/);
+});
+
+test('an analysis from the disk cache gives the same report as a fresh one', async () => {
+  const binary = compile('wrappers.c', 'wrappers-cached');
+  clearObjectCache();
+  const first = await analyseBinary(binary);
+  assert.ok(existsSync(diskCache) && readdirSync(join(diskCache, 'static')).length > 0, 'entries were written');
+  clearObjectCache();
+  const second = await analyseBinary(binary);
+  assert.deepEqual(second, first);
 });

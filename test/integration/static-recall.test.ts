@@ -14,6 +14,7 @@ import { analyseBinary } from '../../src/static/index.js';
 import { X86_64 } from '../../src/syscalls/table.js';
 
 const work = mkdtempSync(join(tmpdir(), 'loupe-static-recall-'));
+process.env['LOUPE_CACHE_DIR'] = join(work, 'cache'); // not the user's cache
 const hasStrace = spawnSync('strace', ['-V']).status === 0;
 
 /**

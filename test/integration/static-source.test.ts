@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyseSources } from '../../src/static/index.js';
 import { splitCommandLine } from '../../src/static/source.js';
@@ -24,8 +25,8 @@ test('libc calls map to syscalls, constant syscall() numbers count, the rest is 
   assert.deepEqual(report.foundIn[PIDFD_OPEN], ['syscall(434) in src/raw.c']);
   assert.ok(!('tree_raw_calls' in report.libcFunctions), "the tree's own functions are not libc's");
   assert.deepEqual(report.unresolved, [
-    'src/raw.c:8: syscall() with a number that is not a constant',
-    'src/raw.c:9: inline assembly that may issue a syscall',
+    'src/raw.c:9: syscall() with a number that is not a constant',
+    'src/raw.c:10: inline assembly that may issue a syscall',
   ]);
   assert.equal(report.failedUnits.length, 1);
   assert.equal(report.failedUnits[0]!.file, 'src/broken.c');
@@ -49,6 +50,10 @@ test('the CLI prints static_sources.csv, and refuses a missing directory', { ski
   const missing = runCli(['static', 'source', join(scratch, 'no-such-dir')]);
   assert.equal(missing.status, 3);
   assert.match(missing.stderr, /is not a directory/);
+  const empty = mkdtempSync(join(scratch, 'empty-'));
+  const noSources = runCli(['static', 'source', empty]);
+  assert.equal(noSources.status, 3);
+  assert.match(noSources.stderr, /no C or C\+\+ source files/);
 });
 
 test('compile commands are split like a shell would', () => {

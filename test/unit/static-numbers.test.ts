@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Register } from 'iced-x86';
 import { Flow, disassemble, indexOfAddress, type Disassembly } from '../../src/static/disassembly.js';
+import { deserialiseDisassembly, serialiseDisassembly } from '../../src/static/disk-cache.js';
 import { traceRegister, type ValueOrigin } from '../../src/static/numbers.js';
 
 /** Hand-assembled x86-64 at 0x1000; each case is commented with its assembly. */
@@ -31,8 +32,10 @@ const CODE = Buffer.from([
   0x0f, 0x0b, //                   ud2
 ]);
 
+const REGIONS = [{ name: '.text', address: 0x1000, bytes: CODE }];
+
 function decode(): Disassembly {
-  return disassemble([{ name: '.text', address: 0x1000, bytes: CODE }], (a) => a >= 0x1000 && a < 0x1000 + CODE.length);
+  return disassemble(REGIONS, (a) => a >= 0x1000 && a < 0x1000 + CODE.length);
 }
 
 function originsAt(code: Disassembly, address: number, starts: number[] = [0x1000, 0x1015]): ValueOrigin[] {
@@ -72,4 +75,16 @@ test('unreached predecessors are not followed', () => {
   const onlyThroughJump = traceRegister(code, new Set([0x1000]), indexOfAddress(code, 0x1012), Register.RAX,
     (i) => code.address[i]! !== 0x1010);
   assert.deepEqual(onlyThroughJump, [{ kind: 'constant', value: 39 }]);
+});
+
+test('a disassembly survives the disk cache format unchanged, and a mismatch is refused', () => {
+  const code = decode();
+  const copy = deserialiseDisassembly(serialiseDisassembly(code), REGIONS)!;
+  assert.deepEqual(
+    { ...copy, regions: copy.regions.map((r) => [r.firstIndex, r.endIndex]) },
+    { ...code, regions: code.regions.map((r) => [r.firstIndex, r.endIndex]) },
+  );
+  assert.equal(deserialiseDisassembly(serialiseDisassembly(code), [{ ...REGIONS[0]!, address: 0x2000 }]), undefined);
+  assert.equal(deserialiseDisassembly(serialiseDisassembly(code).subarray(0, 100), REGIONS), undefined);
+  assert.equal(deserialiseDisassembly(Buffer.from('junk'), REGIONS), undefined);
 });
