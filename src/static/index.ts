@@ -6,6 +6,7 @@
 import { basename, resolve } from 'node:path';
 import { ExitCode, LoupeError } from '../cli/errors.js';
 import { X86_64, type SyscallTable } from '../syscalls/table.js';
+import { formatStaticCsv as formatStaticCsvRows } from '../db/csv.js';
 import { loadLibcMapping } from './libc-syscalls.js';
 import { loadMainBinary, loadProgram } from './loader.js';
 import { Reachability, type SyscallSite, type UnresolvedSite } from './reachability.js';
@@ -164,10 +165,7 @@ export async function analyseSources(dir: string, options: { readonly table?: Sy
   };
 }
 
-/** static_binary.csv / static_sources.csv: `# syscall, used`, then `N,Y|N` for every number 0..maxNumber. */
+/** static_binary.csv / static_sources.csv, in the database's format (src/db/csv.ts). */
 export function formatStaticCsv(report: Pick<StaticSyscallSet, 'syscalls'>, table: SyscallTable = X86_64): string {
-  const used = new Set(report.syscalls);
-  const lines = ['# syscall, used'];
-  for (let nr = 0; nr <= table.maxNumber; nr++) lines.push(`${nr},${used.has(nr) ? 'Y' : 'N'}`);
-  return `${lines.join('\n')}\n`;
+  return formatStaticCsvRows(report.syscalls, table.maxNumber);
 }
