@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { normaliseArgv } from './argv.js';
 import { ExitCode, LoupeError } from './errors.js';
+import { registerGenerate } from './generate.js';
 
 /** Each command lives in its own module under cli/ and only parses arguments; work is done in commands/. */
 const program = new Command()
@@ -10,6 +11,7 @@ const program = new Command()
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
+registerGenerate(program);
 
 export async function main(argv: readonly string[]): Promise<number> {
   try {

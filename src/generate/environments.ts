@@ -1,0 +1,126 @@
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { ExitCode, LoupeError, type ExitCodeValue } from '../cli/errors.js';
+import { dockerfileName } from '../db/layout.js';
+import { runContainer } from '../docker/run.js';
+import type { ExitStatus, ProcessGroups } from '../sandbox/process.js';
+import { nativeExploreCommand, placementArgs, type ReplicaPlacement } from './explore-invocation.js';
+import { NATIVE_RECORD_FILE, TEST_SCRIPT_DIR, formatRecord, recordRunName, type NativeRecord } from './native-record.js';
+
+/**
+ * Where the analysis runs: on this machine (native) or in a container built from a Dockerfile.
+ * Both run the same `loupe explore` once per replica and say what the run folder must hold to
+ * reproduce it.
+ */
+export interface AnalysisEnvironment {
+  kind: 'native' | 'docker';
+  /** The run folder's name: md5 of the environment record (native) or of the Dockerfile (docker). */
+  runName: string;
+  /** Files that describe the environment, stored in the run folder (relative path -> bytes). */
+  recordFiles: Map<string, Uint8Array>;
+  /** What identifies this analysis for the resume journal. */
+  identity: string[];
+  startReplica(index: number, placement: ReplicaPlacement, groups: ProcessGroups): ReplicaProcess;
+}
+
+export interface ReplicaProcess {
+  exited: Promise<ExitStatus>;
+  stop(): Promise<void>;
+  stdoutFile: string;
+  stderrFile: string;
+}
+
+/** `testScriptPath`: where the script recorded in `record.testScript` is now (its content must match). */
+export function nativeEnvironment(record: NativeRecord, testScriptPath: string | undefined): AnalysisEnvironment {
+  const recordText = formatRecord(record);
+  const recordFiles = new Map<string, Uint8Array>([[NATIVE_RECORD_FILE, Buffer.from(recordText)]]);
+  if (testScriptPath !== undefined) recordFiles.set(`${TEST_SCRIPT_DIR}/${basename(testScriptPath)}`, readFileSync(testScriptPath));
+  const runName = recordRunName(recordText);
+  return {
+    kind: 'native',
+    runName,
+    recordFiles,
+    identity: ['native', recordText],
+    startReplica(index, placement, groups) {
+      const stdoutFile = join(placement.outDir, '..', `replica-${index}.stdout`);
+      const stderrFile = join(placement.outDir, '..', `replica-${index}.stderr`);
+      const stdout = openSync(stdoutFile, 'w');
+      const stderr = openSync(stderrFile, 'w');
+      const testArgs = testScriptPath === undefined ? [] : ['-t', testScriptPath];
+      const argv = [...nativeExploreCommand(), '-b', record.command.binary, ...testArgs, ...record.command.explore,
+        ...placementArgs(placement), '--', ...record.command.args];
+      const proc = groups.start({ argv, cwd: record.command.cwd, stdio: ['ignore', stdout, stderr] });
+      closeSync(stdout);
+      closeSync(stderr);
+      return { exited: proc.exited, stop: async () => { await proc.kill(); }, stdoutFile, stderrFile };
+    },
+  };
+}
+
+/** Mount points of a replica's output folder and journal folder inside the container. */
+const CONTAINER_OUT = '/loupe/out';
+const CONTAINER_JOURNAL_DIR = '/loupe/journal';
+
+export interface DockerEnvironmentSpec {
+  app: string;
+  dockerfile: string;
+  dockerfileBytes: Uint8Array;
+  /** Files of dockerfile_data/ copied into the build context (relative to it). */
+  dataFiles: string[];
+  contextDir: string;
+  image: string;
+  imageId: string;
+  runName: string;
+}
+
+export function dockerEnvironment(spec: DockerEnvironmentSpec): AnalysisEnvironment {
+  const recordFiles = new Map<string, Uint8Array>([[dockerfileName(spec.app), spec.dockerfileBytes]]);
+  for (const rel of spec.dataFiles) recordFiles.set(rel, readFileSync(join(spec.contextDir, rel)));
+  const containerPrefix = `loupe-${process.pid}-${Date.now().toString(36)}`;
+  return {
+    kind: 'docker',
+    runName: spec.runName,
+    recordFiles,
+    identity: ['docker', spec.runName, spec.imageId],
+    startReplica(index, placement, groups) {
+      const stdoutFile = join(placement.outDir, '..', `replica-${index}.stdout`);
+      const stderrFile = join(placement.outDir, '..', `replica-${index}.stderr`);
+      const journalDir = join(placement.journal, '..');
+      mkdirSync(placement.outDir, { recursive: true });
+      const container = runContainer({
+        image: spec.image,
+        name: `${containerPrefix}-r${index}`,
+        mounts: [[placement.outDir, CONTAINER_OUT], [journalDir, CONTAINER_JOURNAL_DIR]],
+        // Read by loupe-base's /root/explore.py, which adds them to the CMD's explore options.
+        env: {
+          LOUPE_EXPLORE_OUT: CONTAINER_OUT,
+          LOUPE_EXPLORE_JOURNAL: `${CONTAINER_JOURNAL_DIR}/${basename(placement.journal)}`,
+          LOUPE_EXPLORE_JOBS: String(placement.jobs),
+        },
+        stdoutFile,
+        stderrFile,
+        groups,
+      });
+      return { exited: container.exited, stop: container.stop, stdoutFile, stderrFile };
+    },
+  };
+}
+
+/** The exit code generate reports when a replica's explore (or container) fails with `code`. */
+export function replicaFailureCode(code: number | null): ExitCodeValue {
+  switch (code) {
+    case ExitCode.usage: return ExitCode.usage;
+    case ExitCode.badInput: return ExitCode.badInput;
+    case ExitCode.environment: return ExitCode.environment;
+    case ExitCode.interrupted: return ExitCode.interrupted;
+    default: return ExitCode.failed;
+  }
+}
+
+export function replicaFailure(index: number, env: AnalysisEnvironment, status: ExitStatus, stderr: string): LoupeError {
+  const what = env.kind === 'docker' ? 'the analysis container' : 'loupe explore';
+  const how = status.signal !== null ? `was killed by ${status.signal}` : `exited with status ${status.code}`;
+  const tail = stderr.trim().split('\n').slice(-15).map((l) => `  | ${l}`).join('\n');
+  return new LoupeError(`replica ${index}: ${what} ${how}${tail === '' ? '' : `\n${tail}`}`, replicaFailureCode(status.code),
+    'the database was not changed; fix the problem and run the same command again (finished experiments are kept)');
+}

@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * How generate calls `loupe explore` (its command-line contract), natively or inside a container.
+ * Only the options that change the analysis are kept here: they go into the run's record.
+ */
+export interface ExploreOptions {
+  testScript?: string | undefined;
+  timeoutSec?: number;
+  sequential: boolean;
+  onlyConsider?: string;
+  partialSupport: boolean;
+  finalCheck: boolean;
+  disableStatic: boolean;
+}
+
+/** The explore options as command-line arguments, in a fixed order (the record depends on it). */
+export function exploreOptionArgs(o: ExploreOptions): string[] {
+  return [
+    ...(o.testScript === undefined ? [] : ['-t', o.testScript]),
+    ...(o.timeoutSec === undefined ? [] : ['--timeout', String(o.timeoutSec)]),
+    ...(o.sequential ? ['--test-sequential'] : []),
+    ...(o.onlyConsider === undefined ? [] : ['--only-consider', o.onlyConsider]),
+    ...(o.partialSupport ? ['--partial-support'] : []),
+    ...(o.finalCheck ? ['--final-check'] : []),
+    ...(o.disableStatic ? ['--disable-static'] : []),
+  ];
+}
+
+/** Where one replica writes: its output folder, its resume journal, and its share of the cores. */
+export interface ReplicaPlacement {
+  outDir: string;
+  journal: string;
+  jobs: number;
+}
+
+export function placementArgs(p: ReplicaPlacement): string[] {
+  return ['--jobs', String(p.jobs), '--journal', p.journal, '--out', p.outDir, '-q'];
+}
+
+/** This project's CLI entry point (dist/src/cli/main.js), next to this module once built. */
+const CLI_MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+
+/**
+ * The command that runs `loupe explore` on this machine. LOUPE_EXPLORE_COMMAND (an executable
+ * taking explore's arguments) replaces it; the test suite uses it to test generate on its own.
+ */
+export function nativeExploreCommand(env: NodeJS.ProcessEnv = process.env): string[] {
+  const override = env.LOUPE_EXPLORE_COMMAND;
+  if (override !== undefined && override !== '') return [override];
+  return [process.execPath, CLI_MAIN, 'explore'];
+}
+
+/** This project's version, from its package.json (recorded with every run). */
+export function loupeVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}

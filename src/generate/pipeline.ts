@@ -1,0 +1,114 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatDynCsv, type DynRow } from '../db/csv.js';
+import { CMD_TXT, DATA_DIR, DYN_CSV, EXPLORE_LOGS, STATIC_BINARY_CSV } from '../db/layout.js';
+import type { ProcessGroups } from '../sandbox/process.js';
+import type { SyscallTable } from '../syscalls/table.js';
+import { replicaFailure, type AnalysisEnvironment, type ReplicaProcess } from './environments.js';
+import { checkPlausible, describeDisagreements, mergeReplicas, type Disagreement } from './merge.js';
+import type { GenerateProgress } from './progress.js';
+import { readReplicaOutput, type ReplicaOutput } from './replica-output.js';
+import { journalFile, planReplicas, runPool } from './replicas.js';
+import { ExitCode, LoupeError } from '../cli/errors.js';
+
+/**
+ * The environment-independent part of generate: run the replicas, read and merge their results,
+ * check them, and assemble the run folder's files.
+ */
+
+export interface ReplicaRunOptions {
+  replicas: number;
+  cores: number;
+  /** Resume journals live here (outside the database). */
+  journalDir: string;
+  /** Scratch folder for the replicas' output folders and logs. */
+  workDir: string;
+  groups: ProcessGroups;
+  progress: GenerateProgress;
+  table: SyscallTable;
+  /** Registered so that Ctrl-C can stop running replicas (containers included). */
+  running: Set<ReplicaProcess>;
+}
+
+export async function runReplicas(env: AnalysisEnvironment, o: ReplicaRunOptions): Promise<ReplicaOutput[]> {
+  const plan = planReplicas(o.replicas, o.cores);
+  mkdirSync(o.journalDir, { recursive: true });
+  const outputs: ReplicaOutput[] = [];
+  const journals = Array.from({ length: o.replicas }, (_, i) => journalFile(o.journalDir, i + 1));
+  o.progress.phase(`running ${o.replicas} replica${o.replicas === 1 ? '' : 's'} (${plan.parallel} at a time, ${plan.jobsPerReplica} job${plan.jobsPerReplica === 1 ? '' : 's'} each)`);
+  o.progress.followReplicas(journals);
+  const stopAll = (): void => { for (const r of o.running) void r.stop(); };
+  try {
+    await runPool(o.replicas, plan.parallel, async (index) => {
+      const outDir = join(o.workDir, `replica-${index}`, 'out');
+      mkdirSync(outDir, { recursive: true });
+      const started = Date.now();
+      const replica = env.startReplica(index, { outDir, journal: journals[index - 1]!, jobs: plan.jobsPerReplica }, o.groups);
+      o.running.add(replica);
+      const status = await replica.exited.finally(() => o.running.delete(replica));
+      if (status.code !== 0) throw replicaFailure(index, env, status, readFileSync(replica.stderrFile, 'utf8'));
+      outputs[index - 1] = readReplicaOutput(index, outDir, readFileSync(replica.stdoutFile, 'utf8'), o.table);
+      o.progress.phase(`replica ${index} finished in ${Math.round((Date.now() - started) / 1000)} s`);
+    }, stopAll);
+  } finally {
+    o.progress.stopReplicas();
+  }
+  return outputs;
+}
+
+export interface MergedRun {
+  rows: DynRow[];
+  disagreements: Disagreement[];
+  /** Sub-feature files or static results that differ between replicas (first replica's kept). */
+  otherDifferences: string[];
+}
+
+/** Merges the replicas and refuses an implausible result (LoupeError, exit 1). */
+export function mergeAndCheck(outputs: readonly ReplicaOutput[], table: SyscallTable): MergedRun {
+  const { rows, disagreements } = mergeReplicas(outputs.map((o) => o.dyn), table);
+  const problem = checkPlausible(rows);
+  if (problem !== undefined) {
+    throw new LoupeError(`the analysis result is not plausible: ${problem.message}`, ExitCode.failed,
+      `${problem.hint}; the database was not changed`);
+  }
+  const first = outputs[0]!;
+  const otherDifferences: string[] = [];
+  if (outputs.some((o) => o.staticBinary !== first.staticBinary)) otherDifferences.push(STATIC_BINARY_CSV);
+  for (const name of new Set(outputs.flatMap((o) => [...o.subfeatures.keys()]))) {
+    if (outputs.some((o) => o.subfeatures.get(name) !== first.subfeatures.get(name))) otherDifferences.push(name);
+  }
+  return { rows, disagreements, otherDifferences };
+}
+
+export interface RunContents {
+  env: AnalysisEnvironment;
+  outputs: readonly ReplicaOutput[];
+  merged: MergedRun;
+  table: SyscallTable;
+  /** The command line that produced the run, for cmd.txt. */
+  commandLine: string;
+}
+
+/** Every file of the run folder: the environment record, cmd.txt, explore.logs and data/. */
+export function assembleRunFiles(c: RunContents): Map<string, string | Uint8Array> {
+  const files = new Map<string, string | Uint8Array>(c.env.recordFiles);
+  files.set(CMD_TXT, `${c.commandLine}\n`);
+  files.set(EXPLORE_LOGS, exploreLogs(c));
+  files.set(`${DATA_DIR}/${DYN_CSV}`, formatDynCsv(c.merged.rows, c.table.maxNumber));
+  const first = c.outputs[0]!;
+  if (first.staticBinary !== undefined) files.set(`${DATA_DIR}/${STATIC_BINARY_CSV}`, first.staticBinary);
+  for (const [name, text] of first.subfeatures) files.set(`${DATA_DIR}/${name}`, text);
+  return files;
+}
+
+function exploreLogs(c: RunContents): string {
+  const parts: string[] = [];
+  parts.push(`**** Replicas: ${c.outputs.length}; merge rule: agreement keeps the verdict, disagreement counts as required ****`);
+  if (c.merged.disagreements.length === 0) parts.push('The replicas agreed on every syscall.');
+  else parts.push(`The replicas disagreed on ${c.merged.disagreements.length} syscall(s), stored as required:`, ...describeDisagreements(c.merged.disagreements));
+  for (const name of c.merged.otherDifferences) parts.push(`${name} differs between replicas; replica 1's is stored.`);
+  c.outputs.forEach((o, i) => {
+    parts.push('', `**** Logs of replica #${i + 1} ****`, o.log.trimEnd());
+  });
+  return parts.join('\n') + '\n';
+}
