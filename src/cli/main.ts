@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { normaliseArgv } from './argv.js';
 import { ExitCode, LoupeError } from './errors.js';
 import { registerGenerate } from './generate.js';
+import { registerBaseImage } from './base-image.js';
 
 /** Each command lives in its own module under cli/ and only parses arguments; work is done in commands/. */
 const program = new Command()
@@ -12,6 +13,7 @@ const program = new Command()
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 registerGenerate(program);
+registerBaseImage(program);
 
 export async function main(argv: readonly string[]): Promise<number> {
   try {

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { CLI_MAIN } from '../project.js';
 
 /**
  * How generate calls `loupe explore` (its command-line contract), natively or inside a container.
@@ -39,9 +38,6 @@ export function placementArgs(p: ReplicaPlacement): string[] {
   return ['--jobs', String(p.jobs), '--journal', p.journal, '--out', p.outDir, '-q'];
 }
 
-/** This project's CLI entry point (dist/src/cli/main.js), next to this module once built. */
-const CLI_MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
-
 /**
  * The command that runs `loupe explore` on this machine. LOUPE_EXPLORE_COMMAND (an executable
  * taking explore's arguments) replaces it; the test suite uses it to test generate on its own.
@@ -52,8 +48,3 @@ export function nativeExploreCommand(env: NodeJS.ProcessEnv = process.env): stri
   return [process.execPath, CLI_MAIN, 'explore'];
 }
 
-/** This project's version, from its package.json (recorded with every run). */
-export function loupeVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
