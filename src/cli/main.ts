@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { normaliseArgv } from './argv.js';
 import { ExitCode, LoupeError } from './errors.js';
+import { registerExplore } from './explore.js';
 import { registerGenerate } from './generate.js';
 import { registerBaseImage } from './base-image.js';
 
@@ -12,6 +13,7 @@ const program = new Command()
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
+registerExplore(program);
 registerGenerate(program);
 registerBaseImage(program);
 

@@ -1,0 +1,141 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ExitCode, LoupeError } from '../cli/errors.js';
+import { formatDynCsv, rowFromVerdicts } from '../db/csv.js';
+import { formatSubfeatureCsvs } from '../db/subfeature-csv.js';
+import { explore } from '../explore/explore.js';
+import { formatSummary } from '../explore/format.js';
+import { Journal, workloadFingerprint } from '../explore/journal.js';
+import { checkArchitecture, checkPrivileges, checkTools, resolveBinary, resolveOnlyConsider, resolveTestScript } from '../explore/preflight.js';
+import type { ExploreReport } from '../explore/report.js';
+import type { Workload } from '../explore/experiment.js';
+import { ProcessGroups } from '../sandbox/process.js';
+import type { SyscallTable } from '../syscalls/table.js';
+import { createProgress } from '../ui/progress.js';
+import { PACKAGE_ROOT, VERSION } from '../version.js';
+
+export interface ExploreCommandOptions {
+  binary: string;
+  args: string[];
+  testScript?: string;
+  timeoutSec: number;
+  testSequential: boolean;
+  onlyConsider?: string;
+  outputCsv: boolean;
+  outputSysNames: boolean;
+  finalCheck: boolean;
+  partialSupport: boolean;
+  disableStatic: boolean;
+  jobs?: number;
+  attempts: number;
+  json: boolean;
+  out?: string;
+  journal?: string;
+  verbose: boolean;
+  quiet: boolean;
+}
+
+export const LAUNCHER_PATH = join(PACKAGE_ROOT, 'dist/bin/loupe-launch');
+
+export function defaultJobs(): number {
+  return availableParallelism();
+}
+
+export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
+  const table = checkArchitecture();
+  checkTools(LAUNCHER_PATH);
+  const cwd = process.cwd();
+  const workload: Workload = {
+    program: resolveBinary(o.binary, cwd),
+    args: o.args,
+    cwd,
+    ...(o.testScript !== undefined ? { testScript: resolveTestScript(o.testScript, cwd) } : {}),
+    sequential: o.testSequential || o.testScript === undefined,
+    timeoutMs: Math.round(o.timeoutSec * 1000),
+    ...(o.onlyConsider !== undefined ? { onlyConsider: resolveOnlyConsider(o.onlyConsider, cwd) } : {}),
+  };
+  if (!(o.timeoutSec > 0)) throw new LoupeError('--timeout must be a positive number of seconds', ExitCode.usage);
+  checkPrivileges();
+
+  const outDir = o.out === undefined ? undefined : resolve(o.out);
+  if (outDir) mkdirSync(outDir, { recursive: true });
+  const workDir = outDir ? join(outDir, 'work') : mkdtempSync(join(tmpdir(), 'loupe-explore-'));
+  if (outDir) rmSync(workDir, { recursive: true, force: true });
+  const groups = new ProcessGroups();
+  const abort = new AbortController();
+  const onSignal = (): void => {
+    abort.abort(new LoupeError('interrupted; every experiment was stopped', ExitCode.interrupted));
+    void groups.killAll();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const progress = createProgress(!o.quiet && !o.verbose);
+  const log = (line: string): void => {
+    if (o.verbose) process.stderr.write(`${line}\n`);
+  };
+  const experimentLines: string[] = [];
+  const jobs = o.jobs ?? defaultJobs();
+
+  let report: ExploreReport;
+  try {
+    const journal = o.journal ? new Journal(resolve(o.journal), workloadFingerprint(workload, `${VERSION}/${o.partialSupport}/${o.attempts}`)) : undefined;
+    if (journal && journal.size > 0 && !o.quiet) process.stderr.write(`loupe: resuming: ${journal.size} experiments already done in ${o.journal}\n`);
+    report = await explore({
+      workload,
+      table,
+      groups,
+      launcher: LAUNCHER_PATH,
+      workDir,
+      jobs,
+      attempts: o.attempts,
+      partialSupport: o.partialSupport,
+      finalCheck: o.finalCheck,
+      journal,
+      signal: abort.signal,
+      version: VERSION,
+      onPhase: (phase, total) => {
+        log(`== ${phase} (${total})`);
+        progress.phase(phase, total);
+      },
+      onExperiment: (r, description) => {
+        const line = `${r.verdict.padEnd(6)} ${description}${r.attempts > 1 ? ` (${r.attempts} attempts)` : ''}${r.reason ? ` — ${r.reason}` : ''} [${r.durationMs} ms]`;
+        experimentLines.push(line);
+        log(line);
+        progress.tick();
+      },
+    });
+  } catch (err) {
+    await groups.killAll();
+    throw abort.signal.aborted ? abort.signal.reason : err;
+  } finally {
+    progress.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (!outDir) rmSync(workDir, { recursive: true, force: true });
+  }
+
+  const dynCsv = dynCsvOf(report, table);
+  if (outDir) writeOutputs(outDir, report, dynCsv, experimentLines);
+  if (o.outputCsv) process.stdout.write(dynCsv);
+  else if (o.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  else if (!o.quiet) process.stdout.write(formatSummary(report, o.outputSysNames));
+}
+
+export function dynCsvOf(report: ExploreReport, table: SyscallTable): string {
+  return formatDynCsv(report.syscalls.map((s) => rowFromVerdicts(s.nr, s.stub === 'works', s.fake === 'works')), table.maxNumber);
+}
+
+/** Each file is written whole or not at all (temp file, then rename). */
+function writeAtomically(path: string, text: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+function writeOutputs(outDir: string, report: ExploreReport, dynCsv: string, experimentLines: readonly string[]): void {
+  writeAtomically(join(outDir, 'dyn.csv'), dynCsv);
+  writeAtomically(join(outDir, 'explore.json'), JSON.stringify(report, null, 2) + '\n');
+  writeAtomically(join(outDir, 'explore.log'), `${formatSummary(report)}\nExperiments:\n${experimentLines.join('\n')}\n`);
+  for (const [name, text] of formatSubfeatureCsvs(report.subfeatures)) writeAtomically(join(outDir, name), text);
+}

@@ -1,0 +1,60 @@
+import type { SyscallClass } from '../db/csv.js';
+import type { SyscallTable } from '../syscalls/table.js';
+import { displayName } from '../syscalls/table.js';
+import type { SubfeatureVerdict, SyscallVerdict, Verdict } from './report.js';
+import type { PlannedExperiment } from './plan.js';
+import type { ExperimentResult } from './experiment.js';
+
+export function classFromVerdicts(stub: Verdict, fake: Verdict): SyscallClass {
+  if (stub === 'works' && fake === 'works') return 'both';
+  if (stub === 'works') return 'stubOnly';
+  if (fake === 'works') return 'fakeOnly';
+  return 'required';
+}
+
+type ResultsById = ReadonlyMap<string, ExperimentResult>;
+
+function verdictOf(results: ResultsById, id: string): Verdict {
+  const result = results.get(id);
+  if (!result) throw new Error(`no result for experiment ${id}`);
+  return result.verdict;
+}
+
+export function syscallVerdicts(planned: readonly PlannedExperiment[], results: ResultsById, table: SyscallTable): SyscallVerdict[] {
+  const byNr = new Map<number, { stub?: string; fake?: string }>();
+  for (const p of planned) {
+    if (p.syscall === undefined) continue;
+    const entry = byNr.get(p.syscall) ?? {};
+    entry[p.action] = p.experiment.id;
+    byNr.set(p.syscall, entry);
+  }
+  return [...byNr.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([nr, ids]) => {
+      const stub = verdictOf(results, ids.stub!);
+      const fake = verdictOf(results, ids.fake!);
+      return { nr, name: displayName(table, nr), stub, fake, class: classFromVerdicts(stub, fake) };
+    });
+}
+
+export function subfeatureVerdicts(planned: readonly PlannedExperiment[], results: ResultsById): SubfeatureVerdict[] {
+  const byTarget = new Map<string, SubfeatureVerdict>();
+  for (const p of planned) {
+    const t = p.subfeature;
+    if (!t) continue;
+    const key = JSON.stringify([t.kind, t.syscall, t.argIndex, t.value, t.bit ?? false]);
+    const entry = byTarget.get(key) ?? {
+      kind: t.kind,
+      ...(t.syscall !== undefined ? { syscall: t.syscall } : {}),
+      ...(t.argIndex !== undefined ? { argIndex: t.argIndex } : {}),
+      value: t.value,
+      label: t.label,
+      ...(t.bit ? { bit: true } : {}),
+      stub: 'broken' as Verdict,
+      fake: 'broken' as Verdict,
+    };
+    entry[p.action] = verdictOf(results, p.experiment.id);
+    byTarget.set(key, entry);
+  }
+  return [...byTarget.values()];
+}

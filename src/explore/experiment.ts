@@ -1,0 +1,76 @@
+import type { PerturbAction } from '../sandbox/bpf.js';
+import type { Verdict } from './report.js';
+
+/**
+ * An experiment is a self-contained, JSON-serialisable value: what to run, what to perturb and
+ * how to judge. Its result is another. The local scheduler runs them on this machine's cores;
+ * the same values can be shipped unchanged to other machines (a batch job per experiment).
+ */
+
+export interface Workload {
+  program: string;
+  args: string[];
+  cwd: string;
+  /** Absent: the program's own exit status is the verdict (the workload is then sequential). */
+  testScript?: string;
+  /** Run to completion (test suites): the program must exit 0 in time, then the script judges its log. */
+  sequential: boolean;
+  timeoutMs: number;
+  /** Perturb (and attribute usage to) only processes executing this binary. */
+  onlyConsider?: string;
+}
+
+/** A perturbation rule in serialisable form: 64-bit values as decimal strings. */
+export interface RuleSpec {
+  nr: number;
+  action: PerturbAction;
+  argIndex?: number;
+  /** Value of argument argIndex, compared under `mask` (all 64 bits when absent). */
+  equals?: string;
+  mask?: string;
+  /** One flag bit that must be set in argument argIndex. */
+  bitSet?: string;
+}
+
+export interface Perturbation {
+  rules: RuleSpec[];
+  /** Paths replaced by an empty file. */
+  emptyFiles?: string[];
+  /** Paths made absent (open and stat fail with ENOENT). */
+  absentFiles?: string[];
+}
+
+export interface JudgeSettings {
+  /** Runs of a failing experiment before "broken" is recorded. */
+  attempts: number;
+  /** Times the test script may answer 200 (inconclusive) within one run. */
+  inconclusiveRetries: number;
+  /** Listening sockets the unperturbed application has once ready (0: start the test at once). */
+  readyListeners: number;
+  /** Longest wait for those sockets before the test starts anyway. */
+  readyWaitMs: number;
+  /**
+   * A run still going after this long is judged hung (broken) before the workload's time-out:
+   * a multiple of the unperturbed run's duration, so a perturbation that makes the program
+   * loop forever costs seconds, not the whole time-out. Absent: only the time-out applies.
+   */
+  hangLimitMs?: number;
+}
+
+export interface Experiment {
+  id: string;
+  description: string;
+  workload: Workload;
+  perturbation: Perturbation;
+  judge: JudgeSettings;
+}
+
+export interface ExperimentResult {
+  id: string;
+  verdict: Verdict;
+  attempts: number;
+  durationMs: number;
+  /** Time the application (and test) ran; the rest of durationMs is the engine's own overhead. */
+  workloadMs: number;
+  reason?: string;
+}

@@ -1,0 +1,198 @@
+import { mkdirSync } from 'node:fs';
+import type { SyscallTable } from '../syscalls/table.js';
+import { ExitCode, LoupeError } from '../cli/errors.js';
+import type { ProcessGroups } from '../sandbox/process.js';
+import { runExperiment, type RunnerEnvironment } from './run-experiment.js';
+import { runPool } from './scheduler.js';
+import { planArgumentExperiments, planPseudoFileExperiments, planSyscallExperiments, type PlannedExperiment } from './plan.js';
+import { subfeatureVerdicts, syscallVerdicts } from './classify.js';
+import { largestWorkingSet } from './final-check.js';
+import type { Experiment, ExperimentResult, JudgeSettings, Workload } from './experiment.js';
+import type { ExperimentRecord, ExploreReport, FinalCheck, SyscallVerdict } from './report.js';
+import type { Journal } from './journal.js';
+import type { DiscoveryData } from './discover.js';
+import { DISCOVERY_READY_WAIT_MS, runDiscovery } from './discover.js';
+import { tailOf } from './logs.js';
+
+export interface ExploreOptions {
+  workload: Workload;
+  table: SyscallTable;
+  groups: ProcessGroups;
+  launcher: string;
+  workDir: string;
+  jobs: number;
+  attempts: number;
+  partialSupport: boolean;
+  finalCheck: boolean;
+  journal?: Journal;
+  signal?: AbortSignal;
+  version: string;
+  /** Progress: phase changes and finished experiments. */
+  onPhase?: (phase: string, total: number) => void;
+  onExperiment?: (result: ExperimentResult, description: string) => void;
+}
+
+const INCONCLUSIVE_RETRIES = 20;
+/** How much slower than the unperturbed run a server may become ready before the test starts anyway. */
+const READY_WAIT_FACTOR = 5;
+const READY_WAIT_FLOOR_MS = 1000;
+/** A run lasting this many times the unperturbed one is judged hung (see JudgeSettings.hangLimitMs). */
+const HANG_FACTOR = 10;
+const HANG_FLOOR_MS = 1000;
+
+export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
+  const wallStart = Date.now();
+  const env: RunnerEnvironment = { groups: opts.groups, launcher: opts.launcher, table: opts.table, workDir: opts.workDir };
+  mkdirSync(opts.workDir, { recursive: true });
+
+  opts.onPhase?.('discovery', 1);
+  const discoveryStart = Date.now();
+  const discovery = await runDiscovery(opts.workload, env, opts.signal);
+  const discoveryMs = Date.now() - discoveryStart;
+  if (discovery.used.length === 0) {
+    throw new LoupeError(
+      `discovery saw no system call from ${opts.workload.onlyConsider ?? opts.workload.program}`,
+      ExitCode.failed,
+      opts.workload.onlyConsider ? 'check that --only-consider names the binary the workload really executes' : 'check the command line after --',
+    );
+  }
+
+  opts.onPhase?.('baseline', 1);
+  const judge = await calibrate(opts, env, discovery);
+
+  const experimentsStart = Date.now();
+  const results = new Map<string, ExperimentResult>();
+  const run = (planned: readonly PlannedExperiment[]): Promise<void> => runAll(planned.map((p) => p.experiment), opts, env, results);
+
+  const syscallPlan = planSyscallExperiments(discovery.used, opts.table, opts.workload, judge);
+  opts.onPhase?.('syscalls', syscallPlan.length);
+  await run(syscallPlan);
+  const syscalls = syscallVerdicts(syscallPlan, results, opts.table);
+
+  let subfeaturePlan: PlannedExperiment[] = [];
+  if (opts.partialSupport) {
+    // Values of a call that works both stubbed and faked as a whole need no experiment of their own.
+    const wholeWorks = new Set(syscalls.filter((s) => s.class === 'both').map((s) => s.nr));
+    subfeaturePlan = [
+      ...planArgumentExperiments(discovery.argumentValues.filter((a) => !wholeWorks.has(a.nr)), opts.workload, judge),
+      ...planPseudoFileExperiments(discovery.pseudoFiles, opts.workload, judge),
+    ];
+    opts.onPhase?.('sub-features', subfeaturePlan.length);
+    await run(subfeaturePlan);
+  }
+
+  let finalCheck: FinalCheck | undefined;
+  if (opts.finalCheck) {
+    opts.onPhase?.('final check', 2);
+    finalCheck = await runFinalCheck(syscalls, opts, env, judge, results);
+  }
+
+  const experimentsMs = Date.now() - experimentsStart;
+  const descriptions = new Map([...syscallPlan, ...subfeaturePlan].map((p) => [p.experiment.id, p.experiment.description]));
+  return {
+    schema: 'loupe-explore/1',
+    tool: { name: 'loupe', version: opts.version },
+    arch: opts.table.arch,
+    workload: {
+      binary: opts.workload.program,
+      args: opts.workload.args,
+      ...(opts.workload.testScript !== undefined ? { testScript: opts.workload.testScript } : {}),
+      sequential: opts.workload.sequential,
+      timeoutSec: opts.workload.timeoutMs / 1000,
+      ...(opts.workload.onlyConsider !== undefined ? { onlyConsider: opts.workload.onlyConsider } : {}),
+      cwd: opts.workload.cwd,
+    },
+    used: discovery.used,
+    syscalls,
+    subfeatures: subfeatureVerdicts(subfeaturePlan, results),
+    ...(finalCheck ? { finalCheck } : {}),
+    experiments: [...results.values()].map((r) => toRecord(r, descriptions.get(r.id) ?? r.id)),
+    timing: { wallMs: Date.now() - wallStart, discoveryMs, experimentsMs, jobs: opts.jobs },
+  };
+}
+
+function toRecord(r: ExperimentResult, description: string): ExperimentRecord {
+  return {
+    id: r.id,
+    description,
+    verdict: r.verdict,
+    attempts: r.attempts,
+    durationMs: r.durationMs,
+    ...(r.reason !== undefined ? { reason: r.reason } : {}),
+  };
+}
+
+/**
+ * The unperturbed workload must pass its test before anything else is worth running; its
+ * run also tells how long the server takes to listen, which bounds later waits.
+ */
+async function calibrate(opts: ExploreOptions, env: RunnerEnvironment, discovery: DiscoveryData): Promise<JudgeSettings> {
+  const probe: JudgeSettings = {
+    attempts: opts.attempts,
+    inconclusiveRetries: INCONCLUSIVE_RETRIES,
+    readyListeners: discovery.listeners,
+    // Never let the wait for sockets eat the test script's time.
+    readyWaitMs: Math.min(DISCOVERY_READY_WAIT_MS, opts.workload.timeoutMs / 2),
+  };
+  const baseline: Experiment = { id: 'baseline', description: 'baseline (nothing perturbed)', workload: opts.workload, perturbation: { rules: [] }, judge: probe };
+  const result = await runExperiment(baseline, env);
+  if (result.verdict !== 'works') {
+    throw new LoupeError(
+      `the baseline run already fails, with nothing perturbed: ${result.reason ?? 'test failed'}\n` +
+        `--- application log (${result.lastAttempt.appLog}), last lines:\n${tailOf(result.lastAttempt.appLog)}\n` +
+        `--- test script log (${result.lastAttempt.testLog}), last lines:\n${tailOf(result.lastAttempt.testLog)}`,
+      ExitCode.failed,
+      'make the workload pass on its own first: run the application and the test script by hand, check ports, paths and --timeout',
+    );
+  }
+  return {
+    ...probe,
+    readyWaitMs: Math.min(opts.workload.timeoutMs, Math.max(READY_WAIT_FLOOR_MS, READY_WAIT_FACTOR * result.workloadMs)),
+    hangLimitMs: Math.max(HANG_FLOOR_MS, HANG_FACTOR * result.workloadMs),
+  };
+}
+
+async function runAll(experiments: readonly Experiment[], opts: ExploreOptions, env: RunnerEnvironment, results: Map<string, ExperimentResult>): Promise<void> {
+  await runPool(
+    experiments,
+    opts.jobs,
+    async (exp) => {
+      const journaled = opts.journal?.get(exp.id);
+      const result: ExperimentResult = journaled ?? stripDetails(await runExperiment(exp, env));
+      if (!journaled) opts.journal?.record(result);
+      results.set(exp.id, result);
+      opts.onExperiment?.(result, exp.description);
+    },
+    opts.signal,
+  );
+}
+
+function stripDetails(r: ExperimentResult & { lastAttempt?: unknown }): ExperimentResult {
+  const { lastAttempt: _unused, ...rest } = r;
+  return rest;
+}
+
+async function runFinalCheck(
+  syscalls: readonly SyscallVerdict[],
+  opts: ExploreOptions,
+  env: RunnerEnvironment,
+  judge: JudgeSettings,
+  results: Map<string, ExperimentResult>,
+): Promise<FinalCheck> {
+  const jointly = async (action: 'stub' | 'fake', set: readonly number[]): Promise<boolean> => {
+    const id = `final:${action}:${set.join(',')}`;
+    const exp: Experiment = { id, description: `${action} together: ${set.length} syscalls`, workload: opts.workload, perturbation: { rules: set.map((nr) => ({ nr, action })) }, judge };
+    await runAll([exp], opts, env, results);
+    return results.get(id)!.verdict === 'works';
+  };
+  const stubbable = syscalls.filter((s) => s.stub === 'works').map((s) => s.nr);
+  const fakeable = syscalls.filter((s) => s.fake === 'works').map((s) => s.nr);
+  const [stubVerdict, fakeVerdict] = await Promise.all([jointly('stub', stubbable), jointly('fake', fakeable)]);
+  const check: FinalCheck = {
+    allStubbed: { syscalls: stubbable, verdict: stubVerdict ? 'works' : 'broken' },
+    allFaked: { syscalls: fakeable, verdict: fakeVerdict ? 'works' : 'broken' },
+  };
+  if (!stubVerdict) check.largestWorkingStubSet = await largestWorkingSet(stubbable, (set) => jointly('stub', set));
+  if (!fakeVerdict) check.largestWorkingFakeSet = await largestWorkingSet(fakeable, (set) => jointly('fake', set));
+  return check;
+}

@@ -1,0 +1,64 @@
+import type { SyscallClass } from '../db/csv.js';
+import type { ExploreReport, SyscallVerdict } from './report.js';
+
+/** Human summary of an analysis. Pure. */
+
+const CLASS_TITLES: readonly [SyscallClass, string][] = [
+  ['required', 'Required (breaks when stubbed and when faked)'],
+  ['stubOnly', 'Can be stubbed (-ENOSYS), not faked'],
+  ['fakeOnly', 'Can be faked (return 0), not stubbed'],
+  ['both', 'Can be stubbed or faked'],
+];
+
+function wrap(words: readonly string[], width = 78, indent = '  '): string {
+  const lines: string[] = [];
+  let line = indent;
+  for (const w of words) {
+    if (line.length + w.length + 1 > width && line.trim() !== '') {
+      lines.push(line.trimEnd());
+      line = indent;
+    }
+    line += `${w} `;
+  }
+  if (line.trim() !== '') lines.push(line.trimEnd());
+  return lines.join('\n');
+}
+
+export function syscallsByClass(syscalls: readonly SyscallVerdict[]): Record<SyscallClass, SyscallVerdict[]> {
+  const out: Record<SyscallClass, SyscallVerdict[]> = { required: [], stubOnly: [], fakeOnly: [], both: [] };
+  for (const s of syscalls) out[s.class].push(s);
+  return out;
+}
+
+export function formatSummary(report: ExploreReport, namesOnly = false): string {
+  const groups = syscallsByClass(report.syscalls);
+  if (namesOnly) return CLASS_TITLES.map(([cls]) => `${cls}: ${groups[cls].map((s) => s.name).join(',')}`).join('\n') + '\n';
+  const out: string[] = [];
+  const subject = report.workload.onlyConsider ?? report.workload.binary;
+  out.push(`${subject}: ${report.used.length} system calls used`);
+  for (const [cls, title] of CLASS_TITLES) {
+    out.push('', `${title}: ${groups[cls].length}`);
+    if (groups[cls].length > 0) out.push(wrap(groups[cls].map((s) => `${s.name}(${s.nr})`)));
+  }
+  if (report.subfeatures.length > 0) {
+    const broken = report.subfeatures.filter((f) => f.stub === 'broken' && f.fake === 'broken');
+    out.push('', `Sub-features tested: ${report.subfeatures.length}, required: ${broken.length}`);
+    if (broken.length > 0) out.push(wrap(broken.map((f) => (f.syscall ? `${f.syscall}(${f.bit ? 'bit ' : ''}${f.label})` : f.label))));
+  }
+  const fc = report.finalCheck;
+  if (fc) {
+    out.push('', 'Final check:');
+    out.push(`  all ${fc.allStubbed.syscalls.length} stubbable syscalls stubbed together: ${fc.allStubbed.verdict}`);
+    if (fc.largestWorkingStubSet) out.push(`    largest set found that works stubbed together: ${fc.largestWorkingStubSet.length}`);
+    out.push(`  all ${fc.allFaked.syscalls.length} fakeable syscalls faked together: ${fc.allFaked.verdict}`);
+    if (fc.largestWorkingFakeSet) out.push(`    largest set found that works faked together: ${fc.largestWorkingFakeSet.length}`);
+  }
+  const retried = report.experiments.filter((e) => e.attempts > 1).length;
+  const t = report.timing;
+  out.push(
+    '',
+    `${report.experiments.length} experiments (${retried} attempted more than once) in ${(t.wallMs / 1000).toFixed(1)} s ` +
+      `(discovery ${(t.discoveryMs / 1000).toFixed(1)} s, experiments ${(t.experimentsMs / 1000).toFixed(1)} s, ${t.jobs} jobs)`,
+  );
+  return out.join('\n') + '\n';
+}

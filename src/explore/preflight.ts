@@ -1,0 +1,100 @@
+import { accessSync, constants, existsSync, realpathSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { ExitCode, LoupeError } from '../cli/errors.js';
+import { tableFor, type SyscallTable } from '../syscalls/table.js';
+
+/**
+ * Checks made before any experiment, so that bad input fails at once with a message that
+ * names the problem and the fix, and leaves nothing behind.
+ */
+
+/** Resolves `-b`: a path, or a name found on PATH like a shell would. */
+export function resolveBinary(binary: string, cwd: string): string {
+  const candidates = binary.includes('/') ? [resolve(cwd, binary)] : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, binary));
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) {
+    throw new LoupeError(
+      binary.includes('/') ? `binary not found: ${binary}` : `binary "${binary}" not found on PATH`,
+      ExitCode.badInput,
+      'give the path of the application to analyse with -b (e.g. -b /usr/sbin/nginx)',
+    );
+  }
+  checkExecutableFile(found, 'binary', `chmod +x ${found}`);
+  return found;
+}
+
+export function resolveTestScript(script: string, cwd: string): string {
+  const path = isAbsolute(script) ? script : resolve(cwd, script);
+  if (!existsSync(path)) throw new LoupeError(`test script not found: ${script}`, ExitCode.badInput, 'give the path of the test script with -t');
+  checkExecutableFile(path, 'test script', `chmod +x ${path} (and give it a #! line)`);
+  return path;
+}
+
+function checkExecutableFile(path: string, what: string, fix: string): void {
+  if (!statSync(path).isFile()) throw new LoupeError(`${what} is not a file: ${path}`, ExitCode.badInput);
+  try {
+    accessSync(path, constants.X_OK);
+  } catch {
+    throw new LoupeError(`${what} is not executable: ${path}`, ExitCode.badInput, fix);
+  }
+}
+
+/** The real path of the binary that --only-consider names, as the kernel reports it after execve. */
+export function resolveOnlyConsider(path: string, cwd: string): string {
+  const abs = resolve(cwd, path);
+  if (!existsSync(abs)) throw new LoupeError(`--only-consider binary not found: ${path}`, ExitCode.badInput);
+  return realpathSync(abs);
+}
+
+const REQUIRED_TOOLS: readonly [string, string][] = [
+  ['strace', 'strace'],
+  ['bwrap', 'bubblewrap'],
+  ['nsenter', 'util-linux'],
+];
+
+function onPath(tool: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, tool)));
+}
+
+export function checkTools(launcher: string): void {
+  const missing = REQUIRED_TOOLS.filter(([tool]) => !onPath(tool));
+  if (missing.length > 0) {
+    throw new LoupeError(
+      `missing tool${missing.length > 1 ? 's' : ''}: ${missing.map(([t]) => t).join(', ')}`,
+      ExitCode.environment,
+      `install them: apt-get install ${missing.map(([, pkg]) => pkg).join(' ')} (or run: npm run demo, which sets everything up)`,
+    );
+  }
+  if (!existsSync(launcher)) {
+    throw new LoupeError(`the seccomp launcher is not built: ${launcher}`, ExitCode.environment, 'run npm run build (it needs gcc and libc6-dev)');
+  }
+}
+
+export function checkArchitecture(): SyscallTable {
+  const table = tableFor(process.arch);
+  if (!table) {
+    throw new LoupeError(`unsupported architecture: ${process.arch}`, ExitCode.environment, 'loupe explore supports x86_64 (x64) hosts only for now');
+  }
+  return table;
+}
+
+/** Namespaces and seccomp need privileges: try a minimal sandbox once and explain a refusal. */
+export function checkPrivileges(): void {
+  const probe = spawnSync('bwrap', ['--bind', '/', '/', '--dev-bind', '/dev', '/dev', '--unshare-net', '--unshare-pid', '--proc', '/proc', '--tmpfs', '/run', '--', 'true'], { encoding: 'utf8', timeout: 10_000 });
+  if (probe.status !== 0) {
+    throw new LoupeError(
+      `cannot create namespaces with bubblewrap: ${(probe.stderr || probe.error?.message || 'unknown error').trim()}`,
+      ExitCode.environment,
+      'run loupe as root (or in a container started with --privileged), or enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1)',
+    );
+  }
+  const nsenter = spawnSync('nsenter', ['--net=/proc/self/ns/net', '--', 'true'], { encoding: 'utf8', timeout: 10_000 });
+  if (nsenter.status !== 0) {
+    throw new LoupeError(
+      `cannot enter network namespaces (nsenter): ${(nsenter.stderr || nsenter.error?.message || '').trim()}`,
+      ExitCode.environment,
+      'loupe needs CAP_SYS_ADMIN to run the test script in the application\'s network namespace: run it as root',
+    );
+  }
+}

@@ -1,0 +1,72 @@
+/*
+ * loupe-launch: installs a seccomp-BPF program built by loupe (src/sandbox/bpf.ts) and
+ * executes the application under it. No tracer: perturbation happens in the kernel.
+ *
+ *   loupe-launch --loupe-filter-file=FILTER PROGRAM [ARGS...]
+ *       explicit mode: the whole process tree of PROGRAM is perturbed.
+ *   (bound mode) when bind-mounted over the analysed binary in a mount namespace (--only-consider),
+ *       it is started under the binary's own name by whatever runs it (e.g. a test driver):
+ *       it reads the filter from SANDBOX_DIR/filter.bpf and executes the real binary, bound at
+ *       SANDBOX_DIR/target, so only processes running that binary are perturbed.
+ *
+ * The program's path is passed to execve from a page at a fixed address: the filter exempts
+ * execve calls whose first argument is that address, so that stubbing execve does not stop
+ * this launcher from starting the application.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define SANDBOX_DIR "/run/loupe-sandbox"
+#define EXEC_PATH_ADDRESS 0x5ec0d0000UL /* keep equal to LAUNCHER_EXEC_PATH_ADDRESS in launcher.ts */
+#define FILTER_FLAG "--loupe-filter-file="
+#define MAX_FILTER_BYTES (4096 * 8)
+
+extern char **environ;
+
+static void die(const char *what, const char *detail) {
+	fprintf(stderr, "loupe-launch: %s%s%s: %s\n", what, detail ? " " : "", detail ? detail : "", strerror(errno));
+	_exit(127);
+}
+
+static void install_filter(const char *path) {
+	static struct sock_filter insns[MAX_FILTER_BYTES / 8];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) die("cannot open filter", path);
+	ssize_t n = read(fd, insns, sizeof insns);
+	if (n <= 0 || n % 8 != 0) die("bad filter file", path);
+	close(fd);
+	struct sock_fprog prog = { .len = (unsigned short)(n / 8), .filter = insns };
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("prctl(PR_SET_NO_NEW_PRIVS)", NULL);
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) die("seccomp(SECCOMP_SET_MODE_FILTER)", NULL);
+}
+
+static void exec_from_fixed_address(const char *program, char **argv) {
+	size_t len = strlen(program) + 1;
+	char *page = mmap((void *)EXEC_PATH_ADDRESS, len, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (page != (void *)EXEC_PATH_ADDRESS) die("cannot map the exec path page", NULL);
+	memcpy(page, program, len);
+	execve(page, argv, environ);
+	die("cannot execute", program);
+}
+
+int main(int argc, char **argv) {
+	if (argc >= 3 && strncmp(argv[1], FILTER_FLAG, strlen(FILTER_FLAG)) == 0) {
+		install_filter(argv[1] + strlen(FILTER_FLAG));
+		exec_from_fixed_address(argv[2], argv + 2);
+	}
+	install_filter(SANDBOX_DIR "/filter.bpf");
+	exec_from_fixed_address(SANDBOX_DIR "/target", argv);
+	return 127;
+}
