@@ -12,7 +12,7 @@ import { inspectDockerfile } from '../docker/dockerfile.js';
 import { imageExists, imageId, requireDockerEngine } from '../docker/engine.js';
 import { dockerEnvironment, nativeEnvironment, type AnalysisEnvironment } from '../generate/environments.js';
 import { exploreOptionArgs, type ExploreOptions } from '../generate/explore-invocation.js';
-import { loupeVersion } from '../project.js';
+import { VERSION } from '../version.js';
 import { describeDisagreements, type Disagreement } from '../generate/merge.js';
 import { describeNativeEnvironment } from '../generate/native-record.js';
 import { assembleRunFiles, mergeAndCheck, runReplicas, type MergedRun } from '../generate/pipeline.js';
@@ -139,7 +139,8 @@ export function printOutcome(o: GenerateOutcome, json: boolean): void {
     process.stdout.write(`${JSON.stringify(rest, null, 2)}\n`);
     return;
   }
-  const where = relative(process.cwd(), o.folder) || o.folder;
+  const rel = relative(process.cwd(), o.folder);
+  const where = rel === '' || rel.startsWith('..') ? o.folder : rel;
   const lines = [
     `${o.replaced ? 'Replaced' : 'Stored'} run ${where}`,
     `  ${o.counts.used} syscalls used: ${o.counts.required} required, ${o.counts.stubOnly} stub only, ${o.counts.fakeOnly} fake only, ${o.counts.both} stub or fake`,
@@ -185,7 +186,7 @@ async function prepareNative(req: GenerateRequest): Promise<AnalysisEnvironment>
     throw new LoupeError(`test script ${req.explore.testScript} is not an executable file`, ExitCode.badInput, `chmod +x ${req.explore.testScript}`);
   }
   const explore = { ...req.explore, ...(testScript === undefined ? {} : { testScript }) };
-  const record = await describeNativeEnvironment({ binary, args, cwd: process.cwd(), explore }, loupeVersion());
+  const record = await describeNativeEnvironment({ binary, args, cwd: process.cwd(), explore }, VERSION);
   return nativeEnvironment(record, testScript);
 }
 

@@ -20,14 +20,18 @@ export interface AnalysisEnvironment {
   recordFiles: Map<string, Uint8Array>;
   /** What identifies this analysis for the resume journal. */
   identity: string[];
-  startReplica(index: number, placement: ReplicaPlacement, groups: ProcessGroups): ReplicaProcess;
+  startReplica(index: number, placement: ReplicaPlacement, logs: ReplicaLogs, groups: ProcessGroups): ReplicaProcess;
+}
+
+/** Files receiving a replica's stdout and stderr. */
+export interface ReplicaLogs {
+  stdout: string;
+  stderr: string;
 }
 
 export interface ReplicaProcess {
   exited: Promise<ExitStatus>;
   stop(): Promise<void>;
-  stdoutFile: string;
-  stderrFile: string;
 }
 
 /** `testScriptPath`: where the script recorded in `record.testScript` is now (its content must match). */
@@ -41,18 +45,16 @@ export function nativeEnvironment(record: NativeRecord, testScriptPath: string |
     runName,
     recordFiles,
     identity: ['native', recordText],
-    startReplica(index, placement, groups) {
-      const stdoutFile = join(placement.outDir, '..', `replica-${index}.stdout`);
-      const stderrFile = join(placement.outDir, '..', `replica-${index}.stderr`);
-      const stdout = openSync(stdoutFile, 'w');
-      const stderr = openSync(stderrFile, 'w');
+    startReplica(_index, placement, logs, groups) {
+      const stdout = openSync(logs.stdout, 'w');
+      const stderr = openSync(logs.stderr, 'w');
       const testArgs = testScriptPath === undefined ? [] : ['-t', testScriptPath];
       const argv = [...nativeExploreCommand(), '-b', record.command.binary, ...testArgs, ...record.command.explore,
         ...placementArgs(placement), '--', ...record.command.args];
       const proc = groups.start({ argv, cwd: record.command.cwd, stdio: ['ignore', stdout, stderr] });
       closeSync(stdout);
       closeSync(stderr);
-      return { exited: proc.exited, stop: async () => { await proc.kill(); }, stdoutFile, stderrFile };
+      return { exited: proc.exited, stop: async () => { await proc.kill(); } };
     },
   };
 }
@@ -82,9 +84,7 @@ export function dockerEnvironment(spec: DockerEnvironmentSpec): AnalysisEnvironm
     runName: spec.runName,
     recordFiles,
     identity: ['docker', spec.runName, spec.imageId],
-    startReplica(index, placement, groups) {
-      const stdoutFile = join(placement.outDir, '..', `replica-${index}.stdout`);
-      const stderrFile = join(placement.outDir, '..', `replica-${index}.stderr`);
+    startReplica(index, placement, logs, groups) {
       const journalDir = join(placement.journal, '..');
       mkdirSync(placement.outDir, { recursive: true });
       const container = runContainer({
@@ -96,12 +96,13 @@ export function dockerEnvironment(spec: DockerEnvironmentSpec): AnalysisEnvironm
           LOUPE_EXPLORE_OUT: CONTAINER_OUT,
           LOUPE_EXPLORE_JOURNAL: `${CONTAINER_JOURNAL_DIR}/${basename(placement.journal)}`,
           LOUPE_EXPLORE_JOBS: String(placement.jobs),
+          LOUPE_EXPLORE_VERBOSE: '1',
         },
-        stdoutFile,
-        stderrFile,
+        stdoutFile: logs.stdout,
+        stderrFile: logs.stderr,
         groups,
       });
-      return { exited: container.exited, stop: container.stop, stdoutFile, stderrFile };
+      return { exited: container.exited, stop: container.stop };
     },
   };
 }

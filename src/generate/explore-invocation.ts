@@ -1,4 +1,5 @@
-import { CLI_MAIN } from '../project.js';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../version.js';
 
 /**
  * How generate calls `loupe explore` (its command-line contract), natively or inside a container.
@@ -34,8 +35,9 @@ export interface ReplicaPlacement {
   jobs: number;
 }
 
+/** `-v`: explore's stderr then tells its phases and experiments, which generate's progress follows. */
 export function placementArgs(p: ReplicaPlacement): string[] {
-  return ['--jobs', String(p.jobs), '--journal', p.journal, '--out', p.outDir, '-q'];
+  return ['--jobs', String(p.jobs), '--journal', p.journal, '--out', p.outDir, '-v'];
 }
 
 /**
@@ -45,6 +47,6 @@ export function placementArgs(p: ReplicaPlacement): string[] {
 export function nativeExploreCommand(env: NodeJS.ProcessEnv = process.env): string[] {
   const override = env.LOUPE_EXPLORE_COMMAND;
   if (override !== undefined && override !== '') return [override];
-  return [process.execPath, CLI_MAIN, 'explore'];
+  return [process.execPath, join(PACKAGE_ROOT, 'dist/src/cli/main.js'), 'explore'];
 }
 

@@ -35,19 +35,24 @@ export async function runReplicas(env: AnalysisEnvironment, o: ReplicaRunOptions
   mkdirSync(o.journalDir, { recursive: true });
   const outputs: ReplicaOutput[] = [];
   const journals = Array.from({ length: o.replicas }, (_, i) => journalFile(o.journalDir, i + 1));
+  const logs = Array.from({ length: o.replicas }, (_, i) => ({
+    stdout: join(o.workDir, `replica-${i + 1}.stdout`),
+    stderr: join(o.workDir, `replica-${i + 1}.stderr`),
+  }));
   o.progress.phase(`running ${o.replicas} replica${o.replicas === 1 ? '' : 's'} (${plan.parallel} at a time, ${plan.jobsPerReplica} job${plan.jobsPerReplica === 1 ? '' : 's'} each)`);
-  o.progress.followReplicas(journals);
+  o.progress.followReplicas(logs.map((l) => l.stderr));
   const stopAll = (): void => { for (const r of o.running) void r.stop(); };
   try {
     await runPool(o.replicas, plan.parallel, async (index) => {
       const outDir = join(o.workDir, `replica-${index}`, 'out');
       mkdirSync(outDir, { recursive: true });
       const started = Date.now();
-      const replica = env.startReplica(index, { outDir, journal: journals[index - 1]!, jobs: plan.jobsPerReplica }, o.groups);
+      const replicaLogs = logs[index - 1]!;
+      const replica = env.startReplica(index, { outDir, journal: journals[index - 1]!, jobs: plan.jobsPerReplica }, replicaLogs, o.groups);
       o.running.add(replica);
       const status = await replica.exited.finally(() => o.running.delete(replica));
-      if (status.code !== 0) throw replicaFailure(index, env, status, readFileSync(replica.stderrFile, 'utf8'));
-      outputs[index - 1] = readReplicaOutput(index, outDir, readFileSync(replica.stdoutFile, 'utf8'), o.table);
+      if (status.code !== 0) throw replicaFailure(index, env, status, readFileSync(replicaLogs.stderr, 'utf8'));
+      outputs[index - 1] = readReplicaOutput(index, outDir, readFileSync(replicaLogs.stdout, 'utf8'), o.table);
       o.progress.phase(`replica ${index} finished in ${Math.round((Date.now() - started) / 1000)} s`);
     }, stopAll);
   } finally {

@@ -2,70 +2,68 @@ import { existsSync, readFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 
 /**
- * What a long generate is doing: the phase, and per replica the experiments done (lines of its
- * resume journal), the number planned when explore announced it, and the estimated time left.
- * On a terminal this is a live display on stderr; otherwise only one line per phase, so logs stay
- * readable.
+ * What a long generate is doing: the phase, and per replica the phase of its explore with the
+ * experiments done and planned, and the estimated time left. Replicas run `loupe explore -v`,
+ * whose stderr announces each phase as `== PHASE (PLANNED)` and then prints one line per finished
+ * experiment (`works ...` / `broken ...`); that log is followed here. On a terminal this is a
+ * live display on stderr; otherwise only one line per phase of generate, so logs stay readable.
  */
-export interface ReplicaCount {
+export interface ReplicaState {
+  phase: string;
   done: number;
-  /** From the journal's first line (`{"planned": N, ...}`), when explore writes it. */
   planned?: number;
 }
 
-/** Experiments recorded in a journal: every line after the header line. */
-export function countJournal(text: string): ReplicaCount {
-  const lines = text.split('\n').filter((l) => l.trim() !== '');
-  if (lines.length === 0) return { done: 0 };
-  let planned: number | undefined;
-  try {
-    const header = JSON.parse(lines[0]!) as { planned?: unknown };
-    if (typeof header.planned === 'number') planned = header.planned;
-  } catch {
-    // A header that is not JSON is explore's business; the count still holds.
-  }
-  return { done: lines.length - 1, ...(planned === undefined ? {} : { planned }) };
+/** The current phase of an explore from its verbose log. */
+export function replicaState(log: string): ReplicaState {
+  const lines = log.split('\n');
+  let header = -1;
+  lines.forEach((line, i) => { if (/^== .+ \(\d+\)$/.test(line)) header = i; });
+  if (header < 0) return { phase: 'starting', done: 0 };
+  const m = /^== (.+) \((\d+)\)$/.exec(lines[header]!)!;
+  const done = lines.slice(header + 1).filter((l) => /^(works|broken)\s/.test(l)).length;
+  return { phase: m[1]!, done, planned: Number(m[2]) };
 }
 
 export class GenerateProgress {
   private readonly live: boolean;
   private multibar?: cliProgress.MultiBar;
   private bars: cliProgress.SingleBar[] = [];
+  private phases: string[] = [];
   private timer?: NodeJS.Timeout;
 
   constructor(private readonly stream: NodeJS.WriteStream = process.stderr, private readonly quiet = false) {
     this.live = !quiet && stream.isTTY === true;
   }
 
-  /** A new phase ("building the image", "storing the run"). */
+  /** A new phase of generate ("building the image", "storing the run"). */
   phase(text: string): void {
     if (this.quiet) return;
     if (this.multibar) this.multibar.log(`${text}\n`);
     else this.stream.write(`loupe generate: ${text}\n`);
   }
 
-  /** Follows the replicas through their journals until `stopReplicas`. */
-  followReplicas(journals: readonly string[]): void {
+  /** Follows the replicas through their explore logs until `stopReplicas`. */
+  followReplicas(logs: readonly string[]): void {
     if (!this.live) return;
-    this.multibar = new cliProgress.MultiBar({
-      stream: this.stream,
-      format: replicaLine,
-      hideCursor: true,
-      clearOnComplete: false,
-    }, cliProgress.Presets.shades_classic);
-    this.bars = journals.map((_, i) => this.multibar!.create(1, 0, { replica: i + 1 }));
-    const poll = (): void => journals.forEach((file, i) => this.update(i, file));
+    this.multibar = new cliProgress.MultiBar({ stream: this.stream, format: replicaLine, hideCursor: true, clearOnComplete: false });
+    this.bars = logs.map((_, i) => this.multibar!.create(1, 0, { replica: i + 1, phase: 'starting' }));
+    const poll = (): void => logs.forEach((file, i) => this.update(i, file));
     poll();
     this.timer = setInterval(poll, 500);
   }
 
-  private update(index: number, journal: string): void {
+  private update(index: number, log: string): void {
     const bar = this.bars[index];
-    if (bar === undefined || !existsSync(journal)) return;
-    const { done, planned } = countJournal(readFileSync(journal, 'utf8'));
-    const total = Math.max(planned ?? done + 1, done, 1);
-    bar.setTotal(total);
-    bar.update(done, { planned });
+    if (bar === undefined || !existsSync(log)) return;
+    const state = replicaState(readFileSync(log, 'utf8'));
+    // A new phase restarts the bar, so that its time estimate is about this phase only.
+    if (this.phases[index] !== state.phase) {
+      this.phases[index] = state.phase;
+      bar.start(Math.max(state.planned ?? 1, 1), 0, {});
+    }
+    bar.setTotal(Math.max(state.planned ?? 1, state.done, 1));
+    bar.update(state.done, { replica: index + 1, phase: state.phase, planned: state.planned });
   }
 
   stopReplicas(): void {
@@ -74,19 +72,18 @@ export class GenerateProgress {
     this.multibar?.stop();
     this.multibar = undefined;
     this.bars = [];
+    this.phases = [];
   }
 }
 
-/** ` replica 1 [=====-----] 12/40 experiments, 1 min 30 s elapsed, about 3 min left` */
-const replicaLine: cliProgress.GenericFormatter = (_options, params, payload: { replica: number; planned?: number }) => {
+/** ` replica 1 stub and fake experiments [=====-----] 12/40, about 3 min left` */
+const replicaLine: cliProgress.GenericFormatter = (_options, params, payload: { replica: number; phase: string; planned?: number }) => {
   const width = 20;
-  const filled = payload.planned === undefined ? 0 : Math.round(width * Math.min(1, params.progress));
+  const filled = Math.round(width * Math.min(1, params.progress));
   const bar = `${'='.repeat(filled)}${'-'.repeat(width - filled)}`;
-  const elapsed = duration((Date.now() - params.startTime) / 1000);
-  const planned = payload.planned === undefined ? '?' : String(payload.planned);
-  const left = payload.planned === undefined ? 'time left unknown until discovery ends'
-    : Number.isFinite(params.eta) && params.eta > 0 ? `about ${duration(params.eta)} left` : 'finishing';
-  return ` replica ${payload.replica} [${bar}] ${params.value}/${planned} experiments, ${elapsed} elapsed, ${left}`;
+  const left = payload.planned === undefined ? '' : Number.isFinite(params.eta) && params.eta > 0 ? `, about ${duration(params.eta)} left` : '';
+  const count = payload.planned === undefined ? '' : ` [${bar}] ${params.value}/${payload.planned}`;
+  return ` replica ${payload.replica}: ${payload.phase}${count}${left}`;
 };
 
 function duration(seconds: number): string {
