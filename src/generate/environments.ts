@@ -121,7 +121,9 @@ export function replicaFailureCode(code: number | null): ExitCodeValue {
 export function replicaFailure(index: number, env: AnalysisEnvironment, status: ExitStatus, stderr: string): LoupeError {
   const what = env.kind === 'docker' ? 'the analysis container' : 'loupe explore';
   const how = status.signal !== null ? `was killed by ${status.signal}` : `exited with status ${status.code}`;
-  const tail = stderr.trim().split('\n').slice(-15).map((l) => `  | ${l}`).join('\n');
+  // The verbose progress lines (phases, experiments) are not what went wrong.
+  const messages = stderr.trim().split('\n').filter((l) => !/^(== .+ \(\d+\)|(works|broken)\s.*)$/.test(l));
+  const tail = messages.slice(-15).map((l) => `  | ${l}`).join('\n');
   return new LoupeError(`replica ${index}: ${what} ${how}${tail === '' ? '' : `\n${tail}`}`, replicaFailureCode(status.code),
     'the database was not changed; fix the problem and run the same command again (finished experiments are kept)');
 }
