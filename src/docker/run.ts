@@ -21,13 +21,23 @@ export interface RunningContainer {
 }
 
 /**
- * Runs an analysis container with its image's CMD. It is privileged because the analysis sandboxes
- * each experiment with bubblewrap (namespaces) and seccomp inside it, and on the host network
- * like the builds. `--rm` removes it when it ends; `stop()` covers Ctrl-C, since killing the
- * docker client alone would leave the container running.
+ * What the analysis inside needs: bubblewrap makes mount and network namespaces and mounts /proc
+ * (SYS_ADMIN, NET_ADMIN, and no masked /proc paths), strace traces (SYS_PTRACE), and the seccomp
+ * filters of the experiments must not meet Docker's own profile. Not `--privileged`: it asks for
+ * every capability, which fails where the engine itself runs with a reduced bounding set.
+ */
+const ANALYSIS_PRIVILEGES = [
+  '--cap-add', 'SYS_ADMIN', '--cap-add', 'NET_ADMIN', '--cap-add', 'SYS_PTRACE',
+  '--security-opt', 'seccomp=unconfined', '--security-opt', 'apparmor=unconfined', '--security-opt', 'systempaths=unconfined',
+];
+
+/**
+ * Runs an analysis container with its image's CMD, on the host network like the builds. `--rm`
+ * removes it when it ends; `stop()` covers Ctrl-C, since killing the docker client alone would
+ * leave the container running.
  */
 export function runContainer(spec: ContainerSpec): RunningContainer {
-  const argv = ['docker', 'run', '--rm', '--name', spec.name, '--privileged', '--network=host'];
+  const argv = ['docker', 'run', '--rm', '--name', spec.name, ...ANALYSIS_PRIVILEGES, '--network=host'];
   for (const [host, inside] of spec.mounts) argv.push('-v', `${host}:${inside}`);
   for (const [name, value] of Object.entries(spec.env)) argv.push('-e', `${name}=${value}`);
   argv.push(spec.image);
