@@ -21,7 +21,7 @@ export function parsePositive(value: string): number {
   return n;
 }
 
-function parseCount(value: string): number {
+export function parseCount(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new LoupeError(`expected a whole number >= 1, got ${JSON.stringify(value)}`, ExitCode.usage);
   return n;

@@ -5,6 +5,7 @@ import { ExitCode, LoupeError } from './errors.js';
 import { registerExplore } from './explore.js';
 import { registerGenerate } from './generate.js';
 import { registerBaseImage } from './base-image.js';
+import { registerReproduce } from './reproduce.js';
 
 /** Each command lives in its own module under cli/ and only parses arguments; work is done in commands/. */
 const program = new Command()
@@ -16,6 +17,7 @@ const program = new Command()
 registerExplore(program);
 registerGenerate(program);
 registerBaseImage(program);
+registerReproduce(program);
 
 export async function main(argv: readonly string[]): Promise<number> {
   try {

@@ -16,6 +16,7 @@ import { VERSION } from '../version.js';
 import { describeDisagreements, type Disagreement } from '../generate/merge.js';
 import { describeNativeEnvironment } from '../generate/native-record.js';
 import { assembleRunFiles, mergeAndCheck, runReplicas, type MergedRun } from '../generate/pipeline.js';
+import type { ReplicaOutput } from '../generate/replica-output.js';
 import { GenerateProgress } from '../generate/progress.js';
 import { journalFolder, journalRoot } from '../generate/replicas.js';
 import { GenerateSession } from '../generate/session.js';
@@ -47,6 +48,9 @@ export async function generateCommand(req: GenerateRequest): Promise<void> {
   const location: Omit<RunLocation, 'run'> = { app: req.app, workload: req.workload };
   validateRunLocation({ ...location, run: 'imported' });
   if (!Number.isInteger(req.replicas) || req.replicas < 1) throw new LoupeError('--replicas must be a whole number >= 1', ExitCode.usage);
+  if (req.dockerfile !== undefined && (req.command.length > 0 || exploreOptionArgs(req.explore).length > 0)) {
+    throw new LoupeError('with -d the analysis is described by the Dockerfile\'s CMD: give neither explore options nor a command', ExitCode.usage);
+  }
   const table = hostTable();
   const progress = new GenerateProgress(process.stderr, req.quiet || req.json);
   const db = await openDatabase(req.db, {
@@ -56,10 +60,13 @@ export async function generateCommand(req: GenerateRequest): Promise<void> {
   const session = new GenerateSession();
   try {
     const env = await session.cancellable(() =>
-      req.dockerfile === undefined ? prepareNative(req) : prepareDocker(req, req.dockerfile, session, progress));
+      req.dockerfile === undefined ? prepareNative(req) : prepareDocker(req.app, req.dockerfile, req.onlyBuildDocker, session, progress));
     if (env === undefined) return; // --only-build-docker
-    const outcome = await analyseAndStore(db, { ...location, run: env.runName }, env, {
-      replicas: req.replicas, commit: req.commit, commandLine: req.commandLine, table, session, progress,
+    const runLocation = { ...location, run: env.runName };
+    const settings = { replicas: req.replicas, table, session, progress };
+    const analysis = await analyse(db, runLocation, env, settings);
+    const outcome = await storeAnalysis(db, runLocation, env, analysis, {
+      ...settings, commit: req.commit, cmdTxt: `${req.commandLine}\n`, commandLine: req.commandLine,
     });
     printOutcome(outcome, req.json);
   } finally {
@@ -75,11 +82,42 @@ export function hostTable(): SyscallTable {
 
 export interface AnalysisSettings {
   replicas: number;
-  commit: boolean;
-  commandLine: string;
   table: SyscallTable;
   session: GenerateSession;
   progress: GenerateProgress;
+}
+
+export interface Analysis {
+  outputs: ReplicaOutput[];
+  merged: MergedRun;
+  journalDir: string;
+}
+
+/**
+ * Runs the replicas in `env`, merges and checks them. Their journals stay until the result is
+ * stored (or refused), so that an interrupted analysis resumes.
+ */
+export async function analyse(db: Database, location: RunLocation, env: AnalysisEnvironment, s: AnalysisSettings): Promise<Analysis> {
+  const journalDir = journalFolder([db.root, location.app, workloadDirName(location.workload), ...env.identity]);
+  const outputs = await s.session.cancellable(() => runReplicas(env, {
+    replicas: s.replicas, cores: availableParallelism(), journalDir, workDir: s.session.workDir,
+    groups: s.session.groups, progress: s.progress, table: s.table, running: s.session.running,
+  }));
+  try {
+    return { outputs, merged: mergeAndCheck(outputs, s.table), journalDir };
+  } catch (err) {
+    // The result has been judged: a new run must start afresh rather than replay it.
+    removeJournal(journalDir);
+    throw err;
+  }
+}
+
+export interface StoreSettings {
+  commit: boolean;
+  /** cmd.txt's content. */
+  cmdTxt: string;
+  /** What the commit message says was run. */
+  commandLine: string;
 }
 
 export interface GenerateOutcome {
@@ -91,29 +129,15 @@ export interface GenerateOutcome {
   counts: Record<'used' | 'required' | 'stubOnly' | 'fakeOnly' | 'both', number>;
   disagreements: Disagreement[];
   otherDifferences: string[];
-  merged: MergedRun;
 }
 
-/** Runs the replicas in `env`, merges and checks them, and stores the run (shared with reproduce). */
-export async function analyseAndStore(db: Database, location: RunLocation, env: AnalysisEnvironment, s: AnalysisSettings): Promise<GenerateOutcome> {
-  const journalDir = journalFolder([db.root, location.app, workloadDirName(location.workload), ...env.identity]);
-  const outputs = await s.session.cancellable(() => runReplicas(env, {
-    replicas: s.replicas, cores: availableParallelism(), journalDir, workDir: s.session.workDir,
-    groups: s.session.groups, progress: s.progress, table: s.table, running: s.session.running,
-  }));
-  let merged: MergedRun;
-  try {
-    merged = mergeAndCheck(outputs, s.table);
-  } catch (err) {
-    // The result has been judged: a new run must start afresh rather than replay it.
-    removeJournal(journalDir);
-    throw err;
-  }
-  const files = assembleRunFiles({ env, outputs, merged, table: s.table, commandLine: s.commandLine });
+export async function storeAnalysis(db: Database, location: RunLocation, env: AnalysisEnvironment, analysis: Analysis, s: AnalysisSettings & StoreSettings): Promise<GenerateOutcome> {
+  const { outputs, merged } = analysis;
+  const files = assembleRunFiles({ env, outputs, merged, table: s.table, cmdTxt: s.cmdTxt });
   const message = `${location.app} ${workloadDirName(location.workload)}: ${env.kind} run ${location.run} (${s.replicas} replica${s.replicas === 1 ? '' : 's'})\n\n${s.commandLine}\n`;
   s.progress.phase('storing the run');
   const stored = await s.session.uninterruptible(() => storeRun(db, location, files, s.commit ? message : undefined));
-  removeJournal(journalDir);
+  removeJournal(analysis.journalDir);
   const used = merged.rows.filter((r) => r.used);
   const count = (c: string): number => used.filter((r) => classOf(r) === c).length;
   return {
@@ -125,18 +149,16 @@ export async function analyseAndStore(db: Database, location: RunLocation, env: 
     counts: { used: used.length, required: count('required'), stubOnly: count('stubOnly'), fakeOnly: count('fakeOnly'), both: count('both') },
     disagreements: merged.disagreements,
     otherDifferences: merged.otherDifferences,
-    merged,
   };
 }
 
-function removeJournal(dir: string): void {
+export function removeJournal(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
 export function printOutcome(o: GenerateOutcome, json: boolean): void {
   if (json) {
-    const { merged: _merged, ...rest } = o;
-    process.stdout.write(`${JSON.stringify(rest, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(o, null, 2)}\n`);
     return;
   }
   const rel = relative(process.cwd(), o.folder);
@@ -185,16 +207,13 @@ async function prepareNative(req: GenerateRequest): Promise<AnalysisEnvironment>
   if (testScript !== undefined && !isExecutableFile(testScript)) {
     throw new LoupeError(`test script ${req.explore.testScript} is not an executable file`, ExitCode.badInput, `chmod +x ${req.explore.testScript}`);
   }
-  const explore = { ...req.explore, ...(testScript === undefined ? {} : { testScript }) };
-  const record = await describeNativeEnvironment({ binary, args, cwd: process.cwd(), explore }, VERSION);
+  const exploreArgs = exploreOptionArgs({ ...req.explore, testScript: undefined });
+  const record = await describeNativeEnvironment({ binary, args, cwd: process.cwd(), exploreArgs, ...(testScript === undefined ? {} : { testScript }) }, VERSION);
   return nativeEnvironment(record, testScript);
 }
 
-/** Builds the application's image; undefined with --only-build-docker. */
-async function prepareDocker(req: GenerateRequest, dockerfile: string, session: GenerateSession, progress: GenerateProgress): Promise<AnalysisEnvironment | undefined> {
-  if (req.command.length > 0 || exploreOptionArgs(req.explore).length > 0) {
-    throw new LoupeError('with -d the analysis is described by the Dockerfile\'s CMD: give neither explore options nor a command', ExitCode.usage);
-  }
+/** Builds the application's image; undefined when `onlyBuild` (--only-build-docker). */
+export async function prepareDocker(app: string, dockerfile: string, onlyBuild: boolean, session: GenerateSession, progress: GenerateProgress): Promise<AnalysisEnvironment | undefined> {
   const path = resolve(dockerfile);
   if (!existsSync(path) || !statSync(path).isFile()) throw new LoupeError(`Dockerfile ${dockerfile} does not exist`, ExitCode.badInput);
   const bytes = readFileSync(path);
@@ -206,19 +225,20 @@ async function prepareDocker(req: GenerateRequest, dockerfile: string, session: 
   }
   const runName = createHash('md5').update(bytes).digest('hex');
   const contextDir = join(session.workDir, 'context');
+  mkdirSync(contextDir);
   const copied = copyDockerfileData(path, facts.dataFiles, contextDir);
-  writeFileSync(join(contextDir, dockerfileName(req.app)), bytes);
-  const image = `loupe-run-${req.app.toLowerCase().replace(/[^a-z0-9._-]/g, '-')}:${runName}`;
+  writeFileSync(join(contextDir, dockerfileName(app)), bytes);
+  const image = `loupe-run-${app.toLowerCase().replace(/[^a-z0-9._-]/g, '-')}:${runName}`;
   const logFile = join(dirname(journalRoot()), 'logs', `build-${runName}.log`);
   mkdirSync(dirname(logFile), { recursive: true });
   writeFileSync(logFile, '');
   progress.phase(`building image ${image} from ${dockerfile} (log: ${logFile})`);
-  await buildImage({ contextDir, dockerfile: join(contextDir, dockerfileName(req.app)), tag: image, logFile, groups: session.groups });
-  if (req.onlyBuildDocker) {
+  await buildImage({ contextDir, dockerfile: join(contextDir, dockerfileName(app)), tag: image, logFile, groups: session.groups });
+  if (onlyBuild) {
     process.stdout.write(`Built image ${image} (--only-build-docker: no analysis)\n`);
     return undefined;
   }
   return dockerEnvironment({
-    app: req.app, dockerfile: path, dockerfileBytes: bytes, dataFiles: copied, contextDir, image, imageId: await imageId(image), runName,
+    app: app, dockerfile: path, dockerfileBytes: bytes, dataFiles: copied, contextDir, image, imageId: await imageId(image), runName,
   });
 }

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { ExitCode, LoupeError } from '../cli/errors.js';
@@ -116,8 +116,20 @@ export function runFolder(db: Database, location: RunLocation): string {
   return join(db.root, location.app, workloadDirName(location.workload), location.run);
 }
 
+/** A file whose permissions matter (test scripts must stay executable). */
+export interface FileWithMode {
+  bytes: Uint8Array;
+  mode: number;
+}
+export type RunFileContent = string | Uint8Array | FileWithMode;
+
 /** Files of a run folder: relative path (with `/`) -> content. */
-export type RunFiles = ReadonlyMap<string, string | Uint8Array>;
+export type RunFiles = ReadonlyMap<string, RunFileContent>;
+
+/** A file's bytes and permission bits, to store it as it is. */
+export function readFileWithMode(path: string): FileWithMode {
+  return { bytes: readFileSync(path), mode: statSync(path).mode & 0o777 };
+}
 
 export interface StoreResult {
   folder: string;
@@ -158,7 +170,12 @@ function writeRunFiles(folder: string, files: RunFiles): void {
     }
     const target = join(folder, rel);
     mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, content);
+    if (typeof content === 'string' || content instanceof Uint8Array) {
+      writeFileSync(target, content);
+    } else {
+      writeFileSync(target, content.bytes);
+      chmodSync(target, content.mode);
+    }
   }
 }
 

@@ -42,21 +42,20 @@ function instructions(text: string): Instruction[] {
   return out;
 }
 
-/** Source paths of a COPY/ADD instruction (shell or JSON form), without options such as --chown. */
+/** Source paths of a COPY/ADD instruction (shell or JSON form), after options such as --chown. */
 function copySources(args: string): { sources: string[]; fromStage: boolean } {
-  let words: string[];
-  const trimmed = args.trim();
-  if (trimmed.startsWith('[')) {
-    try {
-      words = JSON.parse(trimmed) as string[];
-    } catch {
-      words = trimmed.split(/\s+/);
-    }
-  } else {
-    words = trimmed.split(/\s+/);
+  const options: string[] = [];
+  let rest = args.trim();
+  for (let m = /^(--\S+)\s*/.exec(rest); m !== null; m = /^(--\S+)\s*/.exec(rest)) {
+    options.push(m[1]!);
+    rest = rest.slice(m[0].length);
   }
-  const options = words.filter((w) => w.startsWith('--'));
-  const paths = words.filter((w) => !w.startsWith('--'));
+  let paths: string[];
+  try {
+    paths = rest.startsWith('[') ? (JSON.parse(rest) as string[]) : rest.split(/\s+/);
+  } catch {
+    paths = rest.split(/\s+/);
+  }
   return { sources: paths.slice(0, -1), fromStage: options.some((o) => o.startsWith('--from=')) };
 }
 

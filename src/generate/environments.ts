@@ -1,7 +1,8 @@
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ExitCode, LoupeError, type ExitCodeValue } from '../cli/errors.js';
 import { dockerfileName } from '../db/layout.js';
+import { readFileWithMode, type RunFileContent } from '../db/writer.js';
 import { runContainer } from '../docker/run.js';
 import type { ExitStatus, ProcessGroups } from '../sandbox/process.js';
 import { nativeExploreCommand, placementArgs, type ReplicaPlacement } from './explore-invocation.js';
@@ -16,8 +17,8 @@ export interface AnalysisEnvironment {
   kind: 'native' | 'docker';
   /** The run folder's name: md5 of the environment record (native) or of the Dockerfile (docker). */
   runName: string;
-  /** Files that describe the environment, stored in the run folder (relative path -> bytes). */
-  recordFiles: Map<string, Uint8Array>;
+  /** Files that describe the environment, stored in the run folder (relative path -> content). */
+  recordFiles: Map<string, RunFileContent>;
   /** What identifies this analysis for the resume journal. */
   identity: string[];
   startReplica(index: number, placement: ReplicaPlacement, logs: ReplicaLogs, groups: ProcessGroups): ReplicaProcess;
@@ -37,8 +38,8 @@ export interface ReplicaProcess {
 /** `testScriptPath`: where the script recorded in `record.testScript` is now (its content must match). */
 export function nativeEnvironment(record: NativeRecord, testScriptPath: string | undefined): AnalysisEnvironment {
   const recordText = formatRecord(record);
-  const recordFiles = new Map<string, Uint8Array>([[NATIVE_RECORD_FILE, Buffer.from(recordText)]]);
-  if (testScriptPath !== undefined) recordFiles.set(`${TEST_SCRIPT_DIR}/${basename(testScriptPath)}`, readFileSync(testScriptPath));
+  const recordFiles = new Map<string, RunFileContent>([[NATIVE_RECORD_FILE, recordText]]);
+  if (testScriptPath !== undefined) recordFiles.set(`${TEST_SCRIPT_DIR}/${basename(testScriptPath)}`, readFileWithMode(testScriptPath));
   const runName = recordRunName(recordText);
   return {
     kind: 'native',
@@ -76,8 +77,8 @@ export interface DockerEnvironmentSpec {
 }
 
 export function dockerEnvironment(spec: DockerEnvironmentSpec): AnalysisEnvironment {
-  const recordFiles = new Map<string, Uint8Array>([[dockerfileName(spec.app), spec.dockerfileBytes]]);
-  for (const rel of spec.dataFiles) recordFiles.set(rel, readFileSync(join(spec.contextDir, rel)));
+  const recordFiles = new Map<string, RunFileContent>([[dockerfileName(spec.app), spec.dockerfileBytes]]);
+  for (const rel of spec.dataFiles) recordFiles.set(rel, readFileWithMode(join(spec.contextDir, rel)));
   const containerPrefix = `loupe-${process.pid}-${Date.now().toString(36)}`;
   return {
     kind: 'docker',

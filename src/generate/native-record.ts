@@ -3,7 +3,6 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { release } from 'node:os';
 import { basename } from 'node:path';
 import { capture } from '../sandbox/capture.js';
-import { exploreOptionArgs, type ExploreOptions } from './explore-invocation.js';
 
 /**
  * The environment record of a native run: everything needed to reproduce it on another machine,
@@ -38,16 +37,18 @@ export interface NativeWorkload {
   binary: string;
   args: string[];
   cwd: string;
-  explore: ExploreOptions;
+  /** Explore options except the test script (`exploreOptionArgs` of them). */
+  exploreArgs: string[];
+  testScript?: string;
 }
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 export async function describeNativeEnvironment(workload: NativeWorkload, loupeVersion: string): Promise<NativeRecord> {
-  const testScript = workload.explore.testScript;
+  const testScript = workload.testScript;
   return {
     schema: 'loupe-native-run/1',
-    command: { binary: workload.binary, args: workload.args, cwd: workload.cwd, explore: exploreOptionArgs({ ...workload.explore, testScript: undefined }) },
+    command: { binary: workload.binary, args: workload.args, cwd: workload.cwd, explore: workload.exploreArgs },
     ...(testScript === undefined ? {} : { testScript: { file: basename(testScript), sha256: sha256(readFileSync(testScript)) } }),
     os: osDescription(),
     kernel: release(),

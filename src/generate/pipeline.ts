@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatDynCsv, type DynRow } from '../db/csv.js';
 import { CMD_TXT, DATA_DIR, DYN_CSV, EXPLORE_LOGS, STATIC_BINARY_CSV } from '../db/layout.js';
+import type { RunFileContent } from '../db/writer.js';
 import type { ProcessGroups } from '../sandbox/process.js';
 import type { SyscallTable } from '../syscalls/table.js';
 import { replicaFailure, type AnalysisEnvironment, type ReplicaProcess } from './environments.js';
@@ -90,14 +91,14 @@ export interface RunContents {
   outputs: readonly ReplicaOutput[];
   merged: MergedRun;
   table: SyscallTable;
-  /** The command line that produced the run, for cmd.txt. */
-  commandLine: string;
+  /** cmd.txt: the command that produced the run. */
+  cmdTxt: string;
 }
 
 /** Every file of the run folder: the environment record, cmd.txt, explore.logs and data/. */
-export function assembleRunFiles(c: RunContents): Map<string, string | Uint8Array> {
-  const files = new Map<string, string | Uint8Array>(c.env.recordFiles);
-  files.set(CMD_TXT, `${c.commandLine}\n`);
+export function assembleRunFiles(c: RunContents): Map<string, RunFileContent> {
+  const files = new Map<string, RunFileContent>(c.env.recordFiles);
+  files.set(CMD_TXT, c.cmdTxt);
   files.set(EXPLORE_LOGS, exploreLogs(c));
   files.set(`${DATA_DIR}/${DYN_CSV}`, formatDynCsv(c.merged.rows, c.table.maxNumber));
   const first = c.outputs[0]!;
