@@ -35,6 +35,9 @@ export interface ReplicaProcess {
   stop(): Promise<void>;
 }
 
+/** How long a stopped explore may take to stop its experiments before it is killed. */
+const EXPLORE_STOP_GRACE_MS = 5_000;
+
 /** `testScriptPath`: where the script recorded in `record.testScript` is now (its content must match). */
 export function nativeEnvironment(record: NativeRecord, testScriptPath: string | undefined): AnalysisEnvironment {
   const recordText = formatRecord(record);
@@ -55,7 +58,21 @@ export function nativeEnvironment(record: NativeRecord, testScriptPath: string |
       const proc = groups.start({ argv, cwd: record.command.cwd, stdio: ['ignore', stdout, stderr] });
       closeSync(stdout);
       closeSync(stderr);
-      return { exited: proc.exited, stop: async () => { await proc.kill(); } };
+      return {
+        exited: proc.exited,
+        // explore cleans up its own experiments (each in a process group of its own) on SIGTERM;
+        // SIGKILL only if it does not exit in time.
+        async stop() {
+          if (proc.pid !== undefined) {
+            try {
+              process.kill(-proc.pid, 'SIGTERM');
+            } catch {
+              // Already gone.
+            }
+          }
+          await proc.waitWithTimeout(EXPLORE_STOP_GRACE_MS);
+        },
+      };
     },
   };
 }

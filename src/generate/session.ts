@@ -19,8 +19,8 @@ export class GenerateSession {
   private readonly onSignal = (): void => {
     this.interrupted = true;
     if (this.storing) return;
-    for (const replica of this.running) void replica.stop();
-    void this.groups.killAll();
+    // Replicas first, so that each stops its own processes; then whatever else runs (a build).
+    void Promise.all([...this.running].map((r) => r.stop())).then(() => this.groups.killAll());
   };
 
   constructor() {
