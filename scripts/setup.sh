@@ -9,10 +9,12 @@ profile="${1:-test}"
 runtime_packages=(strace bubblewrap util-linux iproute2 procps gcc libc6-dev)
 # Real applications and tools the bundled examples, tests and docker tier use.
 example_packages=(lua5.4 nginx-light wrk redis-server redis-tools sqlite3 coreutils)
-test_packages=(git clang docker.io debootstrap file)
+# Plots are rendered to PNG by resvg, which draws no text without a font.
+plot_packages=(fonts-dejavu-core)
+test_packages=(git clang docker.io debootstrap file "${plot_packages[@]}")
 
 case "$profile" in
-  demo) wanted=("${runtime_packages[@]}" lua5.4 git) ;;
+  demo) wanted=("${runtime_packages[@]}" "${plot_packages[@]}" lua5.4 git) ;;
   test) wanted=("${runtime_packages[@]}" "${example_packages[@]}" "${test_packages[@]}") ;;
   *) echo "setup: unknown profile '$profile' (expected demo or test)" >&2; exit 2 ;;
 esac

@@ -28,7 +28,7 @@ export function registerExplore(program: Command): void {
     .option('--final-check', 'stub all stubbable syscalls together, fake all fakeable ones together, and find a large set that works jointly', false)
     .option('--partial-support', 'also test sub-features: argument values, flag bits, and pseudo-files under /proc, /sys, /dev', false)
     .option('--disable-static', 'do not run the static analysis of the binary', false)
-    .addOption(new Option('-j, --jobs <n>', `experiments run side by side (default: ${defaultJobs()}, the cores of this machine)`).argParser(positiveInteger))
+    .addOption(new Option('-j, --jobs <n>', `experiments run side by side (default: ${defaultJobs()}, two per core)`).argParser(positiveInteger))
     .option('--attempts <n>', 'runs of a failing experiment before "broken" is recorded', positiveInteger, 2)
     .option('--json', 'print one JSON document with every result and experiment', false)
     .option('--out <dir>', 'write dyn.csv, sub-feature CSVs, explore.json, explore.log and per-run logs there')

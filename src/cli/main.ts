@@ -6,6 +6,7 @@ import { registerExplore } from './explore.js';
 import { registerGenerate } from './generate.js';
 import { registerBaseImage } from './base-image.js';
 import { registerReproduce } from './reproduce.js';
+import { registerSearch } from './search.js';
 
 /** Each command lives in its own module under cli/ and only parses arguments; work is done in commands/. */
 const program = new Command()
@@ -14,10 +15,12 @@ const program = new Command()
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
+
 registerExplore(program);
 registerGenerate(program);
 registerBaseImage(program);
 registerReproduce(program);
+registerSearch(program);
 
 export async function main(argv: readonly string[]): Promise<number> {
   try {

@@ -38,8 +38,13 @@ export interface ExploreCommandOptions {
 
 export const LAUNCHER_PATH = join(PACKAGE_ROOT, 'dist/bin/loupe-launch');
 
+/**
+ * Experiments mostly wait (a server idles between requests, a benchmark runs for a fixed
+ * time), so two per core keep the machine busy; verdicts stay stable because a failing run
+ * is attempted again and hang limits are ten times the unperturbed run.
+ */
 export function defaultJobs(): number {
-  return availableParallelism();
+  return 2 * availableParallelism();
 }
 
 export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
@@ -78,6 +83,7 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
   const jobs = o.jobs ?? defaultJobs();
 
   let report: ExploreReport;
+  let keepWorkDir = outDir !== undefined;
   try {
     const journal = o.journal ? new Journal(resolve(o.journal), workloadFingerprint(workload, `${VERSION}/${o.partialSupport}/${o.attempts}`)) : undefined;
     if (journal && journal.size > 0 && !o.quiet) process.stderr.write(`loupe: resuming: ${journal.size} experiments already done in ${o.journal}\n`);
@@ -107,12 +113,16 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
     });
   } catch (err) {
     await groups.killAll();
-    throw abort.signal.aborted ? abort.signal.reason : err;
+    if (abort.signal.aborted) throw abort.signal.reason;
+    // The logs named in the error must still be there to read.
+    keepWorkDir = true;
+    if (!o.quiet) process.stderr.write(`loupe: logs of this analysis are kept in ${workDir}\n`);
+    throw err;
   } finally {
     progress.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    if (!outDir) rmSync(workDir, { recursive: true, force: true });
+    if (!keepWorkDir) rmSync(workDir, { recursive: true, force: true });
   }
 
   const dynCsv = dynCsvOf(report, table);

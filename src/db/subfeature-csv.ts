@@ -6,14 +6,15 @@ import type { SubfeatureVerdict } from '../explore/report.js';
  *       scope is `value` (the argument equals value under the argument's mask) or `bit`
  *       (the single flag bit `value` is set); value is an unsigned decimal (64-bit exact).
  *   subfeature-pseudofiles.csv  `# path, works absent, works empty`
- * Y/N like dyn.csv. Labels are strace's symbolic names; commas in them are replaced by `|`.
+ * Y/N like dyn.csv, `-` for a perturbation that cannot be made (emptying a /proc/self file).
+ * Labels are strace's symbolic names; commas in them are replaced by `|`.
  */
 
 export const ARGUMENT_CSV_HEADER = '# syscall, argument, scope, value, label, works stubbed, works faked';
 export const PSEUDOFILE_CSV_HEADER = '# path, works absent, works empty';
 export const PSEUDOFILE_KIND = 'pseudofile';
 
-const yn = (works: string): string => (works === 'works' ? 'Y' : 'N');
+const yn = (verdict: string): string => (verdict === 'works' ? 'Y' : verdict === 'untested' ? '-' : 'N');
 const clean = (s: string): string => s.replace(/[,\n]/g, '|');
 
 export function subfeatureCsvName(family: string): string {

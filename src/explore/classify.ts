@@ -43,15 +43,15 @@ export function subfeatureVerdicts(planned: readonly PlannedExperiment[], result
     const t = p.subfeature;
     if (!t) continue;
     const key = JSON.stringify([t.kind, t.syscall, t.argIndex, t.value, t.bit ?? false]);
-    const entry = byTarget.get(key) ?? {
+    const entry: SubfeatureVerdict = byTarget.get(key) ?? {
       kind: t.kind,
       ...(t.syscall !== undefined ? { syscall: t.syscall } : {}),
       ...(t.argIndex !== undefined ? { argIndex: t.argIndex } : {}),
       value: t.value,
       label: t.label,
       ...(t.bit ? { bit: true } : {}),
-      stub: 'broken' as Verdict,
-      fake: 'broken' as Verdict,
+      stub: 'untested' as const,
+      fake: 'untested' as const,
     };
     entry[p.action] = verdictOf(results, p.experiment.id);
     byTarget.set(key, entry);

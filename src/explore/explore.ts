@@ -118,6 +118,7 @@ function toRecord(r: ExperimentResult, description: string): ExperimentRecord {
     verdict: r.verdict,
     attempts: r.attempts,
     durationMs: r.durationMs,
+    workloadMs: r.workloadMs,
     ...(r.reason !== undefined ? { reason: r.reason } : {}),
   };
 }

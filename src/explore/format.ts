@@ -54,6 +54,12 @@ export function formatSummary(report: ExploreReport, namesOnly = false): string 
     if (fc.largestWorkingFakeSet) out.push(`    largest set found that works faked together: ${fc.largestWorkingFakeSet.length}`);
   }
   const retried = report.experiments.filter((e) => e.attempts > 1).length;
+  // Broken first, working later: load, or a perturbation whose effect depends on timing (e.g. faked futex).
+  const recovered = report.experiments.filter((e) => e.attempts > 1 && e.verdict === 'works');
+  if (recovered.length > 0) {
+    out.push('', `Worked only when attempted again (load, or timing-dependent behaviour): ${recovered.length}`);
+    out.push(wrap(recovered.map((e) => e.description.replace(' ', ':'))));
+  }
   const t = report.timing;
   out.push(
     '',

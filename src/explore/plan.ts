@@ -102,10 +102,13 @@ export function planArgumentExperiments(candidates: readonly ArgumentCandidate[]
   return planned;
 }
 
+/** Files of the calling process itself: they exist only once it runs, so no mount can replace them. */
+const PER_PROCESS_FILE = /^\/proc\/(self|thread-self)\//;
+
 export function planPseudoFileExperiments(paths: readonly string[], workload: Workload, judge: JudgeSettings): PlannedExperiment[] {
   const modes: [PseudoFileMode, PerturbAction][] = [['absent', 'stub'], ['empty', 'fake']];
   return [...new Set(paths)].sort().flatMap((path) =>
-    modes.map(([mode, action]) => ({
+    modes.filter(([mode]) => mode === 'absent' || !PER_PROCESS_FILE.test(path)).map(([mode, action]) => ({
       experiment: experiment(
         `${mode}:${path}`,
         `${mode} ${path}`,

@@ -29,9 +29,13 @@ export interface SubfeatureVerdict {
   label: string;
   /** For flags: tested as one bit of a flag set rather than as the whole value. */
   bit?: boolean;
-  /** Verdict of the two perturbations: for pseudo-files, `stub` = file absent, `fake` = file empty. */
-  stub: Verdict;
-  fake: Verdict;
+  /**
+   * Verdict of the two perturbations: for pseudo-files, `stub` = file absent, `fake` = file empty.
+   * `untested` where the perturbation cannot be made (a per-process /proc/self file cannot be
+   * replaced by a mount before the process exists).
+   */
+  stub: Verdict | 'untested';
+  fake: Verdict | 'untested';
 }
 
 export interface ExperimentRecord {
@@ -41,6 +45,8 @@ export interface ExperimentRecord {
   verdict: Verdict;
   attempts: number;
   durationMs: number;
+  /** Part of durationMs during which the application or the test script ran; the rest is the engine's overhead. */
+  workloadMs: number;
   /** Why a run was judged broken (test exit code, timeout, program exit status). */
   reason?: string;
 }

@@ -6,16 +6,14 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDynCsv } from '../../src/db/csv.js';
-import { runCli, startCli, waitFor } from '../helpers/cli.js';
+import { EXAMPLES, REPO_ROOT, runLoupe, startLoupe, waitFor } from '../helpers/cli.js';
 import { snapshot, tempRepo } from '../helpers/git-tree.js';
 
 // The Docker tier: a local engine, a local base image (debootstrap + docker import), loupe-base,
 // and `loupe generate -d` with a Dockerfile written in the original tool's style.
 
-const ROOT = new URL('../../../', import.meta.url).pathname;
-
 before(() => {
-  const setup = spawnSync('bash', [join(ROOT, 'scripts/docker-engine.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const setup = spawnSync('bash', [join(REPO_ROOT, 'scripts/docker-engine.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (setup.status !== 0) {
     throw new Error(`the Docker tier needs a Docker engine and the local base image, and scripts/docker-engine.sh failed (status ${setup.status}):\n${setup.stdout}${setup.stderr}`);
   }
@@ -25,7 +23,7 @@ before(() => {
 function luaProject(dockerfile: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'loupe-docker-lua-'));
   mkdirSync(join(dir, 'dockerfile_data'));
-  for (const f of ['hello.lua', 'test.sh']) cpSync(join(ROOT, 'examples/lua', f), join(dir, 'dockerfile_data', f));
+  for (const f of ['hello.lua', 'test.sh']) cpSync(join(EXAMPLES, 'lua', f), join(dir, 'dockerfile_data', f));
   writeFileSync(join(dir, 'Dockerfile.lua'), dockerfile);
   return dir;
 }
@@ -43,7 +41,7 @@ CMD /root/explore.py --output-csv --final-check --test-sequential -t /root/test.
 const generate = (db: string, ...extra: string[]): string[] => ['generate', '-s', '-db', db, '-a', 'lua', '-w', 'hello', '-d', 'Dockerfile.lua', '-q', ...extra];
 
 test('loupe base-image builds loupe-base from the local image', async () => {
-  const out = await runCli(['base-image', '--minimal']);
+  const out = await runLoupe(['base-image', '--minimal']);
   assert.equal(out.code, 0, out.stderr);
   assert.match(out.stdout, /Built loupe-base:latest from local\/debian:bookworm/);
 });
@@ -51,7 +49,7 @@ test('loupe base-image builds loupe-base from the local image', async () => {
 test('a Dockerfile in the original style is built, analysed in 2 replicas and stored under its md5', async () => {
   const dir = luaProject(ORIGINAL_STYLE);
   const db = tempRepo();
-  const out = await runCli(generate(db, '--commit'), { cwd: dir });
+  const out = await runLoupe(generate(db, '--commit'), { cwd: dir });
   assert.equal(out.code, 0, out.stderr);
   const run = createHash('md5').update(ORIGINAL_STYLE).digest('hex');
   const folder = join(db, 'lua/suite-hello', run);
@@ -68,7 +66,7 @@ test('a failing build names the failing step, and the database is untouched', as
   const dir = luaProject('FROM loupe-base:latest\nRUN echo preparing\nRUN exit 3\nCMD /root/explore.py --output-csv -b /bin/true\n');
   const db = tempRepo();
   const before = snapshot(db);
-  const out = await runCli(generate(db), { cwd: dir });
+  const out = await runLoupe(generate(db), { cwd: dir });
   assert.equal(out.code, 3, out.stderr);
   assert.match(out.stderr, /building image .* failed at step 3\/4 : RUN exit 3\n.*returned a non-zero code: 3/);
   assert.equal(snapshot(db), before);
@@ -78,7 +76,7 @@ test('a container whose analysis fails makes generate fail with its message, dat
   const dir = luaProject('FROM loupe-base:latest\nCMD /root/explore.py --output-csv -b /no/such/program -- x\n');
   const db = tempRepo();
   const before = snapshot(db);
-  const out = await runCli(generate(db, '--replicas', '1'), { cwd: dir });
+  const out = await runLoupe(generate(db, '--replicas', '1'), { cwd: dir });
   assert.notEqual(out.code, 0);
   assert.match(out.stderr, /replica 1: the analysis container exited with status \d+\n/);
   assert.match(out.stderr, /no\/such\/program/);
@@ -89,7 +87,7 @@ test('Ctrl-C during the analysis removes the containers and leaves the database 
   const dir = luaProject(ORIGINAL_STYLE);
   const db = tempRepo();
   const before = snapshot(db);
-  const { child, result } = startCli(generate(db), { cwd: dir });
+  const { child, result } = startLoupe(generate(db), { cwd: dir });
   const ours = (): string[] => {
     const ps = spawnSync('docker', ['ps', '--all', '--format', '{{.Names}}', '--filter', `name=loupe-${child.pid}-`], { encoding: 'utf8' });
     return ps.stdout.split('\n').filter(Boolean);

@@ -1,11 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
-/** Running the built CLI as a user would, and watching its processes. */
-
-export const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
-/** Stand-in for `loupe explore` (test/fixtures in the source tree: it is not compiled). */
-export const STAND_IN_EXPLORE = new URL('../../../test/fixtures/stand-in-explore.mjs', import.meta.url).pathname;
+export const REPO_ROOT = new URL('../../../', import.meta.url).pathname;
+export const CLI = join(REPO_ROOT, 'dist/src/cli/main.js');
+export const FIXTURES = join(REPO_ROOT, 'test/fixtures');
+export const EXAMPLES = join(REPO_ROOT, 'examples');
 
 export interface CliResult {
   code: number | null;
@@ -13,33 +14,27 @@ export interface CliResult {
   stderr: string;
 }
 
-export function startCli(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): { child: ChildProcess; result: Promise<CliResult> } {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (b: Buffer) => { stdout += b.toString(); });
-  child.stderr!.on('data', (b: Buffer) => { stderr += b.toString(); });
-  const result = new Promise<CliResult>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+/** Starts `loupe ARGS` in its own process group; `child` lets a test signal it (Ctrl-C is SIGINT to its pid). */
+export function startLoupe(args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): { child: ChildProcess; result: Promise<CliResult> } {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? REPO_ROOT, env: opts.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const result = new Promise<CliResult>((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
   return { child, result };
 }
 
-export function runCli(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
-  return startCli(args, options).result;
+/** Runs `loupe ARGS` in its own process group and waits for it. */
+export function runLoupe(args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  return startLoupe(args, opts).result;
 }
 
-/** Pids of live processes whose command line contains `marker` (e.g. a unique temporary path). */
-export function processesMentioning(marker: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(marker)) pids.push(Number(entry));
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return pids;
-}
+/** Stand-in for `loupe explore` used to test generate on its own (not compiled: read from the source tree). */
+export const STAND_IN_EXPLORE = join(FIXTURES, 'stand-in-explore.mjs');
 
 export async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -47,4 +42,29 @@ export async function waitFor(condition: () => boolean, timeoutMs: number, what:
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `loupe-test-${prefix}-`));
+}
+
+/** Compiles a C file from test/fixtures/c into `dir`; fails the test with gcc's message. */
+export function compileC(source: string, dir: string, extra: readonly string[] = []): string {
+  const out = join(dir, source.replace(/\.c$/, ''));
+  const r = spawnSync('gcc', ['-O1', '-Wall', '-o', out, join(FIXTURES, 'c', source), ...extra], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`gcc failed for ${source} (apt-get install gcc libc6-dev, or run npm test which sets up):\n${r.stderr}`);
+  return out;
+}
+
+export function writeScript(dir: string, name: string, body: string, interpreter = '/bin/sh'): string {
+  const path = join(dir, name);
+  writeFileSync(path, `#!${interpreter}\n${body}\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+/** Processes whose command line mentions `marker` (a unique temp path): must be none after a run. */
+export function processesMentioning(marker: string): string[] {
+  const r = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
+  return r.stdout.split('\n').filter((l) => l.includes(marker) && !l.includes('ps -eo'));
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../helpers/cli.js';
+import { runLoupe } from '../helpers/cli.js';
 import { snapshot, tempRepo } from '../helpers/git-tree.js';
 
 // Bad input to `loupe generate -d` that is found before any container runs (no engine needed).
@@ -32,7 +32,7 @@ test('missing, malformed and incomplete Dockerfiles, and a missing engine: clear
   for (const c of cases) {
     const db = tempRepo();
     const before = snapshot(db);
-    const out = await runCli(generate(db), { cwd: project(c.dockerfile), env: c.env ?? {} });
+    const out = await runLoupe(generate(db), { cwd: project(c.dockerfile), env: { ...process.env, ...c.env } });
     assert.equal(out.code, c.code, `${c.message}: ${out.stderr}`);
     assert.match(out.stderr, c.message);
     assert.equal(snapshot(db), before);
@@ -41,7 +41,7 @@ test('missing, malformed and incomplete Dockerfiles, and a missing engine: clear
 
 test('explore options and a command are refused with -d: the Dockerfile describes the analysis', async () => {
   const db = tempRepo();
-  const out = await runCli([...generate(db), '-t', 'x.sh'], { cwd: project('FROM x\nCMD /root/explore.py\n') });
+  const out = await runLoupe([...generate(db), '-t', 'x.sh'], { cwd: project('FROM x\nCMD /root/explore.py\n') });
   assert.equal(out.code, 2);
   assert.match(out.stderr, /described by the Dockerfile's CMD/);
 });

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, chmo
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDynCsv, classOf } from '../../src/db/csv.js';
-import { STAND_IN_EXPLORE, processesMentioning, runCli, startCli, waitFor } from '../helpers/cli.js';
+import { STAND_IN_EXPLORE, processesMentioning, runLoupe, startLoupe, waitFor } from '../helpers/cli.js';
 import { git, snapshot, tempRepo } from '../helpers/git-tree.js';
 
 // `loupe generate` in the native environment, with a stand-in for `loupe explore` that writes
@@ -16,7 +16,7 @@ function setup(): { db: string; work: string; env: NodeJS.ProcessEnv; args: (...
   writeFileSync(script, '#!/bin/sh\nexit 0\n');
   chmodSync(script, 0o755);
   const db = tempRepo();
-  const env = { LOUPE_EXPLORE_COMMAND: STAND_IN_EXPLORE, XDG_CACHE_HOME: join(work, 'cache') };
+  const env = { ...process.env, LOUPE_EXPLORE_COMMAND: STAND_IN_EXPLORE, XDG_CACHE_HOME: join(work, 'cache') };
   const args = (...extra: string[]): string[] => ['generate', '-db', db, '-a', 'lua', '-w', 'hello', '-b', '-t', script, ...extra, '--', 'lua5.4', '-e', 'print(1)'];
   return { db, work, env, args };
 }
@@ -25,7 +25,7 @@ const runFolders = (db: string): string[] => existsSync(join(db, 'lua/benchmark-
 
 test('a native run is stored with its record, and the same environment lands in the same folder', async () => {
   const { db, work, env, args } = setup();
-  const first = await runCli(args('--commit'), { cwd: work, env });
+  const first = await runLoupe(args('--commit'), { cwd: work, env });
   assert.equal(first.code, 0, first.stderr);
   const [run] = runFolders(db);
   assert.match(run!, /^[0-9a-f]{32}$/);
@@ -42,7 +42,7 @@ test('a native run is stored with its record, and the same environment lands in 
   assert.equal(git(db, 'status', '--porcelain'), '');
   assert.deepEqual(readdirSync(join(work, 'cache/loupe/journal')), [], 'journals are removed after a successful store');
 
-  const again = await runCli(args('--json'), { cwd: work, env });
+  const again = await runLoupe(args('--json'), { cwd: work, env });
   assert.equal(again.code, 0, again.stderr);
   const outcome = JSON.parse(again.stdout);
   assert.equal(outcome.replaced, true);
@@ -53,7 +53,7 @@ test('a native run is stored with its record, and the same environment lands in 
 
 test('replicas that disagree: the syscall is stored as required and reported', async () => {
   const { db, work, env, args } = setup();
-  const out = await runCli(args('--replicas', '3'), { cwd: work, env: { ...env, STAND_IN_DISAGREE: '2' } });
+  const out = await runLoupe(args('--replicas', '3'), { cwd: work, env: { ...env, STAND_IN_DISAGREE: '2' } });
   assert.equal(out.code, 0, out.stderr);
   assert.match(out.stdout, /disagreed on 1 syscall/);
   assert.match(out.stdout, /close \(3\): replica 1 stubOnly, replica 2 required, replica 3 stubOnly/);
@@ -72,7 +72,7 @@ test('failures leave the database untouched, with a clear message and exit statu
   for (const c of cases) {
     const { db, work, env, args } = setup();
     const before = snapshot(db);
-    const out = await runCli(args(), { cwd: work, env: { ...env, ...c.env } });
+    const out = await runLoupe(args(), { cwd: work, env: { ...env, ...c.env } });
     assert.equal(out.code, c.code, out.stderr);
     assert.match(out.stderr, c.message);
     assert.equal(snapshot(db), before);
@@ -82,19 +82,19 @@ test('failures leave the database untouched, with a clear message and exit statu
 test('bad databases and bad names are refused before anything runs', async () => {
   const { db, work, env, args } = setup();
   writeFileSync(join(db, 'stray.txt'), 'x');
-  const dirty = await runCli(args(), { cwd: work, env });
+  const dirty = await runLoupe(args(), { cwd: work, env });
   assert.equal(dirty.code, 3);
   assert.match(dirty.stderr, /is dirty.*\n.*--allow-dirty-db/);
-  assert.equal((await runCli(args('--allow-dirty-db'), { cwd: work, env })).code, 0);
+  assert.equal((await runLoupe(args('--allow-dirty-db'), { cwd: work, env })).code, 0);
   const notGit = mkdtempSync(join(tmpdir(), 'loupe-notgit-'));
   writeFileSync(join(notGit, 'x'), 'x');
-  const plain = await runCli(['generate', '-db', notGit, '-a', 'lua', '-b', '-w', 'x', '--', 'lua5.4'], { cwd: work, env });
+  const plain = await runLoupe(['generate', '-db', notGit, '-a', 'lua', '-b', '-w', 'x', '--', 'lua5.4'], { cwd: work, env });
   assert.equal(plain.code, 3);
   assert.match(plain.stderr, /not a git repository/);
-  const traversal = await runCli(['generate', '-db', db, '-a', '../evil', '-b', '-w', 'x', '--', 'lua5.4'], { cwd: work, env });
+  const traversal = await runLoupe(['generate', '-db', db, '-a', '../evil', '-b', '-w', 'x', '--', 'lua5.4'], { cwd: work, env });
   assert.equal(traversal.code, 2);
   assert.match(traversal.stderr, /invalid application name/);
-  const neither = await runCli(['generate', '-db', db, '-a', 'lua', '-w', 'x', '--', 'lua5.4'], { cwd: work, env });
+  const neither = await runLoupe(['generate', '-db', db, '-a', 'lua', '-w', 'x', '--', 'lua5.4'], { cwd: work, env });
   assert.equal(neither.code, 2);
   assert.match(neither.stderr, /benchmark \(-b\) or a test suite \(-s\)/);
 });
@@ -104,7 +104,7 @@ test('Ctrl-C stops every process and leaves the database as it was; the same com
   const executed = join(work, 'executed.log');
   const slow = { ...env, STAND_IN_DELAY_MS: '150', STAND_IN_EXECUTED_LOG: executed };
   const before = snapshot(db);
-  const { child, result } = startCli(args(), { cwd: work, env: slow });
+  const { child, result } = startLoupe(args(), { cwd: work, env: slow });
   const lines = (): string[] => existsSync(executed) ? readFileSync(executed, 'utf8').trim().split('\n') : [];
   await waitFor(() => lines().length >= 4, 20_000, 'some experiments to finish');
   child.kill('SIGINT');
@@ -116,7 +116,7 @@ test('Ctrl-C stops every process and leaves the database as it was; the same com
   const doneBefore = lines().length;
   assert.ok(doneBefore < 16, 'interrupted before the end');
 
-  const resumed = await runCli(args(), { cwd: work, env: slow });
+  const resumed = await runLoupe(args(), { cwd: work, env: slow });
   assert.equal(resumed.code, 0, resumed.stderr);
   const all = lines();
   assert.equal(all.length, 16, `each of the 2 x 8 experiments ran exactly once (ran: ${all.join(', ')})`);
@@ -126,7 +126,7 @@ test('Ctrl-C stops every process and leaves the database as it was; the same com
 test('a generate killed outright (SIGKILL) leaves the database as it was', async () => {
   const { db, work, env, args } = setup();
   const before = snapshot(db);
-  const { child, result } = startCli(args(), { cwd: work, env: { ...env, STAND_IN_DELAY_MS: '100' } });
+  const { child, result } = startLoupe(args(), { cwd: work, env: { ...env, STAND_IN_DELAY_MS: '100' } });
   await waitFor(() => existsSync(join(work, 'cache/loupe/journal')), 20_000, 'the analysis to start');
   child.kill('SIGKILL');
   await result;

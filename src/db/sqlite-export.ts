@@ -1,0 +1,194 @@
+/**
+ * Exports a whole database to one SQLite file (schema documented in docs/search.md).
+ * The file is written under a temporary name and renamed into place, so readers never see
+ * a half-written export and a failed export leaves no file behind.
+ */
+import Database from 'better-sqlite3';
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { ExitCode, LoupeError } from '../cli/errors.js';
+import { combineUsage, usageOfRun, type Usage } from '../analysis/usage.js';
+import { classOf } from './csv.js';
+import type { Database as LoupeDatabase } from './reader.js';
+import { IMPORTED_RUN } from './layout.js';
+
+export const SCHEMA = `
+CREATE TABLE metadata (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE syscalls (nr INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE applications (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE workloads (
+  id INTEGER PRIMARY KEY,
+  application_id INTEGER NOT NULL REFERENCES applications(id),
+  dir TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('benchmark', 'suite')),
+  name TEXT NOT NULL,
+  UNIQUE (application_id, dir)
+);
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY,
+  workload_id INTEGER NOT NULL REFERENCES workloads(id),
+  name TEXT NOT NULL,
+  path TEXT NOT NULL UNIQUE,
+  imported INTEGER NOT NULL,
+  chosen INTEGER NOT NULL,
+  cmd TEXT,
+  has_dynamic INTEGER NOT NULL,
+  has_static_binary INTEGER NOT NULL,
+  has_static_sources INTEGER NOT NULL
+);
+CREATE TABLE dynamic_results (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  nr INTEGER NOT NULL,
+  class TEXT NOT NULL CHECK (class IN ('required', 'stubOnly', 'fakeOnly', 'both')),
+  PRIMARY KEY (run_id, nr)
+) WITHOUT ROWID;
+CREATE TABLE static_results (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  analysis TEXT NOT NULL CHECK (analysis IN ('binary', 'sources')),
+  nr INTEGER NOT NULL,
+  PRIMARY KEY (run_id, analysis, nr)
+) WITHOUT ROWID;
+CREATE TABLE application_usage (
+  application_id INTEGER NOT NULL REFERENCES applications(id),
+  nr INTEGER NOT NULL,
+  class TEXT NOT NULL CHECK (class IN ('required', 'stubOnly', 'fakeOnly', 'both')),
+  PRIMARY KEY (application_id, nr)
+) WITHOUT ROWID;
+CREATE TABLE extra_data_files (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  file TEXT NOT NULL,
+  content TEXT NOT NULL,
+  PRIMARY KEY (run_id, file)
+);
+CREATE TABLE extra_data_rows (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  file TEXT NOT NULL,
+  line INTEGER NOT NULL,
+  fields TEXT NOT NULL,
+  PRIMARY KEY (run_id, file, line)
+);
+CREATE TABLE os_lists (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, file TEXT NOT NULL);
+CREATE TABLE os_syscalls (
+  os_id INTEGER NOT NULL REFERENCES os_lists(id),
+  nr INTEGER NOT NULL,
+  PRIMARY KEY (os_id, nr)
+) WITHOUT ROWID;
+CREATE TABLE os_unknown_names (os_id INTEGER NOT NULL REFERENCES os_lists(id), name TEXT NOT NULL);
+
+CREATE INDEX dynamic_results_by_syscall ON dynamic_results (nr, class);
+CREATE INDEX static_results_by_syscall ON static_results (nr, analysis);
+CREATE INDEX application_usage_by_syscall ON application_usage (nr, class);
+CREATE INDEX os_syscalls_by_syscall ON os_syscalls (nr);
+CREATE INDEX runs_by_workload ON runs (workload_id, chosen);
+
+CREATE VIEW chosen_runs AS
+  SELECT a.name AS application, w.dir AS workload, w.kind AS kind, r.id AS run_id, r.name AS run, r.path AS path, r.cmd AS cmd
+  FROM runs r JOIN workloads w ON w.id = r.workload_id JOIN applications a ON a.id = w.application_id
+  WHERE r.chosen = 1;
+CREATE VIEW dynamic_usage AS
+  SELECT c.application, c.workload, c.kind, d.nr, s.name AS syscall, d.class
+  FROM chosen_runs c JOIN dynamic_results d ON d.run_id = c.run_id JOIN syscalls s ON s.nr = d.nr;
+CREATE VIEW required_syscalls_per_application AS
+  SELECT a.name AS application, u.nr, s.name AS syscall
+  FROM application_usage u JOIN applications a ON a.id = u.application_id JOIN syscalls s ON s.nr = u.nr
+  WHERE u.class = 'required';
+CREATE VIEW os_application_support AS
+  SELECT o.name AS os, a.name AS application,
+         COUNT(u.nr) AS required,
+         COUNT(u.nr) - COUNT(os.nr) AS missing_required
+  FROM os_lists o CROSS JOIN applications a
+  LEFT JOIN application_usage u ON u.application_id = a.id AND u.class = 'required'
+  LEFT JOIN os_syscalls os ON os.os_id = o.id AND os.nr = u.nr
+  GROUP BY o.id, a.id;
+`;
+
+/** Rows of a CSV-like text: skips blank and `#` lines, keeps 1-based line numbers. */
+function csvRows(text: string): { line: number; fields: string[] }[] {
+  return text
+    .split(/\r?\n/)
+    .map((raw, i) => ({ line: i + 1, raw: raw.trim() }))
+    .filter((r) => r.raw !== '' && !r.raw.startsWith('#'))
+    .map((r) => ({ line: r.line, fields: r.raw.split(',').map((f) => f.trim()) }));
+}
+
+function usageClasses(usage: Usage): [number, string][] {
+  const out: [number, string][] = [];
+  for (const cls of ['required', 'stubOnly', 'fakeOnly', 'both'] as const) for (const nr of usage[cls]) out.push([nr, cls]);
+  return out;
+}
+
+function fill(sql: Database.Database, db: LoupeDatabase): void {
+  const insert = {
+    metadata: sql.prepare('INSERT INTO metadata (key, value) VALUES (?, ?)'),
+    syscall: sql.prepare('INSERT INTO syscalls (nr, name) VALUES (?, ?)'),
+    application: sql.prepare('INSERT INTO applications (name) VALUES (?)'),
+    workload: sql.prepare('INSERT INTO workloads (application_id, dir, kind, name) VALUES (?, ?, ?, ?)'),
+    run: sql.prepare(
+      'INSERT INTO runs (workload_id, name, path, imported, chosen, cmd, has_dynamic, has_static_binary, has_static_sources) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    dynamic: sql.prepare('INSERT INTO dynamic_results (run_id, nr, class) VALUES (?, ?, ?)'),
+    static: sql.prepare('INSERT INTO static_results (run_id, analysis, nr) VALUES (?, ?, ?)'),
+    usage: sql.prepare('INSERT INTO application_usage (application_id, nr, class) VALUES (?, ?, ?)'),
+    extraFile: sql.prepare('INSERT INTO extra_data_files (run_id, file, content) VALUES (?, ?, ?)'),
+    extraRow: sql.prepare('INSERT INTO extra_data_rows (run_id, file, line, fields) VALUES (?, ?, ?, ?)'),
+    os: sql.prepare('INSERT INTO os_lists (name, file) VALUES (?, ?)'),
+    osSyscall: sql.prepare('INSERT INTO os_syscalls (os_id, nr) VALUES (?, ?)'),
+    osUnknown: sql.prepare('INSERT INTO os_unknown_names (os_id, name) VALUES (?, ?)'),
+  };
+  const flag = (b: boolean): number => (b ? 1 : 0);
+  insert.metadata.run('syscall_table_arch', db.table.arch);
+  insert.metadata.run('schema_version', '1');
+  for (const [nr, name] of db.table.entries()) insert.syscall.run(nr, name);
+  for (const app of db.applications) {
+    const appId = insert.application.run(app.name).lastInsertRowid;
+    for (const w of app.workloads) {
+      const workloadId = insert.workload.run(appId, w.dir, w.id.kind, w.id.name).lastInsertRowid;
+      for (const r of w.runs) {
+        const runId = insert.run.run(
+          workloadId, r.name, r.path, flag(r.name === IMPORTED_RUN), flag(r === w.chosen), r.cmd ?? null,
+          flag(r.dyn !== undefined), flag(r.staticBinary !== undefined), flag(r.staticSources !== undefined),
+        ).lastInsertRowid;
+        for (const row of r.dyn ?? []) {
+          const cls = classOf(row);
+          if (cls) insert.dynamic.run(runId, row.nr, cls);
+        }
+        for (const nr of r.staticBinary ?? []) insert.static.run(runId, 'binary', nr);
+        for (const nr of r.staticSources ?? []) insert.static.run(runId, 'sources', nr);
+        for (const extra of r.extraData) {
+          insert.extraFile.run(runId, extra.file, extra.text);
+          for (const row of csvRows(extra.text)) insert.extraRow.run(runId, extra.file, row.line, JSON.stringify(row.fields));
+        }
+      }
+    }
+    const usage = combineUsage(app.workloads.map((w) => usageOfRun(w.chosen)));
+    for (const [nr, cls] of usageClasses(usage)) insert.usage.run(appId, nr, cls);
+  }
+  for (const os of db.osLists) {
+    const osId = insert.os.run(os.name, os.file).lastInsertRowid;
+    for (const nr of os.supported) insert.osSyscall.run(osId, nr);
+    for (const name of os.unknownNames) insert.osUnknown.run(osId, name);
+  }
+}
+
+/** Writes `db` to the SQLite file `target`, replacing it atomically. */
+export function exportSqlite(db: LoupeDatabase, target: string): void {
+  // better-sqlite3 reports a missing folder as a bare TypeError; say it plainly instead.
+  if (!existsSync(dirname(resolve(target)))) {
+    throw new LoupeError(`cannot write ${target}: its folder does not exist`, ExitCode.badInput, 'create the folder first, or pick another path');
+  }
+  const temp = `${target}.tmp-${process.pid}`;
+  rmSync(temp, { force: true });
+  try {
+    const sql = new Database(temp);
+    try {
+      sql.pragma('journal_mode = OFF');
+      sql.exec(SCHEMA);
+      sql.transaction(() => fill(sql, db))();
+    } finally {
+      sql.close();
+    }
+    renameSync(temp, target);
+  } finally {
+    if (existsSync(temp)) rmSync(temp, { force: true });
+  }
+}

@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { EXAMPLES, processesMentioning, runLoupe } from '../helpers/cli.js';
+import type { ExploreReport } from '../../src/explore/report.js';
+import { X86_64 } from '../../src/syscalls/table.js';
+
+const classes = (report: ExploreReport): Map<string, string> => new Map(report.syscalls.map((s) => [s.name, s.class]));
+
+test('lua5.4 (run to completion): every used syscall judged, with a final check', async () => {
+  const cwd = join(EXAMPLES, 'lua');
+  const r = await runLoupe(['explore', '-b', 'lua5.4', '-t', './test.sh', '--test-sequential', '--final-check', '--json', '--', 'hello.lua'], { cwd });
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as ExploreReport;
+  const c = classes(report);
+  assert.ok(report.used.length >= 15, `lua uses a couple of dozen syscalls, saw ${report.used.length}`);
+  assert.equal(report.syscalls.length, report.used.length);
+  // The script must be opened and its output written: no OS can skip those.
+  for (const name of ['openat', 'read', 'write', 'mmap']) assert.equal(c.get(name), 'required', name);
+  // Identity and robust-list set-up is optional for a single-threaded script.
+  assert.equal(c.get('set_robust_list'), 'both');
+  const fc = report.finalCheck!;
+  const stubbable = report.syscalls.filter((s) => s.stub === 'works').map((s) => s.nr);
+  assert.deepEqual(fc.allStubbed.syscalls, stubbable);
+  if (fc.allStubbed.verdict === 'broken') {
+    assert.ok(fc.largestWorkingStubSet && fc.largestWorkingStubSet.length < stubbable.length);
+    assert.ok(fc.largestWorkingStubSet.every((nr) => stubbable.includes(nr)));
+  }
+  assert.ok(report.experiments.some((e) => e.id.startsWith('final:stub:')));
+});
+
+test('nginx under wrk (server): classes of the network calls, side by side on one port, nothing left behind', async () => {
+  const cwd = join(EXAMPLES, 'nginx');
+  const r = await runLoupe(['explore', '-b', '/usr/sbin/nginx', '-t', './test.sh', '--json', '--', '-p', '.', '-c', 'nginx.conf'], { cwd });
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as ExploreReport;
+  const c = classes(report);
+  for (const name of ['socket', 'bind', 'listen', 'epoll_wait']) assert.equal(c.get(name), 'required', name);
+  // nginx falls back from accept4 to accept when accept4 is not implemented, but a faked
+  // accept4 hands it fd 0 as a client.
+  assert.equal(c.get('accept4'), 'stubOnly');
+  assert.ok(report.timing.jobs > 1, 'experiments ran side by side');
+  assert.ok(report.used.every((nr) => X86_64.name(nr) !== undefined));
+  assert.deepEqual(processesMentioning('nginx.conf'), []);
+});

@@ -1,0 +1,107 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, copyFileSync, mkdirSync, symlinkSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { CLI, compileC, processesMentioning, runLoupe, tempDir, writeScript } from '../helpers/cli.js';
+
+test('a missing binary is named, with exit code 3', async () => {
+  const r = await runLoupe(['explore', '-b', '/nonexistent/app']);
+  assert.equal(r.code, 3);
+  assert.match(r.stderr, /binary not found: \/nonexistent\/app/);
+  const onPath = await runLoupe(['explore', '-b', 'no-such-program-anywhere']);
+  assert.equal(onPath.code, 3);
+  assert.match(onPath.stderr, /not found on PATH/);
+});
+
+test('a binary that is not executable is refused with the fix', async () => {
+  const dir = tempDir('noexec');
+  const file = join(dir, 'app');
+  copyFileSync('/bin/true', file);
+  chmodSync(file, 0o644);
+  const r = await runLoupe(['explore', '-b', file]);
+  assert.equal(r.code, 3);
+  assert.match(r.stderr, /binary is not executable/);
+  assert.match(r.stderr, /chmod \+x/);
+});
+
+test('a test script that is missing or not executable is refused before any run', async () => {
+  const dir = tempDir('script');
+  const missing = await runLoupe(['explore', '-b', '/bin/true', '-t', join(dir, 'absent.sh')]);
+  assert.equal(missing.code, 3);
+  assert.match(missing.stderr, /test script not found/);
+  const script = writeScript(dir, 'test.sh', 'exit 0');
+  chmodSync(script, 0o644);
+  const notExec = await runLoupe(['explore', '-b', '/bin/true', '-t', script]);
+  assert.equal(notExec.code, 3);
+  assert.match(notExec.stderr, /test script is not executable/);
+});
+
+test('a baseline run that fails stops everything and shows the logs', async () => {
+  const dir = tempDir('baseline');
+  const script = writeScript(dir, 'test.sh', 'echo "the script looked for MAGIC-WORD"; exit 1');
+  const r = await runLoupe(['explore', '-b', '/bin/echo', '-t', script, '--test-sequential', '--', 'application-said-this']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /baseline run already fails/);
+  assert.match(r.stderr, /application-said-this/, 'tail of the application log');
+  assert.match(r.stderr, /MAGIC-WORD/, 'tail of the test script log');
+  assert.doesNotMatch(r.stderr, /stub|fake/, 'no experiment ran');
+});
+
+test('a hanging test script is stopped at the time-out and leaves no process', async () => {
+  const dir = tempDir('hang');
+  const script = writeScript(dir, 'test.sh', `sleep 300 # ${dir}`);
+  const r = await runLoupe(['explore', '-b', '/bin/sleep', '-t', script, '--timeout', '1', '--', '300']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /test script still running/);
+  assert.deepEqual(processesMentioning(dir), []);
+});
+
+test('a missing tool is named with the package to install', async () => {
+  const dir = tempDir('tools');
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  for (const tool of ['bwrap', 'nsenter', 'true']) symlinkSync(`/usr/bin/${tool}`, join(bin, tool));
+  const r = await runLoupe(['explore', '-b', '/usr/bin/true'], { env: { ...process.env, PATH: bin } });
+  assert.equal(r.code, 4);
+  assert.match(r.stderr, /missing tool: strace/);
+  assert.match(r.stderr, /apt-get install strace/);
+});
+
+test('without the privileges for namespaces, the message says so (exit 4)', async () => {
+  const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'explore', '-b', '/bin/true'], { cwd: '/tmp', stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+  assert.equal(r.code, 4);
+  assert.match(r.stderr, /namespaces/);
+  assert.match(r.stderr, /root/);
+});
+
+test('Ctrl-C stops every experiment, cleans up and exits 130', async () => {
+  const dir = tempDir('sigint');
+  const prog = compileC('forking-server.c', dir);
+  const script = writeScript(dir, 'test.sh', 'exec 3<>/dev/tcp/127.0.0.1/7778 || exit 200; sleep 2; exit 0', '/bin/bash');
+  const child = spawn(process.execPath, [CLI, 'explore', '-b', prog, '-t', script, '--jobs', '2', '--', '7778'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  await new Promise((resolve) => setTimeout(resolve, 4000));
+  assert.ok(processesMentioning(dir).length > 0, 'experiments were running');
+  child.kill('SIGINT');
+  assert.equal(await exited, 130, stderr);
+  assert.match(stderr, /interrupted/);
+  assert.deepEqual(processesMentioning(dir), []);
+});
+
+test('--help documents the original options', async () => {
+  const r = await runLoupe(['explore', '--help']);
+  assert.equal(r.code, 0);
+  for (const option of ['--test-script', '--timeout', '--test-sequential', '--only-consider', '--output-csv', '--final-check', '--partial-support', '--jobs', '--json', '--out']) {
+    assert.ok(r.stdout.includes(option), option);
+  }
+  const unknown = await runLoupe(['explore', '--no-such-option']);
+  assert.equal(unknown.code, 2);
+});

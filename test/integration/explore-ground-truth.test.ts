@@ -1,0 +1,91 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { compileC, processesMentioning, runLoupe, tempDir, writeScript } from '../helpers/cli.js';
+import type { ExploreReport } from '../../src/explore/report.js';
+import { parseDynCsv, classOf } from '../../src/db/csv.js';
+import { X86_64 } from '../../src/syscalls/table.js';
+
+const classOfName = (report: ExploreReport, name: string): string | undefined => report.syscalls.find((s) => s.name === name)?.class;
+
+test('small C program: each syscall lands in its known class, and dyn.csv says the same', async () => {
+  const dir = tempDir('known');
+  const prog = compileC('known-verdicts.c', dir);
+  const script = writeScript(dir, 'test.sh', `grep -q '^ok Linux$' "$1"`);
+  const r = await runLoupe(['explore', '-b', prog, '-t', script, '--test-sequential', '--timeout', '10', '--json', '--out', join(dir, 'out')]);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as ExploreReport;
+  assert.equal(classOfName(report, 'uname'), 'required');
+  assert.equal(classOfName(report, 'sched_yield'), 'fakeOnly');
+  assert.equal(classOfName(report, 'getpid'), 'stubOnly');
+  assert.equal(classOfName(report, 'getppid'), 'both');
+  assert.equal(classOfName(report, 'write'), 'required', 'the output is judged, so write is needed');
+  // Every used syscall was stubbed once and faked once.
+  const ids = new Set(report.experiments.map((e) => e.id));
+  for (const nr of report.used) {
+    const name = X86_64.name(nr)!;
+    assert.ok(ids.has(`stub:${name}`) && ids.has(`fake:${name}`), `experiments for ${name}`);
+  }
+  const rows = parseDynCsv(readFileSync(join(dir, 'out', 'dyn.csv'), 'utf8'));
+  assert.equal(rows.length, X86_64.maxNumber + 1);
+  assert.equal(classOf(rows[X86_64.number('sched_yield')!]!), 'fakeOnly');
+  assert.equal(classOf(rows[X86_64.number('getpid')!]!), 'stubOnly');
+  assert.deepEqual(processesMentioning(dir), []);
+});
+
+test('--output-csv prints dyn.csv alone, byte-compatible with the database format', async () => {
+  const dir = tempDir('csv');
+  const prog = compileC('known-verdicts.c', dir);
+  const script = writeScript(dir, 'test.sh', `grep -q '^ok Linux$' "$1"`);
+  const r = await runLoupe(['explore', '-b', prog, '-t', script, '--test-sequential', '--output-csv']);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.split('\n');
+  assert.equal(lines[0], '# syscall, used, works faked, works stubbed, works both');
+  assert.equal(lines.length, X86_64.maxNumber + 3, 'header, one row per number, final newline');
+  assert.equal(lines[X86_64.number('sched_yield')! + 1], `${X86_64.number('sched_yield')},Y,Y,N,N`);
+  assert.equal(lines[X86_64.number('getpid')! + 1], `${X86_64.number('getpid')},Y,N,Y,N`);
+  assert.match(lines[436]!, /^435,[YN],[YN],[YN],[YN]$/, 'rows go past 334');
+});
+
+test('forking server on a fixed port: experiments run side by side in their own network namespaces', async () => {
+  const dir = tempDir('server');
+  const prog = compileC('forking-server.c', dir);
+  // Two connections: with fork faked, the parent serves the first one as if it were the child and exits.
+  const script = writeScript(
+    dir,
+    'test.sh',
+    `for i in 1 2; do
+  exec 3<>/dev/tcp/127.0.0.1/7777 2>/dev/null || exit 200
+  read -r line <&3 || exit 1
+  exec 3<&-
+  [ "$line" = hello ] || exit 1
+done
+exit 0`,
+    '/bin/bash', // for /dev/tcp
+  );
+  const r = await runLoupe(['explore', '-b', prog, '-t', script, '--timeout', '10', '--jobs', '4', '--json', '--', '7777']);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as ExploreReport;
+  for (const name of ['socket', 'bind', 'listen', 'accept', 'clone']) {
+    assert.equal(classOfName(report, name), 'required', `${name} is required by a forking server`);
+  }
+  assert.equal(report.timing.jobs, 4);
+  assert.deepEqual(processesMentioning(dir), [], 'no server left behind');
+});
+
+test('--only-consider analyses and perturbs only the named binary, never its driver', async () => {
+  const dir = tempDir('only');
+  const prog = compileC('known-verdicts.c', dir);
+  const script = writeScript(dir, 'test.sh', `[ "$(grep -c '^ok Linux$' "$1")" = 2 ]`);
+  const r = await runLoupe(['explore', '-b', '/bin/sh', '-t', script, '--test-sequential', '--only-consider', prog, '--json', '--', '-c', `${prog} && ${prog}`]);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as ExploreReport;
+  const used = new Set(report.used.map((nr) => X86_64.name(nr)));
+  assert.ok(!used.has('wait4'), 'the shell waits for its children; the program does not');
+  assert.equal(classOfName(report, 'uname'), 'required');
+  assert.equal(classOfName(report, 'sched_yield'), 'fakeOnly');
+  assert.equal(classOfName(report, 'getpid'), 'stubOnly');
+  // execve is the shell's call: counted for it, so not an experiment here.
+  assert.ok(!used.has('execve'));
+});

@@ -1,0 +1,110 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { largestWorkingSet } from '../../src/explore/final-check.js';
+import { planArgumentExperiments, planPseudoFileExperiments, planSyscallExperiments, setBits } from '../../src/explore/plan.js';
+import { classFromVerdicts, subfeatureVerdicts, syscallVerdicts } from '../../src/explore/classify.js';
+import { Journal, workloadFingerprint } from '../../src/explore/journal.js';
+import { runPool } from '../../src/explore/scheduler.js';
+import type { ExperimentResult, JudgeSettings, Workload } from '../../src/explore/experiment.js';
+import { X86_64 } from '../../src/syscalls/table.js';
+
+const workload: Workload = { program: '/bin/true', args: [], cwd: '/', sequential: true, timeoutMs: 1000 };
+const judge: JudgeSettings = { attempts: 2, inconclusiveRetries: 3, readyListeners: 0, readyWaitMs: 0 };
+const result = (id: string, verdict: 'works' | 'broken'): ExperimentResult => ({ id, verdict, attempts: 1, durationMs: 1, workloadMs: 1 });
+
+test('classes follow the two verdicts', () => {
+  assert.equal(classFromVerdicts('broken', 'broken'), 'required');
+  assert.equal(classFromVerdicts('works', 'broken'), 'stubOnly');
+  assert.equal(classFromVerdicts('broken', 'works'), 'fakeOnly');
+  assert.equal(classFromVerdicts('works', 'works'), 'both');
+});
+
+test('one stub and one fake experiment per used syscall, with stable ids and serialisable values', () => {
+  const planned = planSyscallExperiments([0, 435], X86_64, workload, judge);
+  assert.deepEqual(planned.map((p) => p.experiment.id), ['stub:read', 'fake:read', 'stub:clone3', 'fake:clone3']);
+  const roundTrip = JSON.parse(JSON.stringify(planned.map((p) => p.experiment)));
+  assert.deepEqual(roundTrip, planned.map((p) => p.experiment));
+  const results = new Map(['stub:read', 'fake:read', 'stub:clone3', 'fake:clone3'].map((id) => [id, result(id, id === 'stub:clone3' ? 'works' : 'broken')]));
+  assert.deepEqual(syscallVerdicts(planned, results, X86_64).map((v) => [v.name, v.class]), [['read', 'required'], ['clone3', 'stubOnly']]);
+});
+
+test('argument values: exact value under the mask, plus every flag bit once', () => {
+  assert.deepEqual(setBits(0x80042n), [0x2n, 0x40n, 0x80000n]);
+  assert.deepEqual(setBits(1n << 63n), [1n << 63n]);
+  const planned = planArgumentExperiments(
+    [
+      { syscall: 'openat', nr: 257, argIndex: 2, value: String(0x80000), label: 'O_RDONLY|O_CLOEXEC', kind: 'flags', mask: String(0xffffffff) },
+      { syscall: 'openat', nr: 257, argIndex: 2, value: String(0x80241), label: 'O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC', kind: 'flags', mask: String(0xffffffff) },
+      { syscall: 'ioctl', nr: 16, argIndex: 1, value: '21505', label: 'TCGETS', kind: 'value', mask: String(0xffffffff) },
+    ],
+    workload,
+    judge,
+  );
+  const ids = planned.map((p) => p.experiment.id);
+  assert.ok(ids.includes('stub:ioctl:arg1=21505') && ids.includes('fake:ioctl:arg1=21505'));
+  // O_CLOEXEC's bit appears in both values but is tested once.
+  assert.equal(ids.filter((id) => id === `stub:openat:arg2&${0x80000}`).length, 1);
+  assert.ok(ids.includes(`fake:openat:arg2&${0x200}`));
+  const ioctl = planned.find((p) => p.experiment.id === 'stub:ioctl:arg1=21505')!;
+  assert.deepEqual(ioctl.experiment.perturbation.rules, [{ nr: 16, action: 'stub', argIndex: 1, equals: '21505', mask: String(0xffffffff) }]);
+  const results = new Map(planned.map((p) => [p.experiment.id, result(p.experiment.id, 'works')]));
+  const verdicts = subfeatureVerdicts(planned, results);
+  assert.equal(verdicts.filter((v) => v.syscall === 'ioctl').length, 1);
+  assert.ok(verdicts.every((v) => v.stub === 'works' && v.fake === 'works'));
+});
+
+test('pseudo-files: absent and empty, but a /proc/self file can only be made absent', () => {
+  const planned = planPseudoFileExperiments(['/proc/self/maps', '/sys/devices/system/cpu/online', '/proc/self/maps'], workload, judge);
+  assert.deepEqual(planned.map((p) => p.experiment.id), ['absent:/proc/self/maps', 'absent:/sys/devices/system/cpu/online', 'empty:/sys/devices/system/cpu/online']);
+  const results = new Map(planned.map((p) => [p.experiment.id, result(p.experiment.id, 'broken')]));
+  const maps = subfeatureVerdicts(planned, results).find((v) => v.value === '/proc/self/maps')!;
+  assert.equal(maps.stub, 'broken');
+  assert.equal(maps.fake, 'untested');
+});
+
+test('largest working set: isolates the culprits, keeps everything else', async () => {
+  const culprits = new Set([3, 17, 18]);
+  const runs: number[][] = [];
+  const kept = await largestWorkingSet(Array.from({ length: 32 }, (_, i) => i), async (set) => {
+    runs.push([...set]);
+    return set.every((x) => !culprits.has(x));
+  });
+  assert.deepEqual(kept, Array.from({ length: 32 }, (_, i) => i).filter((x) => !culprits.has(x)));
+  assert.ok(runs.length < 32, `splitting needs fewer runs than one per element (${runs.length})`);
+  assert.deepEqual(await largestWorkingSet([1, 2], async () => true), [1, 2]);
+  assert.deepEqual(await largestWorkingSet([], async () => false), []);
+});
+
+test('the journal resumes only the same workload and survives a torn last line', () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'loupe-journal-')), 'journal.jsonl');
+  const fp = workloadFingerprint(workload, 'v1');
+  const journal = new Journal(file, fp);
+  journal.record(result('stub:read', 'broken'));
+  journal.record(result('fake:read', 'works'));
+  appendFileSync(file, '{"fingerprint":"' + fp + '","result":{"id":"stub:wri');
+  const resumed = new Journal(file, fp);
+  assert.equal(resumed.size, 2);
+  assert.equal(resumed.get('fake:read')?.verdict, 'works');
+  assert.equal(new Journal(file, workloadFingerprint({ ...workload, args: ['x'] }, 'v1')).size, 0);
+  assert.equal(readFileSync(file, 'utf8').split('\n').filter(Boolean).length, 3);
+});
+
+test('the pool never runs more than `jobs` at once and keeps input order', async () => {
+  let running = 0;
+  let peak = 0;
+  const out = await runPool([5, 1, 4, 2, 3], 2, async (x) => {
+    running++;
+    peak = Math.max(peak, running);
+    await new Promise((r) => setTimeout(r, x * 3));
+    running--;
+    return x * 10;
+  });
+  assert.deepEqual(out, [50, 10, 40, 20, 30]);
+  assert.equal(peak, 2);
+  const abort = new AbortController();
+  abort.abort(new Error('stop'));
+  await assert.rejects(runPool([1, 2], 1, async (x) => x, abort.signal), /stop/);
+});
