@@ -21,6 +21,7 @@ import { GenerateProgress } from '../generate/progress.js';
 import { journalFolder, journalRoot } from '../generate/replicas.js';
 import { GenerateSession } from '../generate/session.js';
 import { tableFor, type SyscallTable } from '../syscalls/table.js';
+import { defaultJobs } from './explore.js';
 import { confirm } from './prompt.js';
 
 export const BASE_IMAGE_NAME = 'loupe-base:latest';
@@ -100,7 +101,7 @@ export interface Analysis {
 export async function analyse(db: Database, location: RunLocation, env: AnalysisEnvironment, s: AnalysisSettings): Promise<Analysis> {
   const journalDir = journalFolder([db.root, location.app, workloadDirName(location.workload), ...env.identity]);
   const outputs = await s.session.cancellable(() => runReplicas(env, {
-    replicas: s.replicas, cores: availableParallelism(), journalDir, workDir: s.session.workDir,
+    replicas: s.replicas, cores: availableParallelism(), totalJobs: defaultJobs(), journalDir, workDir: s.session.workDir,
     groups: s.session.groups, progress: s.progress, table: s.table, running: s.session.running,
   }));
   try {

@@ -20,6 +20,8 @@ import { ExitCode, LoupeError } from '../cli/errors.js';
 export interface ReplicaRunOptions {
   replicas: number;
   cores: number;
+  /** Experiments run side by side by all replicas together. */
+  totalJobs: number;
   /** Resume journals live here (outside the database). */
   journalDir: string;
   /** Scratch folder for the replicas' output folders and logs. */
@@ -32,7 +34,7 @@ export interface ReplicaRunOptions {
 }
 
 export async function runReplicas(env: AnalysisEnvironment, o: ReplicaRunOptions): Promise<ReplicaOutput[]> {
-  const plan = planReplicas(o.replicas, o.cores);
+  const plan = planReplicas(o.replicas, o.cores, o.totalJobs);
   mkdirSync(o.journalDir, { recursive: true });
   const outputs: ReplicaOutput[] = [];
   const journals = Array.from({ length: o.replicas }, (_, i) => journalFile(o.journalDir, i + 1));

@@ -7,15 +7,16 @@ import { join } from 'node:path';
  */
 
 export interface ReplicaPlan {
-  /** How many replicas run at once. */
+  /** How many replicas run at once: at most one per core. */
   parallel: number;
-  /** `--jobs` given to each replica, so that parallel * jobs does not exceed the cores. */
+  /** `--jobs` given to each replica, so that together they run `totalJobs` experiments at once. */
   jobsPerReplica: number;
 }
 
-export function planReplicas(replicas: number, cores: number): ReplicaPlan {
+/** `totalJobs`: what one explore alone would run side by side on this machine. */
+export function planReplicas(replicas: number, cores: number, totalJobs: number): ReplicaPlan {
   const parallel = Math.max(1, Math.min(replicas, cores));
-  return { parallel, jobsPerReplica: Math.max(1, Math.floor(cores / parallel)) };
+  return { parallel, jobsPerReplica: Math.max(1, Math.floor(totalJobs / parallel)) };
 }
 
 /**

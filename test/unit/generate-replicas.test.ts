@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { replicaState } from '../../src/generate/progress.js';
 import { journalFile, journalFolder, planReplicas, runPool } from '../../src/generate/replicas.js';
 
-test('replicas share the cores: parallel replicas times jobs never exceeds them', () => {
-  assert.deepEqual(planReplicas(2, 2), { parallel: 2, jobsPerReplica: 1 });
-  assert.deepEqual(planReplicas(2, 8), { parallel: 2, jobsPerReplica: 4 });
-  assert.deepEqual(planReplicas(3, 2), { parallel: 2, jobsPerReplica: 1 });
-  assert.deepEqual(planReplicas(1, 1), { parallel: 1, jobsPerReplica: 1 });
+test('replicas share the jobs of one explore: at most one replica per core, jobs split between them', () => {
+  assert.deepEqual(planReplicas(2, 2, 4), { parallel: 2, jobsPerReplica: 2 });
+  assert.deepEqual(planReplicas(2, 8, 16), { parallel: 2, jobsPerReplica: 8 });
+  assert.deepEqual(planReplicas(3, 2, 4), { parallel: 2, jobsPerReplica: 2 });
+  assert.deepEqual(planReplicas(4, 1, 2), { parallel: 1, jobsPerReplica: 2 });
+  assert.deepEqual(planReplicas(3, 4, 2), { parallel: 3, jobsPerReplica: 1 });
 });
 
 test('the pool runs every replica once, at most `parallel` at a time', async () => {
