@@ -1,8 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { buildBaseImage } from '../docker/base-image.js';
 import { requireDockerEngine } from '../docker/engine.js';
-import { journalRoot } from '../generate/replicas.js';
+import { freshLogFile } from '../generate/replicas.js';
 import { ProcessGroups } from '../sandbox/process.js';
 import { BASE_IMAGE_NAME } from './generate.js';
 
@@ -16,9 +14,7 @@ export interface BaseImageRequest {
 export async function baseImageCommand(req: BaseImageRequest): Promise<void> {
   await requireDockerEngine();
   const tag = req.tag ?? BASE_IMAGE_NAME;
-  const logFile = join(dirname(journalRoot()), 'logs', 'base-image.log');
-  mkdirSync(dirname(logFile), { recursive: true });
-  writeFileSync(logFile, '');
+  const logFile = freshLogFile('base-image.log');
   const groups = new ProcessGroups();
   const stop = (): void => { void groups.killAll(); };
   process.on('SIGINT', stop);

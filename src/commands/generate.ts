@@ -1,6 +1,6 @@
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { delimiter, dirname, join, relative, resolve } from 'node:path';
+import { delimiter, join, relative, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { ExitCode, LoupeError } from '../cli/errors.js';
 import { classOf } from '../db/csv.js';
@@ -18,9 +18,10 @@ import { describeNativeEnvironment } from '../generate/native-record.js';
 import { assembleRunFiles, mergeAndCheck, runReplicas, type MergedRun } from '../generate/pipeline.js';
 import type { ReplicaOutput } from '../generate/replica-output.js';
 import { GenerateProgress } from '../generate/progress.js';
-import { journalFolder, journalRoot } from '../generate/replicas.js';
+import { freshLogFile, journalFolder } from '../generate/replicas.js';
 import { GenerateSession } from '../generate/session.js';
-import { tableFor, type SyscallTable } from '../syscalls/table.js';
+import { checkArchitecture } from '../explore/preflight.js';
+import type { SyscallTable } from '../syscalls/table.js';
 import { defaultJobs } from './explore.js';
 import { confirm } from './prompt.js';
 
@@ -52,7 +53,7 @@ export async function generateCommand(req: GenerateRequest): Promise<void> {
   if (req.dockerfile !== undefined && (req.command.length > 0 || exploreOptionArgs(req.explore).length > 0)) {
     throw new LoupeError('with -d the analysis is described by the Dockerfile\'s CMD: give neither explore options nor a command', ExitCode.usage);
   }
-  const table = hostTable();
+  const table = checkArchitecture();
   const progress = new GenerateProgress(process.stderr, req.quiet || req.json);
   const db = await openDatabase(req.db, {
     init: req.init, allowDirty: req.allowDirty,
@@ -73,12 +74,6 @@ export async function generateCommand(req: GenerateRequest): Promise<void> {
   } finally {
     await session.close();
   }
-}
-
-export function hostTable(): SyscallTable {
-  const table = tableFor(process.arch);
-  if (table === undefined) throw new LoupeError(`no syscall table for architecture ${process.arch}`, ExitCode.environment);
-  return table;
 }
 
 export interface AnalysisSettings {
@@ -230,9 +225,7 @@ export async function prepareDocker(app: string, dockerfile: string, onlyBuild: 
   const copied = copyDockerfileData(path, facts.dataFiles, contextDir);
   writeFileSync(join(contextDir, dockerfileName(app)), bytes);
   const image = `loupe-run-${app.toLowerCase().replace(/[^a-z0-9._-]/g, '-')}:${runName}`;
-  const logFile = join(dirname(journalRoot()), 'logs', `build-${runName}.log`);
-  mkdirSync(dirname(logFile), { recursive: true });
-  writeFileSync(logFile, '');
+  const logFile = freshLogFile(`build-${runName}.log`);
   progress.phase(`building image ${image} from ${dockerfile} (log: ${logFile})`);
   await buildImage({ contextDir, dockerfile: join(contextDir, dockerfileName(app)), tag: image, logFile, groups: session.groups });
   if (onlyBuild) {

@@ -9,8 +9,9 @@ import { nativeEnvironment, type AnalysisEnvironment } from '../generate/environ
 import { NATIVE_RECORD_FILE, TEST_SCRIPT_DIR, describeNativeEnvironment, parseRecord } from '../generate/native-record.js';
 import { GenerateProgress } from '../generate/progress.js';
 import { GenerateSession } from '../generate/session.js';
+import { checkArchitecture } from '../explore/preflight.js';
 import { VERSION } from '../version.js';
-import { analyse, hostTable, prepareDocker, printOutcome, removeJournal, storeAnalysis, type GenerateOutcome } from './generate.js';
+import { analyse, prepareDocker, printOutcome, removeJournal, storeAnalysis, type GenerateOutcome } from './generate.js';
 
 export interface ReproduceRequest {
   runFolder: string;
@@ -32,7 +33,7 @@ export interface ReproduceRequest {
 export async function reproduceCommand(req: ReproduceRequest): Promise<void> {
   const folder = resolve(req.runFolder);
   const location = locate(folder);
-  const table = hostTable();
+  const table = checkArchitecture();
   const db = await openDatabase(dirname(dirname(dirname(folder))), { init: false, allowDirty: req.allowDirty || !req.store });
   const storedDyn = join(folder, DATA_DIR, DYN_CSV);
   const before = existsSync(storedDyn) ? parseDynCsv(readFileSync(storedDyn, 'utf8'), storedDyn) : [];

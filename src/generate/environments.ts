@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ExitCode, LoupeError, type ExitCodeValue } from '../cli/errors.js';
 import { dockerfileName } from '../db/layout.js';
@@ -105,6 +105,9 @@ export function dockerEnvironment(spec: DockerEnvironmentSpec): AnalysisEnvironm
     startReplica(index, placement, logs, groups) {
       const journalDir = join(placement.journal, '..');
       mkdirSync(placement.outDir, { recursive: true });
+      // The Dockerfile may switch to another user (USER), who must be able to write the results.
+      chmodSync(placement.outDir, 0o777);
+      chmodSync(journalDir, 0o777);
       const container = runContainer({
         image: spec.image,
         name: `${containerPrefix}-r${index}`,

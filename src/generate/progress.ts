@@ -39,7 +39,7 @@ export class GenerateProgress {
   /** A new phase of generate ("building the image", "storing the run"). */
   phase(text: string): void {
     if (this.quiet) return;
-    if (this.multibar) this.multibar.log(`${text}\n`);
+    if (this.multibar) this.multibar.log(`loupe generate: ${text}\n`);
     else this.stream.write(`loupe generate: ${text}\n`);
   }
 

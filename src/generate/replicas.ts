@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 /**
  * Running N replicas of an analysis side by side, and where their resume journals live.
@@ -44,10 +45,22 @@ export async function runPool(count: number, parallel: number, run: (index: numb
   if (failure !== undefined) throw failure.error;
 }
 
-/** $XDG_CACHE_HOME/loupe/journal, or ~/.cache/loupe/journal: outside any database. */
-export function journalRoot(env: NodeJS.ProcessEnv = process.env): string {
+/** $XDG_CACHE_HOME/loupe, or ~/.cache/loupe: journals and logs, outside any database. */
+function cacheRoot(env: NodeJS.ProcessEnv): string {
   const cache = env.XDG_CACHE_HOME !== undefined && env.XDG_CACHE_HOME !== '' ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
-  return join(cache, 'loupe', 'journal');
+  return join(cache, 'loupe');
+}
+
+export function journalRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return join(cacheRoot(env), 'journal');
+}
+
+/** An empty log file in the cache's logs/ folder (builds), which outlives the command for inspection. */
+export function freshLogFile(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const file = join(cacheRoot(env), 'logs', name);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, '');
+  return file;
 }
 
 /**

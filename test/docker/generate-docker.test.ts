@@ -62,6 +62,26 @@ test('a Dockerfile in the original style is built, analysed in 2 replicas and st
   assert.match(out.stdout, /committed as/);
 });
 
+test('--only-build-docker builds the image and stops; reproduce re-runs the stored run from its Dockerfile', async () => {
+  const dir = luaProject(ORIGINAL_STYLE);
+  const db = tempRepo();
+  const before = snapshot(db);
+  const build = await runLoupe(generate(db, '--only-build-docker'), { cwd: dir });
+  assert.equal(build.code, 0, build.stderr);
+  assert.match(build.stdout, /Built image loupe-run-lua:[0-9a-f]{32} \(--only-build-docker: no analysis\)/);
+  assert.equal(snapshot(db), before);
+
+  const stored = await runLoupe(generate(db, '--replicas', '1', '--commit'), { cwd: dir });
+  assert.equal(stored.code, 0, stored.stderr);
+  const folder = join(db, 'lua/suite-hello', createHash('md5').update(ORIGINAL_STYLE).digest('hex'));
+  const reproduced = await runLoupe(['reproduce', folder, '--replicas', '1', '--no-store', '--json']);
+  assert.equal(reproduced.code, 0, reproduced.stderr);
+  const report = JSON.parse(reproduced.stdout);
+  assert.equal(report.reproducedAs, report.run, 'the same Dockerfile: the same run');
+  assert.deepEqual(report.changes, [], 'the lua example is deterministic');
+  assert.equal(report.stored, null);
+});
+
 test('a failing build names the failing step, and the database is untouched', async () => {
   const dir = luaProject('FROM loupe-base:latest\nRUN echo preparing\nRUN exit 3\nCMD /root/explore.py --output-csv -b /bin/true\n');
   const db = tempRepo();
