@@ -13,7 +13,7 @@ import { imageExists, imageId, requireDockerEngine } from '../docker/engine.js';
 import { dockerEnvironment, nativeEnvironment, type AnalysisEnvironment } from '../generate/environments.js';
 import { exploreOptionArgs, type ExploreOptions } from '../generate/explore-invocation.js';
 import { VERSION } from '../version.js';
-import { describeDisagreements, type Disagreement } from '../generate/merge.js';
+import { describeDisagreements, describeSubfeatureDisagreements, type Disagreement, type SubfeatureDisagreement } from '../generate/merge.js';
 import { describeNativeEnvironment } from '../generate/native-record.js';
 import { assembleRunFiles, mergeAndCheck, runReplicas, type MergedRun } from '../generate/pipeline.js';
 import type { ReplicaOutput } from '../generate/replica-output.js';
@@ -124,7 +124,8 @@ export interface GenerateOutcome {
   commit?: string;
   counts: Record<'used' | 'required' | 'stubOnly' | 'fakeOnly' | 'both', number>;
   disagreements: Disagreement[];
-  otherDifferences: string[];
+  subfeatureDisagreements: SubfeatureDisagreement[];
+  staticDiffers: boolean;
 }
 
 export async function storeAnalysis(db: Database, location: RunLocation, env: AnalysisEnvironment, analysis: Analysis, s: AnalysisSettings & StoreSettings): Promise<GenerateOutcome> {
@@ -144,7 +145,8 @@ export async function storeAnalysis(db: Database, location: RunLocation, env: An
     ...(stored.commit === undefined ? {} : { commit: stored.commit }),
     counts: { used: used.length, required: count('required'), stubOnly: count('stubOnly'), fakeOnly: count('fakeOnly'), both: count('both') },
     disagreements: merged.disagreements,
-    otherDifferences: merged.otherDifferences,
+    subfeatureDisagreements: merged.subfeatureDisagreements,
+    staticDiffers: merged.staticDiffers,
   };
 }
 
@@ -165,7 +167,11 @@ export function printOutcome(o: GenerateOutcome, json: boolean): void {
   ];
   if (o.disagreements.length === 0) lines.push('  the replicas agreed on every syscall');
   else lines.push(`  the replicas disagreed on ${o.disagreements.length} syscall(s), stored as required:`, ...describeDisagreements(o.disagreements).map((l) => `  ${l}`));
-  for (const name of o.otherDifferences) lines.push(`  ${name} differs between replicas; replica 1's is stored`);
+  if (o.subfeatureDisagreements.length > 0) {
+    lines.push(`  the replicas disagreed on ${o.subfeatureDisagreements.length} sub-feature(s), stored as not removable:`,
+      ...describeSubfeatureDisagreements(o.subfeatureDisagreements).map((l) => `  ${l}`));
+  }
+  if (o.staticDiffers) lines.push('  static_binary.csv differs between replicas; replica 1\'s is stored');
   lines.push(o.commit === undefined
     ? `  not committed: review it with \`git -C ${o.db} status\` and \`git diff\`, then commit it (or pass --commit)`
     : `  committed as ${o.commit.slice(0, 12)}`);

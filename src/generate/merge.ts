@@ -88,3 +88,50 @@ export function describeDisagreements(disagreements: readonly Disagreement[]): s
     (d) => `  ${d.name} (${d.nr}): ${d.verdicts.map((v, i) => `replica ${i + 1} ${v}`).join(', ')}`,
   );
 }
+
+export interface SubfeatureDisagreement {
+  file: string;
+  /** The row's identifying fields (syscall, argument, scope, value, label; or the path). */
+  key: string;
+  /** Per replica: `stub,fake` verdict columns, or `absent` when that replica did not see the value. */
+  verdicts: string[];
+}
+
+/**
+ * Merges one sub-feature CSV (`subfeature-*.csv`: identifying fields, then two verdict columns
+ * `works stubbed`/`works absent` and `works faked`/`works empty`, each Y, N or - for untested)
+ * across replicas with the same rule as dyn.csv: agreement keeps the verdicts, a disagreement
+ * makes them N (not removable) and is reported. A row some replicas did not produce (the value
+ * was not seen in their runs) keeps the verdicts of those that did, if they agree.
+ */
+export function mergeSubfeatureCsv(file: string, replicas: readonly (string | undefined)[]): { text: string; disagreements: SubfeatureDisagreement[] } {
+  const header = replicas.map((t) => t?.split('\n').find((l) => l.startsWith('#'))).find((h) => h !== undefined);
+  const rows = new Map<string, (string | undefined)[]>();
+  replicas.forEach((text, replica) => {
+    for (const line of (text ?? '').split('\n')) {
+      if (line.trim() === '' || line.startsWith('#')) continue;
+      const fields = line.split(',');
+      const key = fields.slice(0, -2).join(',');
+      const verdicts = rows.get(key) ?? new Array<string | undefined>(replicas.length).fill(undefined);
+      verdicts[replica] = fields.slice(-2).join(',');
+      rows.set(key, verdicts);
+    }
+  });
+  const lines = header === undefined ? [] : [header];
+  const disagreements: SubfeatureDisagreement[] = [];
+  for (const [key, verdicts] of rows) {
+    const seen = verdicts.filter((v): v is string => v !== undefined);
+    if (seen.every((v) => v === seen[0])) {
+      lines.push(`${key},${seen[0]}`);
+      continue;
+    }
+    disagreements.push({ file, key, verdicts: verdicts.map((v) => v ?? 'absent') });
+    lines.push(`${key},N,N`);
+  }
+  return { text: lines.join('\n') + '\n', disagreements };
+}
+
+/** One line per sub-feature disagreement, e.g. `  subfeature-ioctl.csv ioctl,1,value,21523,TIOCGWINSZ: replica 1 Y,N, replica 2 N,N`. */
+export function describeSubfeatureDisagreements(disagreements: readonly SubfeatureDisagreement[]): string[] {
+  return disagreements.map((d) => `  ${d.file} ${d.key}: ${d.verdicts.map((v, i) => `replica ${i + 1} ${v}`).join(', ')}`);
+}

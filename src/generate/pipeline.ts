@@ -6,7 +6,10 @@ import type { RunFileContent } from '../db/writer.js';
 import type { ProcessGroups } from '../sandbox/process.js';
 import type { SyscallTable } from '../syscalls/table.js';
 import { replicaFailure, type AnalysisEnvironment, type ReplicaProcess } from './environments.js';
-import { checkPlausible, describeDisagreements, mergeReplicas, type Disagreement } from './merge.js';
+import {
+  checkPlausible, describeDisagreements, describeSubfeatureDisagreements, mergeReplicas, mergeSubfeatureCsv,
+  type Disagreement, type SubfeatureDisagreement,
+} from './merge.js';
 import type { GenerateProgress } from './progress.js';
 import { readReplicaOutput, type ReplicaOutput } from './replica-output.js';
 import { journalFile, planReplicas, runPool } from './replicas.js';
@@ -67,8 +70,11 @@ export async function runReplicas(env: AnalysisEnvironment, o: ReplicaRunOptions
 export interface MergedRun {
   rows: DynRow[];
   disagreements: Disagreement[];
-  /** Sub-feature files or static results that differ between replicas (first replica's kept). */
-  otherDifferences: string[];
+  /** Merged sub-feature CSVs (file name -> text) and where the replicas disagreed on them. */
+  subfeatures: Map<string, string>;
+  subfeatureDisagreements: SubfeatureDisagreement[];
+  /** static_binary.csv differs between replicas (replica 1's is stored). */
+  staticDiffers: boolean;
 }
 
 /** Merges the replicas and refuses an implausible result (LoupeError, exit 1). */
@@ -79,13 +85,15 @@ export function mergeAndCheck(outputs: readonly ReplicaOutput[], table: SyscallT
     throw new LoupeError(`the analysis result is not plausible: ${problem.message}`, ExitCode.failed,
       `${problem.hint}; the database was not changed`);
   }
-  const first = outputs[0]!;
-  const otherDifferences: string[] = [];
-  if (outputs.some((o) => o.staticBinary !== first.staticBinary)) otherDifferences.push(STATIC_BINARY_CSV);
-  for (const name of new Set(outputs.flatMap((o) => [...o.subfeatures.keys()]))) {
-    if (outputs.some((o) => o.subfeatures.get(name) !== first.subfeatures.get(name))) otherDifferences.push(name);
+  const subfeatures = new Map<string, string>();
+  const subfeatureDisagreements: SubfeatureDisagreement[] = [];
+  for (const name of [...new Set(outputs.flatMap((o) => [...o.subfeatures.keys()]))].sort()) {
+    const merged = mergeSubfeatureCsv(name, outputs.map((o) => o.subfeatures.get(name)));
+    subfeatures.set(name, merged.text);
+    subfeatureDisagreements.push(...merged.disagreements);
   }
-  return { rows, disagreements, otherDifferences };
+  const staticDiffers = outputs.some((o) => o.staticBinary !== outputs[0]!.staticBinary);
+  return { rows, disagreements, subfeatures, subfeatureDisagreements, staticDiffers };
 }
 
 export interface RunContents {
@@ -105,7 +113,7 @@ export function assembleRunFiles(c: RunContents): Map<string, RunFileContent> {
   files.set(`${DATA_DIR}/${DYN_CSV}`, formatDynCsv(c.merged.rows, c.table.maxNumber));
   const first = c.outputs[0]!;
   if (first.staticBinary !== undefined) files.set(`${DATA_DIR}/${STATIC_BINARY_CSV}`, first.staticBinary);
-  for (const [name, text] of first.subfeatures) files.set(`${DATA_DIR}/${name}`, text);
+  for (const [name, text] of c.merged.subfeatures) files.set(`${DATA_DIR}/${name}`, text);
   return files;
 }
 
@@ -114,7 +122,10 @@ function exploreLogs(c: RunContents): string {
   parts.push(`**** Replicas: ${c.outputs.length}; merge rule: agreement keeps the verdict, disagreement counts as required ****`);
   if (c.merged.disagreements.length === 0) parts.push('The replicas agreed on every syscall.');
   else parts.push(`The replicas disagreed on ${c.merged.disagreements.length} syscall(s), stored as required:`, ...describeDisagreements(c.merged.disagreements));
-  for (const name of c.merged.otherDifferences) parts.push(`${name} differs between replicas; replica 1's is stored.`);
+  if (c.merged.subfeatureDisagreements.length > 0) {
+    parts.push(`The replicas disagreed on ${c.merged.subfeatureDisagreements.length} sub-feature(s), stored as N,N:`, ...describeSubfeatureDisagreements(c.merged.subfeatureDisagreements));
+  }
+  if (c.merged.staticDiffers) parts.push(`${STATIC_BINARY_CSV} differs between replicas; replica 1's is stored.`);
   c.outputs.forEach((o, i) => {
     parts.push('', `**** Logs of replica #${i + 1} ****`, o.log.trimEnd());
   });

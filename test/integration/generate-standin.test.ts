@@ -51,15 +51,18 @@ test('a native run is stored with its record, and the same environment lands in 
     'the same results: only cmd.txt changed (it holds the latest command line)');
 });
 
-test('replicas that disagree: the syscall is stored as required and reported', async () => {
+test('replicas that disagree: the syscall is stored as required, the sub-feature as not removable, and both are reported', async () => {
   const { db, work, env, args } = setup();
-  const out = await runLoupe(args('--replicas', '3'), { cwd: work, env: { ...env, STAND_IN_DISAGREE: '2' } });
+  const out = await runLoupe(args('--replicas', '3', '--partial-support'), { cwd: work, env: { ...env, STAND_IN_DISAGREE: '2' } });
   assert.equal(out.code, 0, out.stderr);
   assert.match(out.stdout, /disagreed on 1 syscall/);
   assert.match(out.stdout, /close \(3\): replica 1 stubOnly, replica 2 required, replica 3 stubOnly/);
   const folder = join(db, 'lua/benchmark-hello', runFolders(db)[0]!);
   assert.match(readFileSync(join(folder, 'explore.logs'), 'utf8'), /close \(3\): replica 1 stubOnly, replica 2 required/);
   assert.match(readFileSync(join(folder, 'data/dyn.csv'), 'utf8'), /\n3,Y,N,N,N\n/);
+  assert.match(out.stdout, /disagreed on 1 sub-feature.*\n.*subfeature-ioctl\.csv ioctl,1,value,21523,TIOCGWINSZ: replica 1 Y,N, replica 2 N,N, replica 3 Y,N/);
+  assert.equal(readFileSync(join(folder, 'data/subfeature-ioctl.csv'), 'utf8'),
+    '# syscall, argument, scope, value, label, works stubbed, works faked\nioctl,1,value,21505,TCGETS,Y,Y\nioctl,1,value,21523,TIOCGWINSZ,N,N\n');
 });
 
 test('failures leave the database untouched, with a clear message and exit status', async () => {

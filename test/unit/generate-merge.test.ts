@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { classOf, rowFromVerdicts, unusedRow } from '../../src/db/csv.js';
-import { checkPlausible, describeDisagreements, mergeReplicas } from '../../src/generate/merge.js';
+import { checkPlausible, describeDisagreements, mergeReplicas, mergeSubfeatureCsv } from '../../src/generate/merge.js';
 import { X86_64 } from '../../src/syscalls/table.js';
 
 test('replicas that agree merge to the same rows, with no disagreement', () => {
@@ -35,4 +35,14 @@ test('the validity check refuses none, all, or no used syscall removable, and ac
   assert.match(checkPlausible([rowFromVerdicts(0, false, false), rowFromVerdicts(1, false, false)])!.message, /none of the 2 used/);
   assert.match(checkPlausible([rowFromVerdicts(0, true, false), rowFromVerdicts(1, false, true)])!.message, /all 2 used/);
   assert.equal(checkPlausible([rowFromVerdicts(0, false, false), rowFromVerdicts(1, true, true), unusedRow(2)]), undefined);
+});
+
+test('sub-feature CSVs merge with the same rule: agreement kept, disagreement N,N and reported', () => {
+  const header = '# syscall, argument, scope, value, label, works stubbed, works faked';
+  const a = `${header}\nioctl,1,value,21505,TCGETS,Y,Y\nioctl,1,value,21523,TIOCGWINSZ,Y,N\nfcntl,1,value,1,F_GETFD,-,Y\n`;
+  const b = `${header}\nioctl,1,value,21505,TCGETS,Y,Y\nioctl,1,value,21523,TIOCGWINSZ,N,N\n`;
+  const { text, disagreements } = mergeSubfeatureCsv('subfeature-ioctl.csv', [a, b]);
+  assert.equal(text, `${header}\nioctl,1,value,21505,TCGETS,Y,Y\nioctl,1,value,21523,TIOCGWINSZ,N,N\nfcntl,1,value,1,F_GETFD,-,Y\n`);
+  assert.deepEqual(disagreements, [{ file: 'subfeature-ioctl.csv', key: 'ioctl,1,value,21523,TIOCGWINSZ', verdicts: ['Y,N', 'N,N'] }]);
+  assert.equal(mergeSubfeatureCsv('x', [a, undefined]).text, a, 'a file one replica did not write: the other\'s rows are kept');
 });
