@@ -232,10 +232,16 @@ function restoreIndex(db: Database, savedIndex: string): void {
 async function commitRun(db: Database, folder: string, message: string, savedIndex: string): Promise<string> {
   const path = relative(db.root, folder);
   if (existsSync(gitIndex(db))) copyFileSync(gitIndex(db), savedIndex);
-  await db.git.raw(['add', '--all', '--', path]);
-  const identity = await hasCommitIdentity(db) ? [] : ['-c', 'user.name=loupe', '-c', 'user.email=loupe@localhost'];
-  await db.git.raw([...identity, 'commit', '--quiet', '-m', message, '--', path]);
-  return (await db.git.revparse(['HEAD'])).trim();
+  try {
+    await db.git.raw(['add', '--all', '--', path]);
+    const identity = await hasCommitIdentity(db) ? [] : ['-c', 'user.name=loupe', '-c', 'user.email=loupe@localhost'];
+    await db.git.raw([...identity, 'commit', '--quiet', '-m', message, '--', path]);
+    return (await db.git.revparse(['HEAD'])).trim();
+  } catch (err) {
+    const why = err instanceof Error ? err.message.trim() : String(err);
+    throw new LoupeError(`committing the run failed: ${why}`, ExitCode.badInput,
+      'the database was not changed; fix what git complains about, or run without --commit');
+  }
 }
 
 async function hasCommitIdentity(db: Database): Promise<boolean> {

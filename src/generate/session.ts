@@ -40,12 +40,18 @@ export class GenerateSession {
     }
   }
 
-  /** Runs `work` with signals deferred until it is done. */
+  /**
+   * Runs `work` with signals deferred until it is done. (A Ctrl-C at the terminal still reaches
+   * the git processes of the store, which then fails and rolls back: reported as the interruption.)
+   */
   async uninterruptible<T>(work: () => Promise<T>): Promise<T> {
     this.throwIfInterrupted();
     this.storing = true;
     try {
       return await work();
+    } catch (err) {
+      this.throwIfInterrupted();
+      throw err;
     } finally {
       this.storing = false;
     }

@@ -62,7 +62,8 @@ test('a failed store (bad file path, failing commit) leaves the database byte fo
   // A pre-commit hook that refuses: the new folder was already swapped in and added to the index.
   writeFileSync(join(repo, '.git/hooks/pre-commit'), '#!/bin/sh\nexit 1\n');
   chmodSync(join(repo, '.git/hooks/pre-commit'), 0o755);
-  await assert.rejects(storeRun(db, location, runFiles('0,Y,Y,N,N\n'), 'second'));
+  await assert.rejects(storeRun(db, location, runFiles('0,Y,Y,N,N\n'), 'second'),
+    (e: unknown) => e instanceof LoupeError && /committing the run failed/.test(e.message) && /not changed/.test(e.hint ?? ''));
   assert.equal(snapshot(repo), before);
   await assert.rejects(storeRun(db, { ...location, workload: { kind: 'suite', name: 'new' } }, runFiles('x'), 'third'));
   assert.equal(snapshot(repo), before, 'parent folders created for the run are removed again');
