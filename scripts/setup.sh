@@ -11,7 +11,7 @@ runtime_packages=(strace bubblewrap util-linux iproute2 procps gcc libc6-dev)
 example_packages=(lua5.4 nginx-light wrk redis-server redis-tools sqlite3 coreutils)
 # Plots are rendered to PNG by resvg, which draws no text without a font.
 plot_packages=(fonts-dejavu-core)
-test_packages=(git clang docker.io debootstrap file "${plot_packages[@]}")
+test_packages=(git clang docker.io debootstrap file g++ "${plot_packages[@]}")
 
 case "$profile" in
   demo) wanted=("${runtime_packages[@]}" "${plot_packages[@]}" lua5.4 git) ;;

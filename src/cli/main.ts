@@ -7,6 +7,7 @@ import { registerGenerate } from './generate.js';
 import { registerBaseImage } from './base-image.js';
 import { registerReproduce } from './reproduce.js';
 import { registerSearch } from './search.js';
+import { registerStatic } from './static.js';
 
 /** Each command lives in its own module under cli/ and only parses arguments; work is done in commands/. */
 const program = new Command()
@@ -21,6 +22,7 @@ registerGenerate(program);
 registerBaseImage(program);
 registerReproduce(program);
 registerSearch(program);
+registerStatic(program);
 
 export async function main(argv: readonly string[]): Promise<number> {
   try {

@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, renameSync } from 'node:
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ExitCode, LoupeError } from '../cli/errors.js';
-import { formatDynCsv, rowFromVerdicts } from '../db/csv.js';
+import { formatDynCsv, formatStaticCsv, rowFromVerdicts } from '../db/csv.js';
+import { startStaticAnalysis } from './static-beside-explore.js';
 import { formatSubfeatureCsvs } from '../db/subfeature-csv.js';
 import { explore } from '../explore/explore.js';
 import { formatSummary } from '../explore/format.js';
@@ -82,6 +83,7 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
   const experimentLines: string[] = [];
   const jobs = o.jobs ?? defaultJobs();
 
+  const staticAnalysis = o.disableStatic ? undefined : startStaticAnalysis(groups, workload.onlyConsider ?? workload.program);
   let report: ExploreReport;
   let keepWorkDir = outDir !== undefined;
   try {
@@ -125,8 +127,12 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
     if (!keepWorkDir) rmSync(workDir, { recursive: true, force: true });
   }
 
+  if (staticAnalysis) {
+    report.static = await staticAnalysis;
+    if ('error' in report.static && !o.quiet) process.stderr.write(`loupe: warning: no static analysis: ${report.static.error}\n`);
+  }
   const dynCsv = dynCsvOf(report, table);
-  if (outDir) writeOutputs(outDir, report, dynCsv, experimentLines);
+  if (outDir) writeOutputs(outDir, report, table, dynCsv, experimentLines);
   if (o.outputCsv) process.stdout.write(dynCsv);
   else if (o.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else if (!o.quiet) process.stdout.write(formatSummary(report, o.outputSysNames));
@@ -143,8 +149,11 @@ function writeAtomically(path: string, text: string): void {
   renameSync(tmp, path);
 }
 
-function writeOutputs(outDir: string, report: ExploreReport, dynCsv: string, experimentLines: readonly string[]): void {
+function writeOutputs(outDir: string, report: ExploreReport, table: SyscallTable, dynCsv: string, experimentLines: readonly string[]): void {
   writeAtomically(join(outDir, 'dyn.csv'), dynCsv);
+  if (report.static && 'syscalls' in report.static) {
+    writeAtomically(join(outDir, 'static_binary.csv'), formatStaticCsv(report.static.syscalls, table.maxNumber));
+  }
   writeAtomically(join(outDir, 'explore.json'), JSON.stringify(report, null, 2) + '\n');
   writeAtomically(join(outDir, 'explore.log'), `${formatSummary(report)}\nExperiments:\n${experimentLines.join('\n')}\n`);
   for (const [name, text] of formatSubfeatureCsvs(report.subfeatures)) writeAtomically(join(outDir, name), text);

@@ -103,6 +103,7 @@ export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
       cwd: opts.workload.cwd,
     },
     used: discovery.used,
+    usedByExecutable: discovery.trace.usedByExecutable,
     syscalls,
     subfeatures: subfeatureVerdicts(subfeaturePlan, results),
     ...(finalCheck ? { finalCheck } : {}),

@@ -45,6 +45,10 @@ export function formatSummary(report: ExploreReport, namesOnly = false): string 
     out.push('', `Sub-features tested: ${report.subfeatures.length}, required: ${broken.length}`);
     if (broken.length > 0) out.push(wrap(broken.map((f) => (f.syscall ? `${f.syscall}(${f.bit ? 'bit ' : ''}${f.label})` : f.label))));
   }
+  if (report.static && 'syscalls' in report.static) {
+    out.push('', `Static upper bound (binary and its libraries): ${report.static.syscalls.length} syscalls` +
+      (report.static.unresolvedSites > 0 ? `, ${report.static.unresolvedSites} call sites with a number not recovered` : ''));
+  }
   const fc = report.finalCheck;
   if (fc) {
     out.push('', 'Final check:');

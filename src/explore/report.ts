@@ -74,9 +74,13 @@ export interface ExploreReport {
   };
   /** Syscall numbers used by the analysed binary during discovery, sorted. */
   used: number[];
+  /** Discovery's usage per executable (canonical path), over every traced process. */
+  usedByExecutable: Record<string, number[]>;
   syscalls: SyscallVerdict[];
   subfeatures: SubfeatureVerdict[];
   finalCheck?: FinalCheck;
+  /** Static upper bound of the analysed binary with its libraries (absent with --disable-static). */
+  static?: { syscalls: number[]; unresolvedSites: number } | { error: string };
   experiments: ExperimentRecord[];
   timing: { wallMs: number; discoveryMs: number; experimentsMs: number; jobs: number };
 }

@@ -88,4 +88,7 @@ test('--only-consider analyses and perturbs only the named binary, never its dri
   assert.equal(classOfName(report, 'getpid'), 'stubOnly');
   // execve is the shell's call: counted for it, so not an experiment here.
   assert.ok(!used.has('execve'));
+  const shell = Object.entries(report.usedByExecutable).find(([exe]) => /\/(da|ba)?sh$/.test(exe));
+  assert.ok(shell, `the driver's own usage is reported apart: ${Object.keys(report.usedByExecutable).join(', ')}`);
+  assert.ok(shell[1].includes(X86_64.number('wait4')!));
 });

@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { outputFormat, runStaticBinary, runStaticSource } from '../commands/static.js';
+
+/** `loupe static binary PATH` and `loupe static source DIR`. */
+export function registerStatic(program: Command): void {
+  const staticCommand = program
+    .command('static')
+    .description('static upper bound: the syscalls a binary (with its libraries) or a C/C++ source tree could ever issue');
+  staticCommand
+    .command('binary')
+    .description('analyse an x86-64 ELF binary and the shared libraries it loads')
+    .argument('<path>', 'the ELF executable')
+    .option('--csv', 'print static_binary.csv (# syscall, used)')
+    .option('--json', 'print the full report as JSON')
+    .option('--no-libs', "analyse only the binary's own code, not its shared libraries")
+    .action(async (path: string, options: { csv?: boolean; json?: boolean; libs: boolean }) => {
+      await runStaticBinary({ path, format: outputFormat(options), noLibraries: !options.libs });
+    });
+  staticCommand
+    .command('source')
+    .description('analyse a C/C++ source tree with clang (honours compile_commands.json in DIR or DIR/build)')
+    .argument('<dir>', 'the root of the source tree')
+    .option('--csv', 'print static_sources.csv (# syscall, used)')
+    .option('--json', 'print the full report as JSON')
+    .action(async (dir: string, options: { csv?: boolean; json?: boolean }) => {
+      await runStaticSource({ dir, format: outputFormat(options) });
+    });
+}

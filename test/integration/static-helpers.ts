@@ -1,0 +1,31 @@
+/** Shared by the static-analysis tests: compiling the C fixtures, running the CLI. */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+export const fixtures = join(repoRoot, 'test', 'fixtures', 'static');
+const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+
+export const scratch = mkdtempSync(join(tmpdir(), 'loupe-static-test-'));
+
+/** Compiles fixture `source` (a file under test/fixtures/static) with gcc or g++; returns the output path. */
+export function compile(source: string, output: string, flags: readonly string[] = []): string {
+  const path = join(scratch, output);
+  const compiler = source.endsWith('.cc') ? 'g++' : 'gcc';
+  execFileSync(compiler, ['-O2', ...flags, join(fixtures, source), '-o', path], { stdio: 'pipe' });
+  return path;
+}
+
+export interface CliResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function runCli(args: readonly string[]): CliResult {
+  const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
