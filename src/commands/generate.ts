@@ -125,7 +125,6 @@ export interface GenerateOutcome {
   counts: Record<'used' | 'required' | 'stubOnly' | 'fakeOnly' | 'both', number>;
   disagreements: Disagreement[];
   subfeatureDisagreements: SubfeatureDisagreement[];
-  staticDiffers: boolean;
 }
 
 export async function storeAnalysis(db: Database, location: RunLocation, env: AnalysisEnvironment, analysis: Analysis, s: AnalysisSettings & StoreSettings): Promise<GenerateOutcome> {
@@ -146,7 +145,6 @@ export async function storeAnalysis(db: Database, location: RunLocation, env: An
     counts: { used: used.length, required: count('required'), stubOnly: count('stubOnly'), fakeOnly: count('fakeOnly'), both: count('both') },
     disagreements: merged.disagreements,
     subfeatureDisagreements: merged.subfeatureDisagreements,
-    staticDiffers: merged.staticDiffers,
   };
 }
 
@@ -171,7 +169,6 @@ export function printOutcome(o: GenerateOutcome, json: boolean): void {
     lines.push(`  the replicas disagreed on ${o.subfeatureDisagreements.length} sub-feature(s), stored as not removable:`,
       ...describeSubfeatureDisagreements(o.subfeatureDisagreements).map((l) => `  ${l}`));
   }
-  if (o.staticDiffers) lines.push('  static_binary.csv differs between replicas; replica 1\'s is stored');
   lines.push(o.commit === undefined
     ? `  not committed: review it with \`git -C ${o.db} status\` and \`git diff\`, then commit it (or pass --commit)`
     : `  committed as ${o.commit.slice(0, 12)}`);

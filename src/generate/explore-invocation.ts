@@ -33,11 +33,13 @@ export interface ReplicaPlacement {
   outDir: string;
   journal: string;
   jobs: number;
+  /** Whether this replica runs the static analysis (it does not depend on the run: one is enough). */
+  staticAnalysis: boolean;
 }
 
 /** `-v`: explore's stderr then tells its phases and experiments, which generate's progress follows. */
 export function placementArgs(p: ReplicaPlacement): string[] {
-  return ['--jobs', String(p.jobs), '--journal', p.journal, '--out', p.outDir, '-v'];
+  return ['--jobs', String(p.jobs), '--journal', p.journal, '--out', p.outDir, '-v', ...(p.staticAnalysis ? [] : ['--disable-static'])];
 }
 
 /**

@@ -54,7 +54,8 @@ export async function runReplicas(env: AnalysisEnvironment, o: ReplicaRunOptions
       mkdirSync(outDir, { recursive: true });
       const started = Date.now();
       const replicaLogs = logs[index - 1]!;
-      const replica = env.startReplica(index, { outDir, journal: journals[index - 1]!, jobs: plan.jobsPerReplica }, replicaLogs, o.groups);
+      const placement = { outDir, journal: journals[index - 1]!, jobs: plan.jobsPerReplica, staticAnalysis: index === 1 };
+      const replica = env.startReplica(index, placement, replicaLogs, o.groups);
       o.running.add(replica);
       const status = await replica.exited.finally(() => o.running.delete(replica));
       if (status.code !== 0) throw replicaFailure(index, env, status, readFileSync(replicaLogs.stderr, 'utf8'));
@@ -73,8 +74,6 @@ export interface MergedRun {
   /** Merged sub-feature CSVs (file name -> text) and where the replicas disagreed on them. */
   subfeatures: Map<string, string>;
   subfeatureDisagreements: SubfeatureDisagreement[];
-  /** static_binary.csv differs between replicas (replica 1's is stored). */
-  staticDiffers: boolean;
 }
 
 /** Merges the replicas and refuses an implausible result (LoupeError, exit 1). */
@@ -92,8 +91,7 @@ export function mergeAndCheck(outputs: readonly ReplicaOutput[], table: SyscallT
     subfeatures.set(name, merged.text);
     subfeatureDisagreements.push(...merged.disagreements);
   }
-  const staticDiffers = outputs.some((o) => o.staticBinary !== outputs[0]!.staticBinary);
-  return { rows, disagreements, subfeatures, subfeatureDisagreements, staticDiffers };
+  return { rows, disagreements, subfeatures, subfeatureDisagreements };
 }
 
 export interface RunContents {
@@ -111,8 +109,9 @@ export function assembleRunFiles(c: RunContents): Map<string, RunFileContent> {
   files.set(CMD_TXT, c.cmdTxt);
   files.set(EXPLORE_LOGS, exploreLogs(c));
   files.set(`${DATA_DIR}/${DYN_CSV}`, formatDynCsv(c.merged.rows, c.table.maxNumber));
-  const first = c.outputs[0]!;
-  if (first.staticBinary !== undefined) files.set(`${DATA_DIR}/${STATIC_BINARY_CSV}`, first.staticBinary);
+  // Only the first replica runs the static analysis: it does not depend on the run.
+  const staticBinary = c.outputs[0]!.staticBinary;
+  if (staticBinary !== undefined) files.set(`${DATA_DIR}/${STATIC_BINARY_CSV}`, staticBinary);
   for (const [name, text] of c.merged.subfeatures) files.set(`${DATA_DIR}/${name}`, text);
   return files;
 }
@@ -125,7 +124,6 @@ function exploreLogs(c: RunContents): string {
   if (c.merged.subfeatureDisagreements.length > 0) {
     parts.push(`The replicas disagreed on ${c.merged.subfeatureDisagreements.length} sub-feature(s), stored as N,N:`, ...describeSubfeatureDisagreements(c.merged.subfeatureDisagreements));
   }
-  if (c.merged.staticDiffers) parts.push(`${STATIC_BINARY_CSV} differs between replicas; replica 1's is stored.`);
   c.outputs.forEach((o, i) => {
     parts.push('', `**** Logs of replica #${i + 1} ****`, o.log.trimEnd());
   });

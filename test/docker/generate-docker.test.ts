@@ -56,6 +56,7 @@ test('a Dockerfile in the original style is built, analysed in 2 replicas and st
   assert.deepEqual(readdirSync(folder).sort(), ['Dockerfile.lua', 'cmd.txt', 'data', 'dockerfile_data', 'explore.logs']);
   assert.equal(readFileSync(join(folder, 'Dockerfile.lua'), 'utf8'), ORIGINAL_STYLE);
   assert.deepEqual(readdirSync(join(folder, 'dockerfile_data')).sort(), ['hello.lua', 'test.sh']);
+  assert.deepEqual(readdirSync(join(folder, 'data')).sort(), ['dyn.csv', 'static_binary.csv']);
   const used = parseDynCsv(readFileSync(join(folder, 'data/dyn.csv'), 'utf8')).filter((r) => r.used).map((r) => r.nr);
   assert.ok(used.includes(59) && used.includes(231), `execve and exit_group are used (got ${used.join(',')})`);
   assert.match(readFileSync(join(folder, 'explore.logs'), 'utf8'), /\*\*\*\* Logs of replica #2 \*\*\*\*/);

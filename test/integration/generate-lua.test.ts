@@ -21,6 +21,7 @@ test('native generate of the lua example, then reproduce shows and repairs a tam
   assert.ok(outcome.counts.used > 10 && outcome.counts.required > 0 && outcome.counts.required < outcome.counts.used);
   const folder = join(db, 'lua/suite-hello', outcome.run);
   assert.deepEqual(readdirSync(folder).sort(), ['cmd.txt', 'data', 'environment.json', 'explore.logs', 'test']);
+  assert.deepEqual(readdirSync(join(folder, 'data')).sort(), ['dyn.csv', 'static_binary.csv']);
   const record = JSON.parse(readFileSync(join(folder, 'environment.json'), 'utf8'));
   assert.equal(record.command.cwd, EXAMPLE);
   assert.deepEqual(record.command.explore, ['--test-sequential']);
