@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatDynCsv, type DynRow } from '../db/csv.js';
 import { CMD_TXT, DATA_DIR, DYN_CSV, EXPLORE_LOGS, STATIC_BINARY_CSV } from '../db/layout.js';
@@ -45,6 +45,8 @@ export async function runReplicas(env: AnalysisEnvironment, o: ReplicaRunOptions
     stdout: join(o.workDir, `replica-${i + 1}.stdout`),
     stderr: join(o.workDir, `replica-${i + 1}.stderr`),
   }));
+  const recorded = journals.reduce((sum, file) => sum + journalEntries(file), 0);
+  if (recorded > 0) o.progress.phase(`resuming: ${recorded} experiments were finished by an earlier attempt (journals in ${o.journalDir})`);
   o.progress.phase(`running ${o.replicas} replica${o.replicas === 1 ? '' : 's'} (${plan.parallel} at a time, ${plan.jobsPerReplica} job${plan.jobsPerReplica === 1 ? '' : 's'} each)`);
   o.progress.followReplicas(logs.map((l) => l.stderr));
   const stopAll = (): void => { for (const r of o.running) void r.stop(); };
@@ -66,6 +68,11 @@ export async function runReplicas(env: AnalysisEnvironment, o: ReplicaRunOptions
     o.progress.stopReplicas();
   }
   return outputs;
+}
+
+/** Experiments recorded in a journal (one JSON line each). */
+function journalEntries(file: string): number {
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').length : 0;
 }
 
 export interface MergedRun {

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { classOf, parseDynCsv } from '../../src/db/csv.js';
-import { EXAMPLES, runLoupe } from '../helpers/cli.js';
-import { git, tempRepo } from '../helpers/git-tree.js';
+import { EXAMPLES, processesMentioning, runLoupe, startLoupe, waitFor } from '../helpers/cli.js';
+import { git, snapshot, tempRepo } from '../helpers/git-tree.js';
 
 // `loupe generate` and `loupe reproduce` with the real `loupe explore`, natively, on the bundled
 // lua example (a sequential workload).
@@ -39,4 +40,30 @@ test('native generate of the lua example, then reproduce shows and repairs a tam
   assert.match(rep.stdout, /Replaced run/);
   assert.match(git(db, 'status', '--porcelain'), /M lua\/suite-hello\/[0-9a-f]+\/data\/dyn\.csv/);
   assert.doesNotMatch(git(db, 'status', '--porcelain'), /cmd\.txt/, 'cmd.txt keeps the command that made the run');
+});
+
+test('Ctrl-C in the middle of a real analysis, then the same command resumes from the journal', async () => {
+  const db = tempRepo();
+  const cache = mkdtempSync(join(tmpdir(), 'loupe-cache-'));
+  const env = { ...process.env, XDG_CACHE_HOME: cache };
+  const args = ['generate', '-db', db, '-a', 'lua', '-s', '-w', 'hello', '-t', 'test.sh', '--test-sequential', '--replicas', '1', '--', 'lua5.4', 'hello.lua'];
+  const before = snapshot(db);
+  const journalLines = (): number => {
+    const root = join(cache, 'loupe/journal');
+    if (!existsSync(root)) return 0;
+    return readdirSync(root).map((d) => join(root, d, 'replica-1.jsonl')).filter(existsSync)
+      .reduce((n, f) => n + readFileSync(f, 'utf8').split('\n').filter(Boolean).length, 0);
+  };
+  const { child, result } = startLoupe(args, { cwd: EXAMPLE, env });
+  await waitFor(() => journalLines() >= 6, 60_000, 'some experiments to be journalled');
+  child.kill('SIGINT');
+  const stopped = await result;
+  assert.equal(stopped.code, 130, stopped.stderr);
+  assert.equal(snapshot(db), before);
+  assert.deepEqual(processesMentioning(cache), [], 'explore and its experiments are gone');
+  const done = journalLines();
+  const resumed = await runLoupe(args, { cwd: EXAMPLE, env });
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stderr, new RegExp(`resuming: ${done} experiments were finished by an earlier attempt`));
+  assert.deepEqual(readdirSync(join(cache, 'loupe/journal')), [], 'the journal is removed once the run is stored');
 });

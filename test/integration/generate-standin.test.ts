@@ -121,6 +121,7 @@ test('Ctrl-C stops every process and leaves the database as it was; the same com
 
   const resumed = await runLoupe(args(), { cwd: work, env: slow });
   assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stderr, new RegExp(`resuming: ${doneBefore} experiments were finished by an earlier attempt`));
   const all = lines();
   assert.equal(all.length, 16, `each of the 2 x 8 experiments ran exactly once (ran: ${all.join(', ')})`);
   assert.equal(new Set(all).size, 16);
