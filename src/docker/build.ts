@@ -20,7 +20,8 @@ export interface BuildSpec {
  * on the host network (so that RUN apt-get works without a bridge).
  */
 export async function buildImage(spec: BuildSpec): Promise<void> {
-  const args = ['docker', 'build', '--network=host', '-f', spec.dockerfile, '-t', spec.tag];
+  // --force-rm: a failed step's container is removed too, not left behind.
+  const args = ['docker', 'build', '--network=host', '--force-rm', '-f', spec.dockerfile, '-t', spec.tag];
   for (const [name, value] of Object.entries(spec.buildArgs ?? {})) args.push('--build-arg', `${name}=${value}`);
   args.push(spec.contextDir);
   const log = createWriteStream(spec.logFile, { flags: 'a' });

@@ -1,4 +1,4 @@
-import { before, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -19,12 +19,21 @@ before(() => {
   }
 });
 
+// With the vfs storage driver every image is a full copy: remove what the tier built (the images
+// of its Dockerfiles, and the loupe-base images its rebuilds left without a name).
+const builtImages = new Set<string>();
+after(() => {
+  if (builtImages.size > 0) spawnSync('docker', ['rmi', '--force', ...builtImages], { stdio: 'ignore' });
+  spawnSync('docker', ['image', 'prune', '--force'], { stdio: 'ignore' });
+});
+
 /** A folder holding Dockerfile.lua (the given text) and dockerfile_data/ with the bundled lua example. */
 function luaProject(dockerfile: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'loupe-docker-lua-'));
   mkdirSync(join(dir, 'dockerfile_data'));
   for (const f of ['hello.lua', 'test.sh']) cpSync(join(EXAMPLES, 'lua', f), join(dir, 'dockerfile_data', f));
   writeFileSync(join(dir, 'Dockerfile.lua'), dockerfile);
+  builtImages.add(`loupe-run-lua:${createHash('md5').update(dockerfile).digest('hex')}`);
   return dir;
 }
 
