@@ -219,7 +219,7 @@ export async function prepareDocker(app: string, dockerfile: string, onlyBuild: 
   const facts = inspectDockerfile(bytes.toString('utf8'), dockerfile);
   for (const warning of facts.warnings) process.stderr.write(`loupe: warning: ${warning}\n`);
   await requireDockerEngine();
-  if (/^\s*FROM\s+loupe-base(:latest)?\s*$/im.test(bytes.toString('utf8')) && !(await imageExists(BASE_IMAGE_NAME))) {
+  if (facts.fromLoupeBase && !(await imageExists(BASE_IMAGE_NAME))) {
     throw new LoupeError(`the image ${BASE_IMAGE_NAME} does not exist`, ExitCode.environment, 'build it with `loupe base-image`');
   }
   const runName = createHash('md5').update(bytes).digest('hex');
@@ -236,6 +236,6 @@ export async function prepareDocker(app: string, dockerfile: string, onlyBuild: 
     return undefined;
   }
   return dockerEnvironment({
-    app: app, dockerfile: path, dockerfileBytes: bytes, dataFiles: copied, contextDir, image, imageId: await imageId(image), runName,
+    app, dockerfileBytes: bytes, dataFiles: copied, contextDir, image, imageId: await imageId(image), runName,
   });
 }

@@ -9,6 +9,8 @@ import { DOCKERFILE_DATA_DIR } from '../db/layout.js';
 export interface DockerfileFacts {
   /** Files and folders under dockerfile_data/ that COPY or ADD read, relative to dockerfile_data/. */
   dataFiles: string[];
+  /** It starts FROM loupe-base:latest (which must then exist). */
+  fromLoupeBase: boolean;
   warnings: string[];
 }
 
@@ -70,7 +72,8 @@ export function inspectDockerfile(text: string, file: string): DockerfileFacts {
     throw malformed(file, 'not a Dockerfile: its first instruction must be FROM', 'a Loupe Dockerfile starts with `FROM loupe-base:latest`');
   }
   const warnings: string[] = [];
-  if (!all.some((i) => i.keyword === 'FROM' && /\bloupe-base(:latest)?\b/.test(i.args))) {
+  const fromLoupeBase = all.some((i) => i.keyword === 'FROM' && /^loupe-base(:latest)?(\s|$)/.test(i.args));
+  if (!fromLoupeBase) {
     warnings.push(`${file} does not start from loupe-base:latest; its container must then run an explore.py that prints dyn.csv on stdout`);
   }
   const cmd = [...all].reverse().find((i) => i.keyword === 'CMD' || i.keyword === 'ENTRYPOINT');
@@ -104,5 +107,5 @@ export function inspectDockerfile(text: string, file: string): DockerfileFacts {
       dataFiles.push(normalised.slice(prefix.length).replace(/\/$/, ''));
     }
   }
-  return { dataFiles: [...new Set(dataFiles)], warnings };
+  return { dataFiles: [...new Set(dataFiles)], fromLoupeBase, warnings };
 }

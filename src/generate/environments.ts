@@ -83,7 +83,6 @@ const CONTAINER_JOURNAL_DIR = '/loupe/journal';
 
 export interface DockerEnvironmentSpec {
   app: string;
-  dockerfile: string;
   dockerfileBytes: Uint8Array;
   /** Files of dockerfile_data/ copied into the build context (relative to it). */
   dataFiles: string[];

@@ -26,6 +26,7 @@ CMD /root/explore.py --output-csv -t /root/nginx-test.sh \\
 test('an original Dockerfile: copied data files found, --final-check recommended', () => {
   const facts = inspectDockerfile(NGINX, 'Dockerfile.nginx');
   assert.deepEqual(facts.dataFiles, ['nginx-test.sh', 'conf']);
+  assert.equal(facts.fromLoupeBase, true);
   assert.deepEqual(facts.warnings, ['Dockerfile.nginx: explore.py runs without --final-check, which is recommended']);
 });
 
@@ -44,6 +45,7 @@ test('malformed Dockerfiles are refused with the reason', () => {
 test('a Dockerfile not based on loupe-base is accepted with a warning', () => {
   const facts = inspectDockerfile('ARG V=1\nFROM debian:bookworm\nCMD /root/explore.py --final-check -b x\n', 'D');
   assert.match(facts.warnings[0]!, /does not start from loupe-base:latest/);
+  assert.equal(facts.fromLoupeBase, false);
 });
 
 test('only the referenced data files (wildcards expanded) go into the build context', () => {
