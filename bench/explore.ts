@@ -88,4 +88,4 @@ function stability(example: Example): void {
 
 const selected = EXAMPLES.filter((e) => values.only!.split(',').includes(e.name));
 if (values.stability) for (const example of selected) stability(example);
-else for (const example of selected) benchmark(example, example.name === 'lua' ? Number(values.runs) : Math.min(Number(values.runs), 1));
+else for (const example of selected) benchmark(example, Number(values.runs));

@@ -8,12 +8,13 @@ import { registerBaseImage } from './base-image.js';
 import { registerReproduce } from './reproduce.js';
 import { registerSearch } from './search.js';
 import { registerStatic } from './static.js';
+import { VERSION } from '../version.js';
 
 /** Each command lives in its own module under cli/ and only parses arguments; work is done in commands/. */
 const program = new Command()
   .name('loupe')
   .description('Which Linux system calls does an application really need, and which can be stubbed or faked?')
-  .version('0.1.0')
+  .version(VERSION)
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 

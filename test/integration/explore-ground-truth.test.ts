@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileC, processesMentioning, runLoupe, tempDir, writeScript } from '../helpers/cli.js';
 import type { ExploreReport } from '../../src/explore/report.js';
-import { parseDynCsv, classOf } from '../../src/db/csv.js';
+import { parseDynCsv, parseStaticCsv, classOf } from '../../src/db/csv.js';
 import { X86_64 } from '../../src/syscalls/table.js';
 
 const classOfName = (report: ExploreReport, name: string): string | undefined => report.syscalls.find((s) => s.name === name)?.class;
@@ -31,6 +31,10 @@ test('small C program: each syscall lands in its known class, and dyn.csv says t
   assert.equal(rows.length, X86_64.maxNumber + 1);
   assert.equal(classOf(rows[X86_64.number('sched_yield')!]!), 'fakeOnly');
   assert.equal(classOf(rows[X86_64.number('getpid')!]!), 'stubOnly');
+  // The static upper bound is written beside dyn.csv and contains every syscall seen used.
+  const staticSet = new Set(parseStaticCsv(readFileSync(join(dir, 'out', 'static_binary.csv'), 'utf8')));
+  assert.ok(report.static && 'syscalls' in report.static);
+  assert.deepEqual(report.used.filter((nr) => !staticSet.has(nr)), [], 'static recall');
   assert.deepEqual(processesMentioning(dir), []);
 });
 
