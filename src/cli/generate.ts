@@ -74,6 +74,12 @@ export function registerGenerate(program: Command): void {
     .option('--json', 'print the outcome as JSON', false)
     .option('-q, --quiet', 'no progress output', false)
     .argument('[command...]', 'native environment: the program and its arguments, after --')
+    .addHelpText('after', `
+Examples:
+  loupe generate -b -db ../loupedb -a nginx -w wrk -d ./Dockerfile.nginx
+  loupe generate -s -db /tmp/db --init -a lua -w hello -t test.sh --test-sequential -- lua5.4 hello.lua
+
+See docs/generate.md for the database layout, replicas, resume and the Docker base image.`)
     .action(async (command: string[], flags: GenerateFlags) => {
       if (!flags.benchmark && !flags.suite) {
         throw new LoupeError('say whether the workload is a benchmark (-b) or a test suite (-s)', ExitCode.usage);
