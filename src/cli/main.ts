@@ -3,6 +3,9 @@ import { Command, CommanderError } from 'commander';
 import { normaliseArgv } from './argv.js';
 import { ExitCode, LoupeError } from './errors.js';
 import { registerExplore } from './explore.js';
+import { registerGenerate } from './generate.js';
+import { registerBaseImage } from './base-image.js';
+import { registerReproduce } from './reproduce.js';
 import { registerSearch } from './search.js';
 import { registerStatic } from './static.js';
 import { VERSION } from '../version.js';
@@ -16,6 +19,9 @@ const program = new Command()
   .exitOverride();
 
 registerExplore(program);
+registerGenerate(program);
+registerBaseImage(program);
+registerReproduce(program);
 registerSearch(program);
 registerStatic(program);
 

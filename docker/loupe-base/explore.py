@@ -1,0 +1,11 @@
+#!/bin/sh
+# The original Loupe's entry point, kept so that its Dockerfiles work unchanged
+# (CMD /root/explore.py --output-csv -t ... -b ... -- ...): runs this project's `loupe explore`.
+# `loupe generate` tells it where to put its results through the environment; explicit options
+# in the CMD come later on the command line and win.
+if [ -n "$LOUPE_EXPLORE_OUT" ]; then set -- --out "$LOUPE_EXPLORE_OUT" "$@"; fi
+if [ -n "$LOUPE_EXPLORE_JOURNAL" ]; then set -- --journal "$LOUPE_EXPLORE_JOURNAL" "$@"; fi
+if [ -n "$LOUPE_EXPLORE_JOBS" ]; then set -- --jobs "$LOUPE_EXPLORE_JOBS" "$@"; fi
+if [ -n "$LOUPE_EXPLORE_VERBOSE" ]; then set -- -v "$@"; fi
+if [ -n "$LOUPE_EXPLORE_DISABLE_STATIC" ]; then set -- --disable-static "$@"; fi
+exec /usr/local/bin/node /opt/loupe/dist/src/cli/main.js explore "$@"

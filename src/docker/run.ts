@@ -1,0 +1,56 @@
+import { closeSync, openSync } from 'node:fs';
+import { capture } from '../sandbox/capture.js';
+import type { ExitStatus, ProcessGroups } from '../sandbox/process.js';
+
+export interface ContainerSpec {
+  image: string;
+  /** Unique container name: what `stop()` kills. */
+  name: string;
+  /** [host path, container path] bind mounts. */
+  mounts: readonly (readonly [string, string])[];
+  env: Record<string, string>;
+  stdoutFile: string;
+  stderrFile: string;
+  groups: ProcessGroups;
+}
+
+export interface RunningContainer {
+  exited: Promise<ExitStatus>;
+  /** Kills the container (not only the docker client) and waits for the client to exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * What the analysis inside needs: bubblewrap makes mount and network namespaces and mounts /proc
+ * (SYS_ADMIN, NET_ADMIN, and no masked /proc paths), strace traces (SYS_PTRACE), and the seccomp
+ * filters of the experiments must not meet Docker's own profile. Not `--privileged`: it asks for
+ * every capability, which fails where the engine itself runs with a reduced bounding set.
+ */
+const ANALYSIS_PRIVILEGES = [
+  '--cap-add', 'SYS_ADMIN', '--cap-add', 'NET_ADMIN', '--cap-add', 'SYS_PTRACE',
+  '--security-opt', 'seccomp=unconfined', '--security-opt', 'apparmor=unconfined', '--security-opt', 'systempaths=unconfined',
+];
+
+/**
+ * Runs an analysis container with its image's CMD, on the host network like the builds. `--rm`
+ * removes it when it ends; `stop()` covers Ctrl-C, since killing the docker client alone would
+ * leave the container running.
+ */
+export function runContainer(spec: ContainerSpec): RunningContainer {
+  const argv = ['docker', 'run', '--rm', '--name', spec.name, ...ANALYSIS_PRIVILEGES, '--network=host'];
+  for (const [host, inside] of spec.mounts) argv.push('-v', `${host}:${inside}`);
+  for (const [name, value] of Object.entries(spec.env)) argv.push('-e', `${name}=${value}`);
+  argv.push(spec.image);
+  const stdout = openSync(spec.stdoutFile, 'w');
+  const stderr = openSync(spec.stderrFile, 'w');
+  const proc = spec.groups.start({ argv, stdio: ['ignore', stdout, stderr] });
+  closeSync(stdout);
+  closeSync(stderr);
+  return {
+    exited: proc.exited,
+    async stop() {
+      await capture(['docker', 'kill', spec.name], { timeoutMs: 30_000 });
+      await proc.kill();
+    },
+  };
+}

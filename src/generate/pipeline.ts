@@ -1,0 +1,138 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatDynCsv, type DynRow } from '../db/csv.js';
+import { CMD_TXT, DATA_DIR, DYN_CSV, EXPLORE_LOGS, STATIC_BINARY_CSV } from '../db/layout.js';
+import type { RunFileContent } from '../db/writer.js';
+import type { ProcessGroups } from '../sandbox/process.js';
+import type { SyscallTable } from '../syscalls/table.js';
+import { replicaFailure, type AnalysisEnvironment, type ReplicaProcess } from './environments.js';
+import {
+  checkPlausible, describeDisagreements, describeSubfeatureDisagreements, mergeReplicas, mergeSubfeatureCsv,
+  type Disagreement, type SubfeatureDisagreement,
+} from './merge.js';
+import type { GenerateProgress } from './progress.js';
+import { readReplicaOutput, type ReplicaOutput } from './replica-output.js';
+import { journalFile, planReplicas, runPool } from './replicas.js';
+import { ExitCode, LoupeError } from '../cli/errors.js';
+
+/**
+ * The environment-independent part of generate: run the replicas, read and merge their results,
+ * check them, and assemble the run folder's files.
+ */
+
+export interface ReplicaRunOptions {
+  replicas: number;
+  cores: number;
+  /** Experiments run side by side by all replicas together. */
+  totalJobs: number;
+  /** Resume journals live here (outside the database). */
+  journalDir: string;
+  /** Scratch folder for the replicas' output folders and logs. */
+  workDir: string;
+  groups: ProcessGroups;
+  progress: GenerateProgress;
+  table: SyscallTable;
+  /** Registered so that Ctrl-C can stop running replicas (containers included). */
+  running: Set<ReplicaProcess>;
+}
+
+export async function runReplicas(env: AnalysisEnvironment, o: ReplicaRunOptions): Promise<ReplicaOutput[]> {
+  const plan = planReplicas(o.replicas, o.cores, o.totalJobs);
+  mkdirSync(o.journalDir, { recursive: true });
+  const outputs: ReplicaOutput[] = [];
+  const journals = Array.from({ length: o.replicas }, (_, i) => journalFile(o.journalDir, i + 1));
+  const logs = Array.from({ length: o.replicas }, (_, i) => ({
+    stdout: join(o.workDir, `replica-${i + 1}.stdout`),
+    stderr: join(o.workDir, `replica-${i + 1}.stderr`),
+  }));
+  const recorded = journals.reduce((sum, file) => sum + journalEntries(file), 0);
+  if (recorded > 0) o.progress.phase(`resuming: ${recorded} experiments were finished by an earlier attempt (journals in ${o.journalDir})`);
+  o.progress.phase(`running ${o.replicas} replica${o.replicas === 1 ? '' : 's'} (${plan.parallel} at a time, ${plan.jobsPerReplica} job${plan.jobsPerReplica === 1 ? '' : 's'} each)`);
+  o.progress.followReplicas(logs.map((l) => l.stderr));
+  const stopAll = (): void => { for (const r of o.running) void r.stop(); };
+  try {
+    await runPool(o.replicas, plan.parallel, async (index) => {
+      const outDir = join(o.workDir, `replica-${index}`, 'out');
+      mkdirSync(outDir, { recursive: true });
+      const started = Date.now();
+      const replicaLogs = logs[index - 1]!;
+      const placement = { outDir, journal: journals[index - 1]!, jobs: plan.jobsPerReplica, staticAnalysis: index === 1 };
+      const replica = env.startReplica(index, placement, replicaLogs, o.groups);
+      o.running.add(replica);
+      const status = await replica.exited.finally(() => o.running.delete(replica));
+      if (status.code !== 0) throw replicaFailure(index, env, status, readFileSync(replicaLogs.stderr, 'utf8'));
+      outputs[index - 1] = readReplicaOutput(index, outDir, readFileSync(replicaLogs.stdout, 'utf8'), o.table);
+      o.progress.phase(`replica ${index} finished in ${Math.round((Date.now() - started) / 1000)} s`);
+    }, stopAll);
+  } finally {
+    o.progress.stopReplicas();
+  }
+  return outputs;
+}
+
+/** Experiments recorded in a journal (one JSON line each). */
+function journalEntries(file: string): number {
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').length : 0;
+}
+
+export interface MergedRun {
+  rows: DynRow[];
+  disagreements: Disagreement[];
+  /** Merged sub-feature CSVs (file name -> text) and where the replicas disagreed on them. */
+  subfeatures: Map<string, string>;
+  subfeatureDisagreements: SubfeatureDisagreement[];
+}
+
+/** Merges the replicas and refuses an implausible result (LoupeError, exit 1). */
+export function mergeAndCheck(outputs: readonly ReplicaOutput[], table: SyscallTable): MergedRun {
+  const { rows, disagreements } = mergeReplicas(outputs.map((o) => o.dyn), table);
+  const problem = checkPlausible(rows);
+  if (problem !== undefined) {
+    throw new LoupeError(`the analysis result is not plausible: ${problem.message}`, ExitCode.failed,
+      `${problem.hint}; the database was not changed`);
+  }
+  const subfeatures = new Map<string, string>();
+  const subfeatureDisagreements: SubfeatureDisagreement[] = [];
+  for (const name of [...new Set(outputs.flatMap((o) => [...o.subfeatures.keys()]))].sort()) {
+    const merged = mergeSubfeatureCsv(name, outputs.map((o) => o.subfeatures.get(name)));
+    subfeatures.set(name, merged.text);
+    subfeatureDisagreements.push(...merged.disagreements);
+  }
+  return { rows, disagreements, subfeatures, subfeatureDisagreements };
+}
+
+export interface RunContents {
+  env: AnalysisEnvironment;
+  outputs: readonly ReplicaOutput[];
+  merged: MergedRun;
+  table: SyscallTable;
+  /** cmd.txt: the command that produced the run. */
+  cmdTxt: string;
+}
+
+/** Every file of the run folder: the environment record, cmd.txt, explore.logs and data/. */
+export function assembleRunFiles(c: RunContents): Map<string, RunFileContent> {
+  const files = new Map<string, RunFileContent>(c.env.recordFiles);
+  files.set(CMD_TXT, c.cmdTxt);
+  files.set(EXPLORE_LOGS, exploreLogs(c));
+  files.set(`${DATA_DIR}/${DYN_CSV}`, formatDynCsv(c.merged.rows, c.table.maxNumber));
+  // Only the first replica runs the static analysis: it does not depend on the run.
+  const staticBinary = c.outputs[0]!.staticBinary;
+  if (staticBinary !== undefined) files.set(`${DATA_DIR}/${STATIC_BINARY_CSV}`, staticBinary);
+  for (const [name, text] of c.merged.subfeatures) files.set(`${DATA_DIR}/${name}`, text);
+  return files;
+}
+
+function exploreLogs(c: RunContents): string {
+  const parts: string[] = [];
+  parts.push(`**** Replicas: ${c.outputs.length}; merge rule: agreement keeps the verdict, disagreement counts as required ****`);
+  if (c.merged.disagreements.length === 0) parts.push('The replicas agreed on every syscall.');
+  else parts.push(`The replicas disagreed on ${c.merged.disagreements.length} syscall(s), stored as required:`, ...describeDisagreements(c.merged.disagreements));
+  if (c.merged.subfeatureDisagreements.length > 0) {
+    parts.push(`The replicas disagreed on ${c.merged.subfeatureDisagreements.length} sub-feature(s), stored as N,N:`, ...describeSubfeatureDisagreements(c.merged.subfeatureDisagreements));
+  }
+  c.outputs.forEach((o, i) => {
+    parts.push('', `**** Logs of replica #${i + 1} ****`, o.log.trimEnd());
+  });
+  return parts.join('\n') + '\n';
+}

@@ -1,0 +1,92 @@
+import { existsSync, readFileSync } from 'node:fs';
+import cliProgress from 'cli-progress';
+
+/**
+ * What a long generate is doing: the phase, and per replica the phase of its explore with the
+ * experiments done and planned, and the estimated time left. Replicas run `loupe explore -v`,
+ * whose stderr announces each phase as `== PHASE (PLANNED)` and then prints one line per finished
+ * experiment (`works ...` / `broken ...`); that log is followed here. On a terminal this is a
+ * live display on stderr; otherwise only one line per phase of generate, so logs stay readable.
+ */
+export interface ReplicaState {
+  phase: string;
+  done: number;
+  planned?: number;
+}
+
+/** The current phase of an explore from its verbose log. */
+export function replicaState(log: string): ReplicaState {
+  const lines = log.split('\n');
+  let header = -1;
+  lines.forEach((line, i) => { if (/^== .+ \(\d+\)$/.test(line)) header = i; });
+  if (header < 0) return { phase: 'starting', done: 0 };
+  const m = /^== (.+) \((\d+)\)$/.exec(lines[header]!)!;
+  const done = lines.slice(header + 1).filter((l) => /^(works|broken)\s/.test(l)).length;
+  return { phase: m[1]!, done, planned: Number(m[2]) };
+}
+
+export class GenerateProgress {
+  private readonly live: boolean;
+  private multibar?: cliProgress.MultiBar;
+  private bars: cliProgress.SingleBar[] = [];
+  private phases: string[] = [];
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly stream: NodeJS.WriteStream = process.stderr, private readonly quiet = false) {
+    this.live = !quiet && stream.isTTY === true;
+  }
+
+  /** A new phase of generate ("building the image", "storing the run"). */
+  phase(text: string): void {
+    if (this.quiet) return;
+    if (this.multibar) this.multibar.log(`loupe generate: ${text}\n`);
+    else this.stream.write(`loupe generate: ${text}\n`);
+  }
+
+  /** Follows the replicas through their explore logs until `stopReplicas`. */
+  followReplicas(logs: readonly string[]): void {
+    if (!this.live) return;
+    this.multibar = new cliProgress.MultiBar({ stream: this.stream, format: replicaLine, hideCursor: true, clearOnComplete: false });
+    this.bars = logs.map((_, i) => this.multibar!.create(1, 0, { replica: i + 1, phase: 'starting' }));
+    const poll = (): void => logs.forEach((file, i) => this.update(i, file));
+    poll();
+    this.timer = setInterval(poll, 500);
+  }
+
+  private update(index: number, log: string): void {
+    const bar = this.bars[index];
+    if (bar === undefined || !existsSync(log)) return;
+    const state = replicaState(readFileSync(log, 'utf8'));
+    // A new phase restarts the bar, so that its time estimate is about this phase only.
+    if (this.phases[index] !== state.phase) {
+      this.phases[index] = state.phase;
+      bar.start(Math.max(state.planned ?? 1, 1), 0, {});
+    }
+    bar.setTotal(Math.max(state.planned ?? 1, state.done, 1));
+    bar.update(state.done, { replica: index + 1, phase: state.phase, planned: state.planned });
+  }
+
+  stopReplicas(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.multibar?.stop();
+    this.multibar = undefined;
+    this.bars = [];
+    this.phases = [];
+  }
+}
+
+/** ` replica 1 stub and fake experiments [=====-----] 12/40, about 3 min left` */
+const replicaLine: cliProgress.GenericFormatter = (_options, params, payload: { replica: number; phase: string; planned?: number }) => {
+  const width = 20;
+  const filled = Math.round(width * Math.min(1, params.progress));
+  const bar = `${'='.repeat(filled)}${'-'.repeat(width - filled)}`;
+  const left = payload.planned === undefined ? '' : Number.isFinite(params.eta) && params.eta > 0 ? `, about ${duration(params.eta)} left` : '';
+  const count = payload.planned === undefined ? '' : ` [${bar}] ${params.value}/${payload.planned}`;
+  return ` replica ${payload.replica}: ${payload.phase}${count}${left}`;
+};
+
+function duration(seconds: number): string {
+  const s = Math.round(seconds);
+  return s < 90 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
+}

@@ -1,0 +1,76 @@
+import { createHash } from 'node:crypto';
+import { homedir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/**
+ * Running N replicas of an analysis side by side, and where their resume journals live.
+ */
+
+export interface ReplicaPlan {
+  /** How many replicas run at once: at most one per core. */
+  parallel: number;
+  /** `--jobs` given to each replica, so that together they run `totalJobs` experiments at once. */
+  jobsPerReplica: number;
+}
+
+/** `totalJobs`: what one explore alone would run side by side on this machine. */
+export function planReplicas(replicas: number, cores: number, totalJobs: number): ReplicaPlan {
+  const parallel = Math.max(1, Math.min(replicas, cores));
+  return { parallel, jobsPerReplica: Math.max(1, Math.floor(totalJobs / parallel)) };
+}
+
+/**
+ * Runs `run(index)` for index 1..count, at most `parallel` at a time. The first failure stops
+ * the start of new replicas, calls `onFailure` (to stop the running ones) and is rethrown once
+ * every started replica has settled.
+ */
+export async function runPool(count: number, parallel: number, run: (index: number) => Promise<void>, onFailure: () => void): Promise<void> {
+  let next = 1;
+  let failure: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (failure === undefined && next <= count) {
+      const index = next++;
+      try {
+        await run(index);
+      } catch (error) {
+        if (failure === undefined) {
+          failure = { error };
+          onFailure();
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, count) }, worker));
+  if (failure !== undefined) throw failure.error;
+}
+
+/** $XDG_CACHE_HOME/loupe, or ~/.cache/loupe: journals and logs, outside any database. */
+function cacheRoot(env: NodeJS.ProcessEnv): string {
+  const cache = env.XDG_CACHE_HOME !== undefined && env.XDG_CACHE_HOME !== '' ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
+  return join(cache, 'loupe');
+}
+
+export function journalRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return join(cacheRoot(env), 'journal');
+}
+
+/** An empty log file in the cache's logs/ folder (builds), which outlives the command for inspection. */
+export function freshLogFile(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const file = join(cacheRoot(env), 'logs', name);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, '');
+  return file;
+}
+
+/**
+ * The journal folder of one analysis: named after everything that identifies it, so that running
+ * the same command again finds the experiments already done, and anything else starts afresh.
+ */
+export function journalFolder(identity: readonly string[], env: NodeJS.ProcessEnv = process.env): string {
+  return join(journalRoot(env), createHash('sha256').update(JSON.stringify(identity)).digest('hex').slice(0, 32));
+}
+
+export function journalFile(folder: string, replica: number): string {
+  return join(folder, `replica-${replica}.jsonl`);
+}

@@ -1,0 +1,132 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseDynCsv } from '../../src/db/csv.js';
+import { EXAMPLES, REPO_ROOT, runLoupe, startLoupe, waitFor } from '../helpers/cli.js';
+import { snapshot, tempRepo } from '../helpers/git-tree.js';
+
+// The Docker tier: a local engine, a local base image (debootstrap + docker import), loupe-base,
+// and `loupe generate -d` with a Dockerfile written in the original tool's style.
+
+before(() => {
+  const setup = spawnSync('bash', [join(REPO_ROOT, 'scripts/docker-engine.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (setup.status !== 0) {
+    throw new Error(`the Docker tier needs a Docker engine and the local base image, and scripts/docker-engine.sh failed (status ${setup.status}):\n${setup.stdout}${setup.stderr}`);
+  }
+});
+
+// With the vfs storage driver every image is a full copy: remove what the tier built (the images
+// of its Dockerfiles, and the loupe-base images its rebuilds left without a name).
+const builtImages = new Set<string>();
+after(() => {
+  if (builtImages.size > 0) spawnSync('docker', ['rmi', '--force', ...builtImages], { stdio: 'ignore' });
+  spawnSync('docker', ['image', 'prune', '--force'], { stdio: 'ignore' });
+});
+
+/** A folder holding Dockerfile.lua (the given text) and dockerfile_data/ with the bundled lua example. */
+function luaProject(dockerfile: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'loupe-docker-lua-'));
+  mkdirSync(join(dir, 'dockerfile_data'));
+  for (const f of ['hello.lua', 'test.sh']) cpSync(join(EXAMPLES, 'lua', f), join(dir, 'dockerfile_data', f));
+  writeFileSync(join(dir, 'Dockerfile.lua'), dockerfile);
+  builtImages.add(`loupe-run-lua:${createHash('md5').update(dockerfile).digest('hex')}`);
+  return dir;
+}
+
+const ORIGINAL_STYLE = `FROM loupe-base:latest
+
+RUN apt-get update && apt-get install -y lua5.4
+
+COPY dockerfile_data/hello.lua dockerfile_data/test.sh /root/
+
+CMD /root/explore.py --output-csv --final-check --test-sequential -t /root/test.sh \\
+    -b /usr/bin/lua5.4 -- /root/hello.lua
+`;
+
+const generate = (db: string, ...extra: string[]): string[] => ['generate', '-s', '-db', db, '-a', 'lua', '-w', 'hello', '-d', 'Dockerfile.lua', '-q', ...extra];
+
+test('loupe base-image builds loupe-base from the local image', async () => {
+  const out = await runLoupe(['base-image', '--minimal']);
+  assert.equal(out.code, 0, out.stderr);
+  assert.match(out.stdout, /Built loupe-base:latest from local\/debian:bookworm/);
+});
+
+test('a Dockerfile in the original style is built, analysed in 2 replicas and stored under its md5', async () => {
+  const dir = luaProject(ORIGINAL_STYLE);
+  const db = tempRepo();
+  const out = await runLoupe(generate(db, '--commit'), { cwd: dir });
+  assert.equal(out.code, 0, out.stderr);
+  const run = createHash('md5').update(ORIGINAL_STYLE).digest('hex');
+  const folder = join(db, 'lua/suite-hello', run);
+  assert.deepEqual(readdirSync(folder).sort(), ['Dockerfile.lua', 'cmd.txt', 'data', 'dockerfile_data', 'explore.logs']);
+  assert.equal(readFileSync(join(folder, 'Dockerfile.lua'), 'utf8'), ORIGINAL_STYLE);
+  assert.deepEqual(readdirSync(join(folder, 'dockerfile_data')).sort(), ['hello.lua', 'test.sh']);
+  assert.deepEqual(readdirSync(join(folder, 'data')).sort(), ['dyn.csv', 'static_binary.csv']);
+  const used = parseDynCsv(readFileSync(join(folder, 'data/dyn.csv'), 'utf8')).filter((r) => r.used).map((r) => r.nr);
+  assert.ok(used.includes(59) && used.includes(231), `execve and exit_group are used (got ${used.join(',')})`);
+  assert.match(readFileSync(join(folder, 'explore.logs'), 'utf8'), /\*\*\*\* Logs of replica #2 \*\*\*\*/);
+  assert.match(out.stdout, /committed as/);
+});
+
+test('--only-build-docker builds the image and stops; reproduce re-runs the stored run from its Dockerfile', async () => {
+  const dir = luaProject(ORIGINAL_STYLE);
+  const db = tempRepo();
+  const before = snapshot(db);
+  const build = await runLoupe(generate(db, '--only-build-docker'), { cwd: dir });
+  assert.equal(build.code, 0, build.stderr);
+  assert.match(build.stdout, /Built image loupe-run-lua:[0-9a-f]{32} \(--only-build-docker: no analysis\)/);
+  assert.equal(snapshot(db), before);
+
+  const stored = await runLoupe(generate(db, '--replicas', '1', '--commit'), { cwd: dir });
+  assert.equal(stored.code, 0, stored.stderr);
+  const folder = join(db, 'lua/suite-hello', createHash('md5').update(ORIGINAL_STYLE).digest('hex'));
+  const reproduced = await runLoupe(['reproduce', folder, '--replicas', '1', '--no-store', '--json']);
+  assert.equal(reproduced.code, 0, reproduced.stderr);
+  const report = JSON.parse(reproduced.stdout);
+  assert.equal(report.reproducedAs, report.run, 'the same Dockerfile: the same run');
+  assert.deepEqual(report.changes, [], 'the lua example is deterministic');
+  assert.equal(report.stored, null);
+});
+
+test('a failing build names the failing step, and the database is untouched', async () => {
+  const dir = luaProject('FROM loupe-base:latest\nRUN echo preparing\nRUN exit 3\nCMD /root/explore.py --output-csv -b /bin/true\n');
+  const db = tempRepo();
+  const before = snapshot(db);
+  const out = await runLoupe(generate(db), { cwd: dir });
+  assert.equal(out.code, 3, out.stderr);
+  assert.match(out.stderr, /building image .* failed at step 3\/4 : RUN exit 3\n.*returned a non-zero code: 3/);
+  assert.equal(snapshot(db), before);
+});
+
+test('a container whose analysis fails makes generate fail with its message, database untouched', async () => {
+  const dir = luaProject('FROM loupe-base:latest\nCMD /root/explore.py --output-csv -b /no/such/program -- x\n');
+  const db = tempRepo();
+  const before = snapshot(db);
+  const out = await runLoupe(generate(db, '--replicas', '1'), { cwd: dir });
+  assert.notEqual(out.code, 0);
+  assert.match(out.stderr, /replica 1: the analysis container exited with status \d+\n/);
+  assert.match(out.stderr, /no\/such\/program/);
+  assert.equal(snapshot(db), before);
+});
+
+test('Ctrl-C during the analysis removes the containers and leaves the database untouched', async () => {
+  const dir = luaProject(ORIGINAL_STYLE);
+  const db = tempRepo();
+  const before = snapshot(db);
+  const { child, result } = startLoupe(generate(db), { cwd: dir });
+  const ours = (): string[] => {
+    const ps = spawnSync('docker', ['ps', '--all', '--format', '{{.Names}}', '--filter', `name=loupe-${child.pid}-`], { encoding: 'utf8' });
+    return ps.stdout.split('\n').filter(Boolean);
+  };
+  await waitFor(() => ours().length === 2, 240_000, 'both replica containers to start');
+  child.kill('SIGINT');
+  const out = await result;
+  assert.equal(out.code, 130, out.stderr);
+  await waitFor(() => ours().length === 0, 60_000, 'the containers to be removed');
+  assert.equal(snapshot(db), before);
+  assert.ok(!existsSync(join(db, 'lua')));
+});
