@@ -3,11 +3,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { CLI, FIXTURES } from '../helpers/cli.js';
 
-const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
-export const fixtures = join(repoRoot, 'test', 'fixtures', 'static');
-const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+export const fixtures = join(FIXTURES, 'static');
 
 export const scratch = mkdtempSync(join(tmpdir(), 'loupe-static-test-'));
 /** Keeps the disassembly cache of the tests (in this process and the CLIs it starts) out of the user's home. */
@@ -29,6 +27,6 @@ export interface CliResult {
 }
 
 export function runCli(args: readonly string[]): CliResult {
-  const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
