@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { writeAtomically } from '../fs/write-atomically.js';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ExitCode, LoupeError } from '../cli/errors.js';
@@ -140,13 +141,6 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
 
 export function dynCsvOf(report: ExploreReport, table: SyscallTable): string {
   return formatDynCsv(report.syscalls.map((s) => rowFromVerdicts(s.nr, s.stub === 'works', s.fake === 'works')), table.maxNumber);
-}
-
-/** Each file is written whole or not at all (temp file, then rename). */
-function writeAtomically(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
 }
 
 function writeOutputs(outDir: string, report: ExploreReport, table: SyscallTable, dynCsv: string, experimentLines: readonly string[]): void {

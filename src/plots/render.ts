@@ -4,7 +4,8 @@
  * (Debian package fonts-dejavu-core, installed by scripts/setup.sh).
  */
 import { Resvg } from '@resvg/resvg-js';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeAtomically } from '../fs/write-atomically.js';
 import { join } from 'node:path';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
@@ -29,12 +30,6 @@ export function svgToPng(svg: string): Buffer {
     font: { loadSystemFonts: true, fontDirs: FONT_DIRS, defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' },
   });
   return resvg.render().asPng();
-}
-
-function writeAtomically(path: string, data: string | Buffer): void {
-  const temp = `${path}.tmp-${process.pid}`;
-  writeFileSync(temp, data);
-  renameSync(temp, path);
 }
 
 /** Writes `<dir>/<name>.svg` and `<dir>/<name>.png`; returns their paths. */
