@@ -1,4 +1,5 @@
 import { CLI_PATH } from '../version.js';
+import { capture } from '../sandbox/capture.js';
 import type { ProcessGroups } from '../sandbox/process.js';
 
 /** The static upper bound computed beside a dynamic analysis. */
@@ -13,19 +14,13 @@ export interface StaticBeside {
  * experiments. A binary it cannot analyse (a script, another architecture) gives a warning,
  * never a failed exploration.
  */
-export function startStaticAnalysis(groups: ProcessGroups, binary: string): Promise<StaticBeside | { error: string }> {
-  const proc = groups.start({ argv: [process.execPath, CLI_PATH, 'static', 'binary', binary, '--json'], stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  proc.child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-  proc.child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  return proc.exited.then((status) => {
-    if (status.code !== 0) return { error: stderr.trim().split('\n')[0] ?? `exit ${status.code ?? status.signal}` };
-    try {
-      const parsed = JSON.parse(stdout) as StaticBeside;
-      return { syscalls: parsed.syscalls, unresolvedSites: parsed.unresolvedSites };
-    } catch {
-      return { error: 'unreadable output of loupe static' };
-    }
-  });
+export async function startStaticAnalysis(groups: ProcessGroups, binary: string): Promise<StaticBeside | { error: string }> {
+  const out = await capture([process.execPath, CLI_PATH, 'static', 'binary', binary, '--json'], { groups });
+  if (out.code !== 0) return { error: out.stderr.trim().split('\n')[0] || `exit ${out.code}` };
+  try {
+    const parsed = JSON.parse(out.stdout) as StaticBeside;
+    return { syscalls: parsed.syscalls, unresolvedSites: parsed.unresolvedSites };
+  } catch {
+    return { error: 'unreadable output of loupe static' };
+  }
 }
