@@ -63,7 +63,7 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
     ...(o.onlyConsider !== undefined ? { onlyConsider: resolveOnlyConsider(o.onlyConsider, cwd) } : {}),
   };
   if (!(o.timeoutSec > 0)) throw new LoupeError('--timeout must be a positive number of seconds', ExitCode.usage);
-  checkPrivileges();
+  await checkPrivileges();
 
   const outDir = o.out === undefined ? undefined : resolve(o.out);
   if (outDir) mkdirSync(outDir, { recursive: true });

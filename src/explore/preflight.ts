@@ -1,8 +1,8 @@
 import { accessSync, constants, existsSync, realpathSync, statSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { ExitCode, LoupeError } from '../cli/errors.js';
 import { tableFor, type SyscallTable } from '../syscalls/table.js';
+import { capture } from '../sandbox/capture.js';
 
 /**
  * Checks made before any experiment, so that bad input fails at once with a message that
@@ -79,20 +79,22 @@ export function checkArchitecture(): SyscallTable {
   return table;
 }
 
+const PROBE_TIMEOUT_MS = 10_000;
+
 /** Namespaces and seccomp need privileges: try a minimal sandbox once and explain a refusal. */
-export function checkPrivileges(): void {
-  const probe = spawnSync('bwrap', ['--bind', '/', '/', '--dev-bind', '/dev', '/dev', '--unshare-net', '--unshare-pid', '--proc', '/proc', '--tmpfs', '/run', '--', 'true'], { encoding: 'utf8', timeout: 10_000 });
-  if (probe.status !== 0) {
+export async function checkPrivileges(): Promise<void> {
+  const probe = await capture(['bwrap', '--bind', '/', '/', '--dev-bind', '/dev', '/dev', '--unshare-net', '--unshare-pid', '--proc', '/proc', '--tmpfs', '/run', '--', 'true'], { timeoutMs: PROBE_TIMEOUT_MS });
+  if (probe.code !== 0) {
     throw new LoupeError(
-      `cannot create namespaces with bubblewrap: ${(probe.stderr || probe.error?.message || 'unknown error').trim()}`,
+      `cannot create namespaces with bubblewrap: ${probe.stderr.trim() || 'unknown error'}`,
       ExitCode.environment,
       'run loupe as root (or in a container started with --privileged), or enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1)',
     );
   }
-  const nsenter = spawnSync('nsenter', ['--net=/proc/self/ns/net', '--', 'true'], { encoding: 'utf8', timeout: 10_000 });
-  if (nsenter.status !== 0) {
+  const nsenter = await capture(['nsenter', '--net=/proc/self/ns/net', '--', 'true'], { timeoutMs: PROBE_TIMEOUT_MS });
+  if (nsenter.code !== 0) {
     throw new LoupeError(
-      `cannot enter network namespaces (nsenter): ${(nsenter.stderr || nsenter.error?.message || '').trim()}`,
+      `cannot enter network namespaces (nsenter): ${nsenter.stderr.trim()}`,
       ExitCode.environment,
       'loupe needs CAP_SYS_ADMIN to run the test script in the application\'s network namespace: run it as root',
     );
