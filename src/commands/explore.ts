@@ -62,7 +62,6 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
     timeoutMs: Math.round(o.timeoutSec * 1000),
     ...(o.onlyConsider !== undefined ? { onlyConsider: resolveOnlyConsider(o.onlyConsider, cwd) } : {}),
   };
-  if (!(o.timeoutSec > 0)) throw new LoupeError('--timeout must be a positive number of seconds', ExitCode.usage);
   await checkPrivileges();
 
   const outDir = o.out === undefined ? undefined : resolve(o.out);

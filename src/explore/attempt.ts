@@ -16,6 +16,8 @@ import type { Experiment } from './experiment.js';
  */
 
 export const INCONCLUSIVE_EXIT = 200;
+/** Times the script may answer 200 within one run before the run counts as broken. */
+export const INCONCLUSIVE_RETRIES = 20;
 
 export interface AttemptContext {
   groups: ProcessGroups;

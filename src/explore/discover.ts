@@ -5,7 +5,7 @@ import { parseStraceLog } from '../trace/parser.js';
 import { discover, type Discovery } from '../trace/discovery.js';
 import { canonicalExecutablePath } from '../trace/canonical-path.js';
 import { ExitCode, LoupeError } from '../cli/errors.js';
-import { runAttempt } from './attempt.js';
+import { INCONCLUSIVE_RETRIES, runAttempt } from './attempt.js';
 import type { Workload } from './experiment.js';
 import type { ArgumentCandidate } from './plan.js';
 import type { RunnerEnvironment } from './run-experiment.js';
@@ -42,7 +42,7 @@ export async function runDiscovery(workload: Workload, env: RunnerEnvironment, s
       description: 'discovery (traced, nothing perturbed)',
       workload,
       perturbation: { rules: [] },
-      judge: { attempts: 1, inconclusiveRetries: 20, readyListeners: 1, readyWaitMs: Math.min(workload.timeoutMs, DISCOVERY_READY_WAIT_MS) },
+      judge: { attempts: 1, inconclusiveRetries: INCONCLUSIVE_RETRIES, readyListeners: 1, readyWaitMs: Math.min(workload.timeoutMs, DISCOVERY_READY_WAIT_MS) },
     },
     { groups: env.groups, launcher: env.launcher, dir, wrapper },
   );

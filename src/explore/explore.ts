@@ -3,6 +3,7 @@ import type { SyscallTable } from '../syscalls/table.js';
 import { ExitCode, LoupeError } from '../cli/errors.js';
 import type { ProcessGroups } from '../sandbox/process.js';
 import { runExperiment, type RunnerEnvironment } from './run-experiment.js';
+import { INCONCLUSIVE_RETRIES } from './attempt.js';
 import { runPool } from './scheduler.js';
 import { planArgumentExperiments, planPseudoFileExperiments, planSyscallExperiments, type PlannedExperiment } from './plan.js';
 import { subfeatureVerdicts, syscallVerdicts } from './classify.js';
@@ -32,7 +33,6 @@ export interface ExploreOptions {
   onExperiment?: (result: ExperimentResult, description: string) => void;
 }
 
-const INCONCLUSIVE_RETRIES = 20;
 /** How much slower than the unperturbed run a server may become ready before the test starts anyway. */
 const READY_WAIT_FACTOR = 5;
 const READY_WAIT_FLOOR_MS = 1000;
