@@ -10,14 +10,14 @@ import type { SubfeatureVerdict } from '../explore/report.js';
  * Labels are strace's symbolic names; commas in them are replaced by `|`.
  */
 
-export const ARGUMENT_CSV_HEADER = '# syscall, argument, scope, value, label, works stubbed, works faked';
-export const PSEUDOFILE_CSV_HEADER = '# path, works absent, works empty';
-export const PSEUDOFILE_KIND = 'pseudofile';
+const ARGUMENT_CSV_HEADER = '# syscall, argument, scope, value, label, works stubbed, works faked';
+const PSEUDOFILE_CSV_HEADER = '# path, works absent, works empty';
+const PSEUDOFILE_KIND = 'pseudofile';
 
 const yn = (verdict: string): string => (verdict === 'works' ? 'Y' : verdict === 'untested' ? '-' : 'N');
 const clean = (s: string): string => s.replace(/[,\n]/g, '|');
 
-export function subfeatureCsvName(family: string): string {
+function subfeatureCsvName(family: string): string {
   return family === PSEUDOFILE_KIND ? 'subfeature-pseudofiles.csv' : `subfeature-${family}.csv`;
 }
 

@@ -24,7 +24,7 @@ function wrap(words: readonly string[], width = 78, indent = '  '): string {
   return lines.join('\n');
 }
 
-export function syscallsByClass(syscalls: readonly SyscallVerdict[]): Record<SyscallClass, SyscallVerdict[]> {
+function syscallsByClass(syscalls: readonly SyscallVerdict[]): Record<SyscallClass, SyscallVerdict[]> {
   const out: Record<SyscallClass, SyscallVerdict[]> = { required: [], stubOnly: [], fakeOnly: [], both: [] };
   for (const s of syscalls) out[s.class].push(s);
   return out;

@@ -21,7 +21,7 @@ export interface DetailedResult extends ExperimentResult {
   lastAttempt: AttemptOutcome;
 }
 
-export function toPerturbRule(spec: RuleSpec): PerturbRule {
+function toPerturbRule(spec: RuleSpec): PerturbRule {
   if (spec.equals !== undefined && spec.argIndex !== undefined) {
     const mask = spec.mask === undefined ? {} : { mask: BigInt(spec.mask) };
     return { nr: spec.nr, action: spec.action, select: { kind: 'equals', argIndex: spec.argIndex, value: BigInt(spec.equals), ...mask } };
@@ -32,7 +32,7 @@ export function toPerturbRule(spec: RuleSpec): PerturbRule {
   return { nr: spec.nr, action: spec.action, select: { kind: 'all' } };
 }
 
-export function filterFor(rules: readonly RuleSpec[], table: SyscallTable): Buffer | undefined {
+function filterFor(rules: readonly RuleSpec[], table: SyscallTable): Buffer | undefined {
   if (rules.length === 0) return undefined;
   const execve = table.number('execve')!;
   return encodeFilter(

@@ -51,7 +51,7 @@ const BPF_RET_K = 0x06;
 const BPF_AND_K = 0x54;
 
 export const SECCOMP_RET_ALLOW = 0x7fff0000;
-export const SECCOMP_RET_ERRNO = 0x00050000;
+const SECCOMP_RET_ERRNO = 0x00050000;
 export const ENOSYS = 38;
 const X32_SYSCALL_BIT = 0x40000000;
 const OFFSET_NR = 0;
