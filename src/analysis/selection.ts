@@ -2,7 +2,7 @@
  * Which applications and workloads a query covers (`-a`, `-w`), and each selected
  * application's usage over its selected workloads (the chosen run of each).
  */
-import { ExitCode, LoupeError } from '../cli/errors.js';
+import { ExitCode, LoupeError } from '../core/errors.js';
 import type { WorkloadKind } from '../db/layout.js';
 import type { Application, Database, Workload } from '../db/reader.js';
 import { combineUsage, usageOfRun, type Usage } from './usage.js';

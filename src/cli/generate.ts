@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { generateCommand } from '../commands/generate.js';
 import { shellJoin } from '../generate/shell-words.js';
-import { ExitCode, LoupeError } from './errors.js';
+import { ExitCode, LoupeError } from '../core/errors.js';
 
 /** Options of `loupe explore` that generate passes on (native environment). */
 export function addExploreOptions(cmd: Command): Command {

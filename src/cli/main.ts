@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { normaliseArgv } from './argv.js';
-import { ExitCode, LoupeError } from './errors.js';
+import { ExitCode, LoupeError } from '../core/errors.js';
 import { registerExplore } from './explore.js';
 import { registerGenerate } from './generate.js';
 import { registerBaseImage } from './base-image.js';

@@ -2,7 +2,7 @@ import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, sta
 import { availableParallelism } from 'node:os';
 import { delimiter, join, relative, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
-import { ExitCode, LoupeError } from '../cli/errors.js';
+import { ExitCode, LoupeError } from '../core/errors.js';
 import { classOf } from '../db/csv.js';
 import { dockerfileName, workloadDirName, type WorkloadId } from '../db/layout.js';
 import { openDatabase, storeRun, validateRunLocation, type Database, type RunLocation } from '../db/writer.js';

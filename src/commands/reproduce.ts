@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ExitCode, LoupeError } from '../cli/errors.js';
+import { ExitCode, LoupeError } from '../core/errors.js';
 import { parseDynCsv } from '../db/csv.js';
 import { CMD_TXT, DATA_DIR, DYN_CSV, dockerfileName, isRunDirName, parseWorkloadDirName } from '../db/layout.js';
 import { openDatabase, type RunLocation } from '../db/writer.js';

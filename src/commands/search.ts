@@ -8,7 +8,7 @@ import { cumulativeCurve, histogramBars, PAPER_HISTOGRAM_APPS, syscallShares, AN
 import { ALL, selectApplications, usageByWorkloadKind, type Selection } from '../analysis/selection.js';
 import { meanAppsRunning, planSupport, PLANNERS, type PlannerName, type SupportPlan } from '../analysis/support-plan.js';
 import { combineUsage, sortedNumbers, type Usage } from '../analysis/usage.js';
-import { ExitCode, LoupeError } from '../cli/errors.js';
+import { ExitCode, LoupeError } from '../core/errors.js';
 import { readDatabase, readOsList, type Database, type OsList } from '../db/reader.js';
 import { cumulativeSpec, heatmapSpec, histogramSpec, planCurvesSpec, type PlanCurveRow } from '../plots/specs.js';
 import { displayName } from '../syscalls/table.js';

@@ -1,5 +1,5 @@
 /** `loupe static binary|source`: runs the analysis and prints it as text, CSV or JSON. */
-import { ExitCode, LoupeError } from '../cli/errors.js';
+import { ExitCode, LoupeError } from '../core/errors.js';
 import { X86_64, displayName } from '../syscalls/table.js';
 import { analyseBinary, analyseSources, formatStaticCsv, type SourceReport, type StaticReport } from '../static/index.js';
 

@@ -9,11 +9,11 @@
  * a missing header, a missing final newline, and blank lines.
  */
 
+import { classFromVerdicts, type SyscallClass } from '../core/verdict.js';
+
 export const DYN_CSV_HEADER = '# syscall, used, works faked, works stubbed, works both';
 export const STATIC_CSV_HEADER = '# syscall, used';
 
-/** How a used syscall behaves when perturbed. */
-export type SyscallClass = 'required' | 'stubOnly' | 'fakeOnly' | 'both';
 
 export interface DynRow {
   nr: number;
@@ -47,13 +47,8 @@ export function classOf(row: DynRow): SyscallClass | undefined {
 
 /** A row from a verdict: works when stubbed? works when faked? */
 export function rowFromVerdicts(nr: number, stubWorks: boolean, fakeWorks: boolean): DynRow {
-  return {
-    nr,
-    used: true,
-    fakeOnly: fakeWorks && !stubWorks,
-    stubOnly: stubWorks && !fakeWorks,
-    both: stubWorks && fakeWorks,
-  };
+  const cls = classFromVerdicts(stubWorks, fakeWorks);
+  return { nr, used: true, fakeOnly: cls === 'fakeOnly', stubOnly: cls === 'stubOnly', both: cls === 'both' };
 }
 
 export function unusedRow(nr: number): DynRow {

@@ -6,11 +6,14 @@
 import Database from 'better-sqlite3';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { ExitCode, LoupeError } from '../cli/errors.js';
+import { ExitCode, LoupeError } from '../core/errors.js';
 import { combineUsage, usageOfRun, type Usage } from '../analysis/usage.js';
 import { classOf } from './csv.js';
 import type { Database as LoupeDatabase } from './reader.js';
 import { IMPORTED_RUN } from './layout.js';
+import { SYSCALL_CLASSES } from '../core/verdict.js';
+
+const CLASS_LIST = SYSCALL_CLASSES.map((c) => `'${c}'`).join(', ');
 
 export const SCHEMA = `
 CREATE TABLE metadata (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -39,7 +42,7 @@ CREATE TABLE runs (
 CREATE TABLE dynamic_results (
   run_id INTEGER NOT NULL REFERENCES runs(id),
   nr INTEGER NOT NULL,
-  class TEXT NOT NULL CHECK (class IN ('required', 'stubOnly', 'fakeOnly', 'both')),
+  class TEXT NOT NULL CHECK (class IN (${CLASS_LIST})),
   PRIMARY KEY (run_id, nr)
 ) WITHOUT ROWID;
 CREATE TABLE static_results (
@@ -51,7 +54,7 @@ CREATE TABLE static_results (
 CREATE TABLE application_usage (
   application_id INTEGER NOT NULL REFERENCES applications(id),
   nr INTEGER NOT NULL,
-  class TEXT NOT NULL CHECK (class IN ('required', 'stubOnly', 'fakeOnly', 'both')),
+  class TEXT NOT NULL CHECK (class IN (${CLASS_LIST})),
   PRIMARY KEY (application_id, nr)
 ) WITHOUT ROWID;
 CREATE TABLE extra_data_files (
@@ -113,7 +116,7 @@ function csvRows(text: string): { line: number; fields: string[] }[] {
 
 function usageClasses(usage: Usage): [number, string][] {
   const out: [number, string][] = [];
-  for (const cls of ['required', 'stubOnly', 'fakeOnly', 'both'] as const) for (const nr of usage[cls]) out.push([nr, cls]);
+  for (const cls of SYSCALL_CLASSES) for (const nr of usage[cls]) out.push([nr, cls]);
   return out;
 }
 

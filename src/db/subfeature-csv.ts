@@ -1,4 +1,4 @@
-import type { SubfeatureVerdict } from '../explore/report.js';
+import type { SubfeatureVerdict } from '../core/verdict.js';
 
 /**
  * Sub-feature results, one CSV per family next to dyn.csv:

@@ -1,7 +1,7 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
-import { ExitCode, LoupeError } from '../cli/errors.js';
+import { ExitCode, LoupeError } from '../core/errors.js';
 import { isRunDirName, isSafeName, workloadDirName, type WorkloadId } from './layout.js';
 
 /**

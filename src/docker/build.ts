@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { ExitCode, LoupeError } from '../cli/errors.js';
+import { ExitCode, LoupeError } from '../core/errors.js';
 import type { ProcessGroups } from '../sandbox/process.js';
 
 export interface BuildSpec {

@@ -1,4 +1,4 @@
-import { ExitCode, LoupeError } from '../cli/errors.js';
+import { ExitCode, LoupeError } from '../core/errors.js';
 import { DOCKERFILE_DATA_DIR } from '../db/layout.js';
 
 /**

@@ -1,4 +1,4 @@
-import { ExitCode, LoupeError } from '../cli/errors.js';
+import { ExitCode, LoupeError } from '../core/errors.js';
 import { capture } from '../sandbox/capture.js';
 
 /** Fails with a clear message unless the `docker` client is installed and an engine answers. */

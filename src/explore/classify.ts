@@ -1,20 +1,12 @@
-import type { SyscallClass } from '../db/csv.js';
+import { classFromVerdicts, type SubfeatureVerdict, type SyscallVerdict, type Verdict } from '../core/verdict.js';
 import type { SyscallTable } from '../syscalls/table.js';
 import { displayName } from '../syscalls/table.js';
-import type { SubfeatureVerdict, SyscallVerdict, Verdict } from './report.js';
 import type { PlannedExperiment } from './plan.js';
 import type { ExperimentResult } from './experiment.js';
 
-export function classFromVerdicts(stub: Verdict, fake: Verdict): SyscallClass {
-  if (stub === 'works' && fake === 'works') return 'both';
-  if (stub === 'works') return 'stubOnly';
-  if (fake === 'works') return 'fakeOnly';
-  return 'required';
-}
-
 type ResultsById = ReadonlyMap<string, ExperimentResult>;
 
-function verdictOf(results: ResultsById, id: string): Verdict {
+function verdictOfExperiment(results: ResultsById, id: string): Verdict {
   const result = results.get(id);
   if (!result) throw new Error(`no result for experiment ${id}`);
   return result.verdict;
@@ -31,9 +23,9 @@ export function syscallVerdicts(planned: readonly PlannedExperiment[], results: 
   return [...byNr.entries()]
     .sort(([a], [b]) => a - b)
     .map(([nr, ids]) => {
-      const stub = verdictOf(results, ids.stub!);
-      const fake = verdictOf(results, ids.fake!);
-      return { nr, name: displayName(table, nr), stub, fake, class: classFromVerdicts(stub, fake) };
+      const stub = verdictOfExperiment(results, ids.stub!);
+      const fake = verdictOfExperiment(results, ids.fake!);
+      return { nr, name: displayName(table, nr), stub, fake, class: classFromVerdicts(stub === 'works', fake === 'works') };
     });
 }
 
@@ -53,7 +45,7 @@ export function subfeatureVerdicts(planned: readonly PlannedExperiment[], result
       stub: 'untested' as const,
       fake: 'untested' as const,
     };
-    entry[p.action] = verdictOf(results, p.experiment.id);
+    entry[p.action] = verdictOfExperiment(results, p.experiment.id);
     byTarget.set(key, entry);
   }
   return [...byTarget.values()];

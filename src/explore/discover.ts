@@ -4,7 +4,7 @@ import { straceArgv } from '../trace/strace-command.js';
 import { parseStraceLog } from '../trace/parser.js';
 import { discover, type Discovery } from '../trace/discovery.js';
 import { canonicalExecutablePath } from '../trace/canonical-path.js';
-import { ExitCode, LoupeError } from '../cli/errors.js';
+import { ExitCode, LoupeError } from '../core/errors.js';
 import { INCONCLUSIVE_RETRIES, runAttempt } from './attempt.js';
 import type { Workload } from './experiment.js';
 import type { ArgumentCandidate } from './plan.js';

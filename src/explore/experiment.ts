@@ -1,4 +1,4 @@
-import type { PerturbAction } from '../sandbox/bpf.js';
+import type { Treatment } from '../core/verdict.js';
 import type { Verdict } from './report.js';
 
 /**
@@ -23,7 +23,7 @@ export interface Workload {
 /** A perturbation rule in serialisable form: 64-bit values as decimal strings. */
 export interface RuleSpec {
   nr: number;
-  action: PerturbAction;
+  action: Treatment;
   argIndex?: number;
   /** Value of argument argIndex, compared under `mask` (all 64 bits when absent). */
   equals?: string;

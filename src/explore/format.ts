@@ -1,4 +1,4 @@
-import type { SyscallClass } from '../db/csv.js';
+import type { SyscallClass } from '../core/verdict.js';
 import type { ExploreReport, SyscallVerdict } from './report.js';
 
 /** Human summary of an analysis. Pure. */

@@ -1,7 +1,7 @@
 import type { SyscallTable } from '../syscalls/table.js';
 import { displayName } from '../syscalls/table.js';
 import type { Experiment, JudgeSettings, Perturbation, Workload } from './experiment.js';
-import type { PerturbAction } from '../sandbox/bpf.js';
+import { TREATMENTS, type Treatment } from '../core/verdict.js';
 
 /**
  * Turns what discovery found into experiments. Pure: the same inputs give the same
@@ -40,10 +40,9 @@ export interface PlannedExperiment {
   syscall?: number;
   subfeature?: SubfeatureTarget;
   /** stub/fake for syscalls and argument values; absent/empty map to stub/fake for pseudo-files. */
-  action: PerturbAction;
+  action: Treatment;
 }
 
-const ACTIONS: readonly PerturbAction[] = ['stub', 'fake'];
 
 function experiment(id: string, description: string, workload: Workload, perturbation: Perturbation, judge: JudgeSettings): Experiment {
   return { id, description, workload, perturbation, judge };
@@ -51,7 +50,7 @@ function experiment(id: string, description: string, workload: Workload, perturb
 
 export function planSyscallExperiments(used: readonly number[], table: SyscallTable, workload: Workload, judge: JudgeSettings): PlannedExperiment[] {
   return used.flatMap((nr) =>
-    ACTIONS.map((action) => {
+    TREATMENTS.map((action) => {
       const name = displayName(table, nr);
       return {
         experiment: experiment(`${action}:${name}`, `${action} ${name}`, workload, { rules: [{ nr, action }] }, judge),
@@ -88,7 +87,7 @@ export function planArgumentExperiments(candidates: readonly ArgumentCandidate[]
       }
     }
     for (const { target, rule } of targets) {
-      for (const action of ACTIONS) {
+      for (const action of TREATMENTS) {
         const what = target.bit ? `bit ${target.label}` : `=${target.label}`;
         const id = `${action}:${c.syscall}:arg${c.argIndex}${target.bit ? '&' : '='}${target.value}`;
         planned.push({
@@ -106,7 +105,7 @@ export function planArgumentExperiments(candidates: readonly ArgumentCandidate[]
 const PER_PROCESS_FILE = /^\/proc\/(self|thread-self)\//;
 
 export function planPseudoFileExperiments(paths: readonly string[], workload: Workload, judge: JudgeSettings): PlannedExperiment[] {
-  const modes: [PseudoFileMode, PerturbAction][] = [['absent', 'stub'], ['empty', 'fake']];
+  const modes: [PseudoFileMode, Treatment][] = [['absent', 'stub'], ['empty', 'fake']];
   return [...new Set(paths)].sort().flatMap((path) =>
     modes.filter(([mode]) => mode === 'absent' || !PER_PROCESS_FILE.test(path)).map(([mode, action]) => ({
       experiment: experiment(

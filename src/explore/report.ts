@@ -1,42 +1,11 @@
-import type { SyscallClass } from '../db/csv.js';
+import type { SubfeatureVerdict, SyscallVerdict, Verdict } from '../core/verdict.js';
+
+export type { SubfeatureVerdict, SyscallVerdict, Verdict };
 
 /**
  * The result of one `loupe explore`: plain JSON-serialisable data that feeds the human
  * output, `--json`, the CSV files, and `loupe generate`.
  */
-
-export type Verdict = 'works' | 'broken';
-export type Perturbation = 'stub' | 'fake';
-
-export interface SyscallVerdict {
-  nr: number;
-  name: string;
-  stub: Verdict;
-  fake: Verdict;
-  class: SyscallClass;
-}
-
-/** A sub-feature: one value of a selecting argument, one flag bit, or one pseudo-file. */
-export interface SubfeatureVerdict {
-  /** Family, e.g. `ioctl`, `fcntl`, `prctl`, `mmap-flags`, `clone-flags`, `pseudofile`. */
-  kind: string;
-  /** Syscall the feature belongs to (absent for pseudo-files). */
-  syscall?: string;
-  /** Argument index and value as a decimal string (64-bit exact), or the path for pseudo-files. */
-  argIndex?: number;
-  value: string;
-  /** Symbolic name of the value when known (e.g. TCGETS, O_NONBLOCK, /proc/self/maps). */
-  label: string;
-  /** For flags: tested as one bit of a flag set rather than as the whole value. */
-  bit?: boolean;
-  /**
-   * Verdict of the two perturbations: for pseudo-files, `stub` = file absent, `fake` = file empty.
-   * `untested` where the perturbation cannot be made (a per-process /proc/self file cannot be
-   * replaced by a mount before the process exists).
-   */
-  stub: Verdict | 'untested';
-  fake: Verdict | 'untested';
-}
 
 export interface ExperimentRecord {
   id: string;

@@ -1,6 +1,6 @@
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { ExitCode, LoupeError, type ExitCodeValue } from '../cli/errors.js';
+import { ExitCode, LoupeError, type ExitCodeValue } from '../core/errors.js';
 import { dockerfileName } from '../db/layout.js';
 import { readFileWithMode, type RunFileContent } from '../db/writer.js';
 import { runContainer } from '../docker/run.js';

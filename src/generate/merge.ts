@@ -1,4 +1,5 @@
-import { classOf, rowFromVerdicts, unusedRow, type DynRow, type SyscallClass } from '../db/csv.js';
+import { classOf, rowFromVerdicts, unusedRow, type DynRow } from '../db/csv.js';
+import type { SyscallClass } from '../core/verdict.js';
 import { displayName, type SyscallTable } from '../syscalls/table.js';
 
 /**

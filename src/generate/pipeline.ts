@@ -13,7 +13,7 @@ import {
 import type { GenerateProgress } from './progress.js';
 import { readReplicaOutput, type ReplicaOutput } from './replica-output.js';
 import { journalFile, planReplicas, runPool } from './replicas.js';
-import { ExitCode, LoupeError } from '../cli/errors.js';
+import { ExitCode, LoupeError } from '../core/errors.js';
 
 /**
  * The environment-independent part of generate: run the replicas, read and merge their results,

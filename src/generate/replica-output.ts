@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ExitCode, LoupeError } from '../cli/errors.js';
+import { ExitCode, LoupeError } from '../core/errors.js';
 import { CsvFormatError, parseDynCsv, parseStaticCsv, type DynRow } from '../db/csv.js';
 import { DYN_CSV, STATIC_BINARY_CSV } from '../db/layout.js';
 import type { SyscallTable } from '../syscalls/table.js';

@@ -11,7 +11,7 @@
  * Pure: rules in, bytes out.
  */
 
-export type PerturbAction = 'stub' | 'fake';
+import type { Treatment } from '../core/verdict.js';
 
 /** How a rule selects calls of its syscall: all of them, an exact argument value, or a flag bit set. */
 export type ArgSelector =
@@ -22,7 +22,7 @@ export type ArgSelector =
 
 export interface PerturbRule {
   nr: number;
-  action: PerturbAction;
+  action: Treatment;
   select: ArgSelector;
 }
 
@@ -58,7 +58,7 @@ const OFFSET_NR = 0;
 const OFFSET_ARCH = 4;
 const MAX_INSTRUCTIONS = 4096; // BPF_MAXINSNS
 
-export function returnValueOf(action: PerturbAction): number {
+export function returnValueOf(action: Treatment): number {
   return (SECCOMP_RET_ERRNO | (action === 'stub' ? ENOSYS : 0)) >>> 0;
 }
 

@@ -4,7 +4,7 @@
  * static_binary.csv beside dyn.csv.
  */
 import { basename, resolve } from 'node:path';
-import { ExitCode, LoupeError } from '../cli/errors.js';
+import { ExitCode, LoupeError } from '../core/errors.js';
 import { X86_64, type SyscallTable } from '../syscalls/table.js';
 import { formatStaticCsv as formatStaticCsvRows } from '../db/csv.js';
 import { loadLibcMapping } from './libc-syscalls.js';

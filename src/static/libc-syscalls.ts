@@ -9,7 +9,7 @@
  * covers every exported function (a few thousand in glibc 2.36) and inherits the
  * binary analysis' soundness trade-offs (docs/static-analysis.md).
  */
-import { ExitCode, LoupeError } from '../cli/errors.js';
+import { ExitCode, LoupeError } from '../core/errors.js';
 import { X86_64, type SyscallTable } from '../syscalls/table.js';
 import { resolveLibrary } from './libraries.js';
 import { isLoadableLibrary, loadObjectCached, loadProgram, type LoadedProgram } from './loader.js';

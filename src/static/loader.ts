@@ -5,7 +5,7 @@
  */
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { ExitCode, LoupeError } from '../cli/errors.js';
+import { ExitCode, LoupeError } from '../core/errors.js';
 import { disassemble } from './disassembly.js';
 import { cachedDisassembly } from './disk-cache.js';
 import { ElfFormatError } from './elf.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LoupeError } from '../../src/cli/errors.js';
+import { LoupeError } from '../../src/core/errors.js';
 import { openDatabase, storeRun, type RunLocation } from '../../src/db/writer.js';
 import { git, snapshot, tempRepo } from '../helpers/git-tree.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LoupeError } from '../../src/cli/errors.js';
+import { LoupeError } from '../../src/core/errors.js';
 import { describeBuildFailure } from '../../src/docker/build.js';
 import { copyDockerfileData } from '../../src/docker/context.js';
 import { inspectDockerfile } from '../../src/docker/dockerfile.js';

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { largestWorkingSet } from '../../src/explore/final-check.js';
 import { planArgumentExperiments, planPseudoFileExperiments, planSyscallExperiments, setBits } from '../../src/explore/plan.js';
-import { classFromVerdicts, subfeatureVerdicts, syscallVerdicts } from '../../src/explore/classify.js';
+import { subfeatureVerdicts, syscallVerdicts } from '../../src/explore/classify.js';
+import { classFromVerdicts } from '../../src/core/verdict.js';
 import { Journal, workloadFingerprint } from '../../src/explore/journal.js';
 import { runPool } from '../../src/explore/scheduler.js';
 import type { ExperimentResult, JudgeSettings, Workload } from '../../src/explore/experiment.js';
@@ -16,10 +17,10 @@ const judge: JudgeSettings = { attempts: 2, inconclusiveRetries: 3, readyListene
 const result = (id: string, verdict: 'works' | 'broken'): ExperimentResult => ({ id, verdict, attempts: 1, durationMs: 1, workloadMs: 1 });
 
 test('classes follow the two verdicts', () => {
-  assert.equal(classFromVerdicts('broken', 'broken'), 'required');
-  assert.equal(classFromVerdicts('works', 'broken'), 'stubOnly');
-  assert.equal(classFromVerdicts('broken', 'works'), 'fakeOnly');
-  assert.equal(classFromVerdicts('works', 'works'), 'both');
+  assert.equal(classFromVerdicts(false, false), 'required');
+  assert.equal(classFromVerdicts(true, false), 'stubOnly');
+  assert.equal(classFromVerdicts(false, true), 'fakeOnly');
+  assert.equal(classFromVerdicts(true, true), 'both');
 });
 
 test('one stub and one fake experiment per used syscall, with stable ids and serialisable values', () => {
