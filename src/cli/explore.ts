@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { exploreCommand, defaultJobs } from '../commands/explore.js';
+import { exploreCommand } from '../commands/explore.js';
+import { defaultJobs } from '../explore/jobs.js';
 
 function positiveNumber(value: string): number {
   const n = Number(value);

@@ -1,8 +1,7 @@
-import { buildBaseImage } from '../docker/base-image.js';
+import { BASE_IMAGE_NAME, buildBaseImage } from '../docker/base-image.js';
 import { requireDockerEngine } from '../docker/engine.js';
 import { freshLogFile } from '../generate/replicas.js';
 import { ProcessGroups } from '../sandbox/process.js';
-import { BASE_IMAGE_NAME } from './generate.js';
 
 export interface BaseImageRequest {
   from: string;

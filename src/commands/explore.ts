@@ -1,8 +1,9 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { writeAtomically } from '../fs/write-atomically.js';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ExitCode, LoupeError } from '../core/errors.js';
+import { defaultJobs } from '../explore/jobs.js';
 import { formatDynCsv, formatStaticCsv, rowFromVerdicts } from '../db/csv.js';
 import { startStaticAnalysis } from './static-beside-explore.js';
 import { formatSubfeatureCsvs } from '../db/subfeature-csv.js';
@@ -45,10 +46,6 @@ export const LAUNCHER_PATH = join(PACKAGE_ROOT, 'dist/bin/loupe-launch');
  * time), so two per core keep the machine busy; verdicts stay stable because a failing run
  * is attempted again and hang limits are ten times the unperturbed run.
  */
-export function defaultJobs(): number {
-  return 2 * availableParallelism();
-}
-
 export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
   const table = checkArchitecture();
   checkTools(LAUNCHER_PATH);

@@ -11,7 +11,7 @@ import { GenerateProgress } from '../generate/progress.js';
 import { GenerateSession } from '../generate/session.js';
 import { checkArchitecture } from '../explore/preflight.js';
 import { VERSION } from '../version.js';
-import { analyse, prepareDocker, printOutcome, removeJournal, storeAnalysis, type GenerateOutcome } from './generate.js';
+import { analyse, formatOutcome, prepareDocker, removeJournal, storeAnalysis, type GenerateOutcome } from '../generate/steps.js';
 
 export interface ReproduceRequest {
   runFolder: string;
@@ -99,5 +99,5 @@ function report(oldRun: string, newRun: string, changes: ClassChange[], outcome:
     return;
   }
   process.stdout.write(formatChanges(changes));
-  if (outcome !== undefined) printOutcome(outcome, false);
+  if (outcome !== undefined) process.stdout.write(formatOutcome(outcome, process.cwd()));
 }

@@ -14,13 +14,13 @@ export interface WorkloadId {
   name: string;
 }
 
+export { DOCKERFILE_DATA_DIR } from '../docker/dockerfile.js';
 export const DATA_DIR = 'data';
 export const DYN_CSV = 'dyn.csv';
 export const STATIC_BINARY_CSV = 'static_binary.csv';
 export const STATIC_SOURCES_CSV = 'static_sources.csv';
 export const CMD_TXT = 'cmd.txt';
 export const EXPLORE_LOGS = 'explore.logs';
-export const DOCKERFILE_DATA_DIR = 'dockerfile_data';
 export const IMPORTED_RUN = 'imported';
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;

@@ -10,6 +10,9 @@ import { imageExists } from './engine.js';
 /** The project's files that make up loupe-base's build context besides the host's node binary. */
 const BASE_DOCKERFILE_DIR = join(PACKAGE_ROOT, 'docker', 'loupe-base');
 
+/** The image application Dockerfiles start from (`FROM loupe-base:latest`), as in the original. */
+export const BASE_IMAGE_NAME = 'loupe-base:latest';
+
 export interface BaseImageSpec {
   /** Image to start from, e.g. local/debian:bookworm (made by scripts/docker-engine.sh) or debian:bookworm. */
   from: string;

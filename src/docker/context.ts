@@ -1,7 +1,7 @@
 import { cpSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { ExitCode, LoupeError } from '../core/errors.js';
-import { DOCKERFILE_DATA_DIR } from '../db/layout.js';
+import { DOCKERFILE_DATA_DIR } from './dockerfile.js';
 
 /**
  * Copies the files of dockerfile_data/ that a Dockerfile references (sources of COPY/ADD, with

@@ -1,11 +1,13 @@
 import { ExitCode, LoupeError } from '../core/errors.js';
-import { DOCKERFILE_DATA_DIR } from '../db/layout.js';
 
 /**
  * What generate needs to know about an application's Dockerfile before building it: that it is
  * a Dockerfile at all, that its container runs the analysis, and which files of
  * `dockerfile_data/` it copies (those are stored with the run, so that it can be rebuilt).
  */
+/** The folder beside a Dockerfile whose files it may COPY, as the original's layout has it. */
+export const DOCKERFILE_DATA_DIR = 'dockerfile_data';
+
 export interface DockerfileFacts {
   /** Files and folders under dockerfile_data/ that COPY or ADD read, relative to dockerfile_data/. */
   dataFiles: string[];

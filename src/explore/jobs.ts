@@ -1,0 +1,9 @@
+import { availableParallelism } from 'node:os';
+
+/**
+ * Experiments run side by side by default: two per core, because a run spends much of its time
+ * waiting (sandbox start-up, the test script, a server's readiness) rather than computing.
+ */
+export function defaultJobs(): number {
+  return 2 * availableParallelism();
+}

@@ -1,0 +1,157 @@
+import { availableParallelism } from 'node:os';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { ExitCode, LoupeError } from '../core/errors.js';
+import { SYSCALL_CLASSES, type SyscallClass } from '../core/verdict.js';
+import { classOf } from '../db/csv.js';
+import { dockerfileName, workloadDirName } from '../db/layout.js';
+import { storeRun, type Database, type RunLocation } from '../db/writer.js';
+import { BASE_IMAGE_NAME } from '../docker/base-image.js';
+import { buildImage } from '../docker/build.js';
+import { copyDockerfileData } from '../docker/context.js';
+import { inspectDockerfile } from '../docker/dockerfile.js';
+import { imageExists, imageId, requireDockerEngine } from '../docker/engine.js';
+import { defaultJobs } from '../explore/jobs.js';
+import type { SyscallTable } from '../syscalls/table.js';
+import { dockerEnvironment, type AnalysisEnvironment } from './environments.js';
+import { describeDisagreements, describeSubfeatureDisagreements, type Disagreement, type SubfeatureDisagreement } from './merge.js';
+import { assembleRunFiles, mergeAndCheck, runReplicas, type MergedRun } from './pipeline.js';
+import type { GenerateProgress } from './progress.js';
+import type { ReplicaOutput } from './replica-output.js';
+import { freshLogFile, journalFolder } from './replicas.js';
+import type { GenerateSession } from './session.js';
+
+/**
+ * The steps of a stored analysis that generate and reproduce share: build the environment,
+ * run and merge the replicas, store the run.
+ */
+
+export interface AnalysisSettings {
+  replicas: number;
+  table: SyscallTable;
+  session: GenerateSession;
+  progress: GenerateProgress;
+}
+
+export interface Analysis {
+  outputs: ReplicaOutput[];
+  merged: MergedRun;
+  journalDir: string;
+}
+
+/**
+ * Runs the replicas in `env`, merges and checks them. Their journals stay until the result is
+ * stored (or refused), so that an interrupted analysis resumes.
+ */
+export async function analyse(db: Database, location: RunLocation, env: AnalysisEnvironment, s: AnalysisSettings): Promise<Analysis> {
+  const journalDir = journalFolder([db.root, location.app, workloadDirName(location.workload), ...env.identity]);
+  const outputs = await s.session.cancellable(() => runReplicas(env, {
+    replicas: s.replicas, cores: availableParallelism(), totalJobs: defaultJobs(), journalDir, workDir: s.session.workDir,
+    groups: s.session.groups, progress: s.progress, table: s.table, running: s.session.running,
+  }));
+  try {
+    return { outputs, merged: mergeAndCheck(outputs, s.table), journalDir };
+  } catch (err) {
+    // The result has been judged: a new run must start afresh rather than replay it.
+    removeJournal(journalDir);
+    throw err;
+  }
+}
+
+export interface StoreSettings {
+  commit: boolean;
+  /** cmd.txt's content. */
+  cmdTxt: string;
+  /** What the commit message says was run. */
+  commandLine: string;
+}
+
+export interface GenerateOutcome {
+  db: string;
+  folder: string;
+  run: string;
+  replaced: boolean;
+  commit?: string;
+  counts: Record<'used' | SyscallClass, number>;
+  disagreements: Disagreement[];
+  subfeatureDisagreements: SubfeatureDisagreement[];
+}
+
+export async function storeAnalysis(db: Database, location: RunLocation, env: AnalysisEnvironment, analysis: Analysis, s: AnalysisSettings & StoreSettings): Promise<GenerateOutcome> {
+  const { outputs, merged } = analysis;
+  const files = assembleRunFiles({ env, outputs, merged, table: s.table, cmdTxt: s.cmdTxt });
+  const message = `${location.app} ${workloadDirName(location.workload)}: ${env.kind} run ${location.run} (${s.replicas} replica${s.replicas === 1 ? '' : 's'})\n\n${s.commandLine}\n`;
+  s.progress.phase('storing the run');
+  const stored = await s.session.uninterruptible(() => storeRun(db, location, files, s.commit ? message : undefined));
+  removeJournal(analysis.journalDir);
+  const used = merged.rows.filter((r) => r.used);
+  const counts = { used: used.length } as GenerateOutcome['counts'];
+  for (const c of SYSCALL_CLASSES) counts[c] = used.filter((r) => classOf(r) === c).length;
+  return {
+    db: db.root,
+    folder: stored.folder,
+    run: location.run,
+    replaced: stored.replaced,
+    ...(stored.commit === undefined ? {} : { commit: stored.commit }),
+    counts,
+    disagreements: merged.disagreements,
+    subfeatureDisagreements: merged.subfeatureDisagreements,
+  };
+}
+
+/** Deletes a resume journal folder (absent is fine). */
+export function removeJournal(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Builds the application's image from `dockerfile` and its dockerfile_data/, and describes the
+ * environment that runs the analysis in it; undefined when `onlyBuild` (--only-build-docker).
+ * Throws LoupeError: missing Dockerfile, no engine, no base image, a failing build.
+ */
+export async function prepareDocker(app: string, dockerfile: string, onlyBuild: boolean, session: GenerateSession, progress: GenerateProgress): Promise<AnalysisEnvironment | undefined> {
+  const path = resolve(dockerfile);
+  if (!existsSync(path) || !statSync(path).isFile()) throw new LoupeError(`Dockerfile ${dockerfile} does not exist`, ExitCode.badInput);
+  const bytes = readFileSync(path);
+  const facts = inspectDockerfile(bytes.toString('utf8'), dockerfile);
+  for (const warning of facts.warnings) process.stderr.write(`loupe: warning: ${warning}\n`);
+  await requireDockerEngine();
+  if (facts.fromLoupeBase && !(await imageExists(BASE_IMAGE_NAME))) {
+    throw new LoupeError(`the image ${BASE_IMAGE_NAME} does not exist`, ExitCode.environment, 'build it with `loupe base-image`');
+  }
+  const runName = createHash('md5').update(bytes).digest('hex');
+  const contextDir = join(session.workDir, 'context');
+  mkdirSync(contextDir);
+  const copied = copyDockerfileData(path, facts.dataFiles, contextDir);
+  writeFileSync(join(contextDir, dockerfileName(app)), bytes);
+  const image = `loupe-run-${app.toLowerCase().replace(/[^a-z0-9._-]/g, '-')}:${runName}`;
+  const logFile = freshLogFile(`build-${runName}.log`);
+  progress.phase(`building image ${image} from ${dockerfile} (log: ${logFile})`);
+  await buildImage({ contextDir, dockerfile: join(contextDir, dockerfileName(app)), tag: image, logFile, groups: session.groups });
+  if (onlyBuild) return undefined;
+  return dockerEnvironment({
+    app, dockerfileBytes: bytes, dataFiles: copied, contextDir, image, imageId: await imageId(image), runName,
+  });
+}
+
+/** The stored run in a few lines of text: where, the class counts, the replicas' disagreements, the commit. */
+export function formatOutcome(o: GenerateOutcome, cwd: string): string {
+  const rel = relative(cwd, o.folder);
+  const where = rel === '' || rel.startsWith('..') ? o.folder : rel;
+  const lines = [
+    `${o.replaced ? 'Replaced' : 'Stored'} run ${where}`,
+    `  ${o.counts.used} syscalls used: ${o.counts.required} required, ${o.counts.stubOnly} stub only, ${o.counts.fakeOnly} fake only, ${o.counts.both} stub or fake`,
+  ];
+  if (o.disagreements.length === 0) lines.push('  the replicas agreed on every syscall');
+  else lines.push(`  the replicas disagreed on ${o.disagreements.length} syscall(s), stored as required:`, ...describeDisagreements(o.disagreements).map((l) => `  ${l}`));
+  if (o.subfeatureDisagreements.length > 0) {
+    lines.push(`  the replicas disagreed on ${o.subfeatureDisagreements.length} sub-feature(s), stored as not removable:`,
+      ...describeSubfeatureDisagreements(o.subfeatureDisagreements).map((l) => `  ${l}`));
+  }
+  lines.push(o.commit === undefined
+    ? `  not committed: review it with \`git -C ${o.db} status\` and \`git diff\`, then commit it (or pass --commit)`
+    : `  committed as ${o.commit.slice(0, 12)}`);
+  return lines.join('\n') + '\n';
+}
+
