@@ -10,7 +10,7 @@ import { formatStaticCsv as formatStaticCsvRows } from '../db/csv.js';
 import { loadLibcMapping } from './libc-syscalls.js';
 import { loadMainBinary, loadProgram } from './loader.js';
 import { Reachability, type SyscallSite, type UnresolvedSite } from './reachability.js';
-import { analyseUnits, checkSourceDirectory, findTranslationUnits, relativeTo } from './source.js';
+import { analyseUnits, checkSourceDirectory, findTranslationUnits, relativeTo, type TranslationUnit, type UnitResult } from './source.js';
 
 export type { SyscallSite, UnresolvedSite } from './reachability.js';
 
@@ -100,6 +100,36 @@ export interface SourceReport extends StaticSyscallSet {
   readonly compileCommands?: string;
   /** Units clang reported errors for: their analysis is partial or missing. */
   readonly failedUnits: readonly { readonly file: string; readonly error: string }[];
+  /**
+   * Per syscall (key: the number), the tree's source lines that can issue it: calls of (or
+   * references to) the libc functions that reach it, and syscall(N) with that constant N.
+   * Sorted by file and line; files relative to the tree; lines in system headers or other
+   * folders left out. The C runtime's share has no call site.
+   */
+  readonly callSites: Readonly<Record<number, readonly SourceCallSite[]>>;
+}
+
+/** One line of the tree that can issue a syscall, and through what (`read()`, `syscall(39)`). */
+export interface SourceCallSite {
+  readonly file: string;
+  readonly line: number;
+  readonly via: string;
+}
+
+export interface AnalyseSourcesOptions {
+  readonly table?: SyscallTable;
+  readonly clang?: string;
+  /**
+   * Only these source files (absolute paths), each analysed once even when several compile
+   * commands build it (PIC and non-PIC objects, a C++ build of the same file): for instance the
+   * files compiled into one program, as its coverage data lists them.
+   */
+  readonly onlyFiles?: ReadonlySet<string>;
+}
+
+function oneUnitPerFile(units: readonly TranslationUnit[]): TranslationUnit[] {
+  const seen = new Set<string>();
+  return units.filter((u) => !seen.has(u.file) && seen.add(u.file) !== undefined);
 }
 
 /** The C runtime's share: what every dynamically linked C program can issue. */
@@ -109,10 +139,17 @@ const RUNTIME = 'C runtime (loader, libc start-up, libc function pointer tables)
  * Statically analyses a C/C++ source tree with clang's AST, mapping the libc
  * functions it calls to syscalls through the binary analysis of the installed libc.
  */
-export async function analyseSources(dir: string, options: { readonly table?: SyscallTable; readonly clang?: string } = {}): Promise<SourceReport> {
+export async function analyseSources(dir: string, options: AnalyseSourcesOptions = {}): Promise<SourceReport> {
   const table = options.table ?? X86_64;
   checkSourceDirectory(dir);
-  const { units, compileCommands } = findTranslationUnits(dir);
+  // clang runs in each unit's directory: a relative tree path would not name the file there.
+  const found = findTranslationUnits(resolve(dir));
+  const { compileCommands } = found;
+  const units = options.onlyFiles === undefined ? found.units : oneUnitPerFile(found.units.filter((u) => options.onlyFiles!.has(u.file)));
+  if (units.length === 0 && options.onlyFiles !== undefined) {
+    throw new LoupeError(`none of the ${options.onlyFiles.size} source files asked for is a translation unit of ${dir}`, ExitCode.badInput,
+      'analyse the source tree the program was built from (with its compile_commands.json when it has one)');
+  }
   if (units.length === 0) {
     throw new LoupeError(`no C or C++ source files under ${dir}`, ExitCode.badInput,
       'give the root of a C/C++ source tree (*.c, *.cc, *.cpp, *.cxx), or put a compile_commands.json there');
@@ -153,6 +190,7 @@ export async function analyseSources(dir: string, options: { readonly table?: Sy
   return {
     target: dir,
     syscalls: [...foundIn.keys()].sort((a, b) => a - b),
+    callSites: callSitesOf(dir, results, libcFunctions, (nr) => foundIn.has(nr)),
     foundIn: Object.fromEntries([...foundIn].sort((a, b) => a[0] - b[0]).map(([nr, where]) => [nr, [...where]])),
     unresolvedSites: unresolved.length,
     unresolved,
@@ -163,6 +201,29 @@ export async function analyseSources(dir: string, options: { readonly table?: Sy
     ...(compileCommands ? { compileCommands } : {}),
     failedUnits: results.filter((r) => r.error !== undefined).map((r) => ({ file: relativeTo(dir, r.unit.file), error: r.error! })),
   };
+}
+
+function callSitesOf(
+  dir: string, results: readonly UnitResult[], libcFunctions: Readonly<Record<string, readonly number[]>>, known: (nr: number) => boolean,
+): Record<number, SourceCallSite[]> {
+  const root = resolve(dir);
+  const perSyscall = new Map<number, Map<string, SourceCallSite>>();
+  for (const { unit, uses } of results) {
+    for (const site of uses?.sites ?? []) {
+      const path = resolve(unit.directory, site.file);
+      if (path !== unit.file && relativeTo(root, path) === path) continue;
+      const mapped = Object.hasOwn(libcFunctions, site.callee) ? libcFunctions[site.callee]! : [];
+      const numbers = (site.nr !== undefined ? [site.nr] : mapped).filter(known);
+      const via = site.nr !== undefined ? `syscall(${site.nr})` : `${site.callee}()`;
+      const file = relativeTo(root, path);
+      for (const nr of numbers) {
+        const sites = perSyscall.get(nr) ?? new Map<string, SourceCallSite>();
+        perSyscall.set(nr, sites.set(`${file}\0${site.line}\0${via}`, { file, line: site.line, via }));
+      }
+    }
+  }
+  const byPlace = (a: SourceCallSite, b: SourceCallSite) => a.file.localeCompare(b.file) || a.line - b.line || a.via.localeCompare(b.via);
+  return Object.fromEntries([...perSyscall].sort((a, b) => a[0] - b[0]).map(([nr, sites]) => [nr, [...sites.values()].sort(byPlace)]));
 }
 
 /** static_binary.csv / static_sources.csv, in the database's format (src/db/csv.ts). */

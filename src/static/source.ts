@@ -34,6 +34,12 @@ export interface UnitUses {
   readonly directSyscalls: Set<number>;
   /** syscall() calls with a non-constant number, and inline assembly containing `syscall`. */
   readonly unresolved: { readonly file: string; readonly line: number; readonly reason: string }[];
+  /**
+   * Where each function is referenced: the line of the reference's expansion (a call through a
+   * macro counts where the macro is used, the line gcov counts), file as clang printed it
+   * (relative to the unit's directory when not absolute). `nr` is set for syscall(N) with a constant N.
+   */
+  readonly sites: { readonly callee: string; readonly file: string; readonly line: number; readonly nr?: number }[];
 }
 
 /** Splits a compile_commands.json "command" string the way a POSIX shell would (quotes, backslashes). */
@@ -136,7 +142,14 @@ interface AstLocation {
 
 /** Reads what a unit references from its JSON AST; `readSource` gives a file's bytes (clang's offsets count bytes) for inline assembly. */
 export function usesFromAst(ast: AstNode, mainFile: string, readSource: (file: string) => Buffer | undefined): UnitUses {
-  const uses: UnitUses = { referenced: new Set(), defined: new Set(), directSyscalls: new Set(), unresolved: [] };
+  const uses: UnitUses = { referenced: new Set(), defined: new Set(), directSyscalls: new Set(), unresolved: [], sites: [] };
+  const seenSites = new Set<string>();
+  const addSite = (site: UnitUses['sites'][number]) => {
+    const key = `${site.callee}\0${site.file}\0${site.line}\0${site.nr ?? ''}`;
+    if (seenSites.has(key)) return;
+    seenSites.add(key);
+    uses.sites.push(site);
+  };
   // Clang prints a location's file only when it differs from the previous one printed, in document order.
   let currentFile = mainFile;
   let currentLine = 0;
@@ -154,14 +167,20 @@ export function usesFromAst(ast: AstNode, mainFile: string, readSource: (file: s
     const startOffset = node.range?.begin?.expansionLoc?.offset ?? node.range?.begin?.offset;
     const fileOfNode = currentFile;
     noteLocation(node.range?.end);
-    if (node.kind === 'FunctionDecl' && node.name && node.inner?.some((c) => c.kind === 'CompoundStmt')) uses.defined.add(node.name);
+    if (node.kind === 'FunctionDecl' && node.name && node.inner?.some((c) => c.kind === 'CompoundStmt') && !isInlineOnlyBody(node)) {
+      uses.defined.add(node.name);
+    }
     if (node.kind === 'DeclRefExpr' && node.referencedDecl?.kind === 'FunctionDecl' && node.referencedDecl.name) {
       uses.referenced.add(node.referencedDecl.name);
+      addSite({ callee: node.referencedDecl.name, ...here });
     }
     if (node.kind === 'CallExpr' && calleeName(node) === 'syscall') {
       const nr = integerValue(node.inner?.[1]);
       if (nr === undefined) uses.unresolved.push({ ...here, reason: 'syscall() with a number that is not a constant' });
-      else uses.directSyscalls.add(nr);
+      else {
+        uses.directSyscalls.add(nr);
+        addSite({ callee: 'syscall', ...here, nr });
+      }
     }
     if (node.kind === 'GCCAsmStmt' || node.kind === 'MSAsmStmt') {
       const end = node.range?.end?.expansionLoc ?? node.range?.end;
@@ -175,6 +194,14 @@ export function usesFromAst(ast: AstNode, mainFile: string, readSource: (file: s
   };
   visit(ast);
   return uses;
+}
+
+/**
+ * `extern inline` with gnu_inline (glibc's _FORTIFY_SOURCE wrappers of read, memcpy, ...): the
+ * body is only for inlining and the real definition is libc's, so the tree does not define it.
+ */
+function isInlineOnlyBody(fn: AstNode & { storageClass?: string }): boolean {
+  return fn.storageClass === 'extern' && (fn.inner?.some((c) => c.kind === 'GNUInlineAttr') ?? false);
 }
 
 const TRANSPARENT_EXPRESSIONS = new Set(['ImplicitCastExpr', 'CStyleCastExpr', 'ParenExpr', 'ConstantExpr']);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { analyseSources } from '../../src/static/index.js';
 import { splitCommandLine } from '../../src/static/source.js';
 import { fixtures, runCli, scratch } from './static-helpers.js';
@@ -31,6 +31,23 @@ test('libc calls map to syscalls, constant syscall() numbers count, the rest is 
   assert.equal(report.failedUnits.length, 1);
   assert.equal(report.failedUnits[0]!.file, 'src/broken.c');
   assert.match(report.failedUnits[0]!.error, /undeclared_identifier/);
+});
+
+test('call sites: each line that can issue a syscall, with the function it calls', { skip: !hasClang && 'clang missing' }, async () => {
+  const report = await analyseSources(join(fixtures, 'source-tree'));
+  assert.deepEqual(report.callSites[GETPPID], [{ file: 'src/main.c', line: 12, via: 'getppid()' }]);
+  assert.deepEqual(report.callSites[PIDFD_OPEN], [{ file: 'src/raw.c', line: 8, via: 'syscall(434)' }]);
+  assert.ok(report.callSites[257]!.some((s) => s.file === 'src/main.c' && s.line === 7 && s.via === 'open()'), 'open() issues openat');
+  const runtimeOnly = report.syscalls.filter((nr) => report.callSites[nr] === undefined);
+  assert.ok(runtimeOnly.every((nr) => report.foundIn[nr]!.every((w) => w.startsWith('C runtime'))), 'only the C runtime has no call site');
+});
+
+test('onlyFiles restricts the analysis to the named files; a relative tree path works', { skip: !hasClang && 'clang missing' }, async () => {
+  const tree = join(fixtures, 'source-tree');
+  const report = await analyseSources(relative(process.cwd(), tree), { onlyFiles: new Set([join(tree, 'src/main.c')]) });
+  assert.equal(report.translationUnits, 1);
+  assert.equal(report.callSites[PIDFD_OPEN], undefined, 'raw.c is left out');
+  assert.deepEqual(report.callSites[GETPPID], [{ file: 'src/main.c', line: 12, via: 'getppid()' }]);
 });
 
 test('compile_commands.json supplies the flags (macros, include paths)', { skip: !hasClang && 'clang missing' }, async () => {
