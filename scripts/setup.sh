@@ -11,7 +11,8 @@ runtime_packages=(strace bubblewrap util-linux iproute2 procps gcc libc6-dev)
 example_packages=(lua5.4 nginx-light wrk redis-server redis-tools sqlite3 coreutils)
 # Plots are rendered to PNG by resvg, which draws no text without a font.
 plot_packages=(fonts-dejavu-core)
-test_packages=(git clang docker.io debootstrap file g++ "${plot_packages[@]}")
+# lcov/genhtml: `loupe coverage`; dpkg-dev: `apt-get source` of the coverage tests' Debian program.
+test_packages=(git clang docker.io debootstrap file g++ lcov dpkg-dev "${plot_packages[@]}")
 
 case "$profile" in
   demo) wanted=("${runtime_packages[@]}" "${plot_packages[@]}" lua5.4 git) ;;
@@ -47,6 +48,33 @@ if [ "${#missing[@]}" -gt 0 ]; then
   "${sudo[@]}" apt-get update -qq
   "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   if [ "$created_policy" -eq 1 ]; then "${sudo[@]}" rm -f "$policy"; fi
+fi
+
+# Source packages (`apt-get source`, for the coverage tests' instrumented lua5.4): a deb-src entry
+# with the URIs and suites of the Debian deb entries apt already uses, in deb822 form. Idempotent:
+# nothing is written when an entry exists.
+ensure_deb_src() {
+  local list=/etc/apt/sources.list.d/loupe-deb-src.sources
+  if grep -rqsE '^(Types:.*deb-src|deb-src )' /etc/apt/sources.list /etc/apt/sources.list.d/; then return; fi
+  local entries
+  entries=$(awk '
+    /^[[:space:]]*$/ { if (deb && uris ~ /debian/) printf "Types: deb-src\nURIs: %s\nSuites: %s\nComponents: %s\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n", uris, suites, comps; deb=0; uris=""; suites=""; comps=""; next }
+    /^Types:/ { deb = ($0 ~ /[[:space:]]deb([[:space:]]|$)/) }
+    /^URIs:/ { uris = substr($0, 7) } /^Suites:/ { suites = substr($0, 9) } /^Components:/ { comps = substr($0, 13) }
+    END { if (deb && uris ~ /debian/) printf "Types: deb-src\nURIs: %s\nSuites: %s\nComponents: %s\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n", uris, suites, comps }
+  ' /etc/apt/sources.list.d/*.sources 2>/dev/null)
+  if [ -z "$entries" ] && [ -f /etc/apt/sources.list ]; then
+    entries=$(awk '$1 == "deb" && $2 ~ /debian/ { $1 = ""; sub(/^ /, ""); split($0, f, " "); comps = ""; for (i = 3; i <= length(f); i++) comps = comps " " f[i];
+      printf "Types: deb-src\nURIs: %s\nSuites: %s\nComponents:%s\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n", f[1], f[2], comps }' /etc/apt/sources.list)
+  fi
+  if [ -z "$entries" ]; then echo "setup: warning: no Debian deb entry found; apt-get source will not work" >&2; return; fi
+  echo "setup: adding deb-src entries ($list)"
+  printf '%s\n' "$entries" | "${sudo[@]}" tee "$list" >/dev/null
+  "${sudo[@]}" apt-get update -qq
+}
+if [ "$profile" = test ]; then
+  if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
+  ensure_deb_src
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
