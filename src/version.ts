@@ -7,3 +7,6 @@ export const VERSION: string = (JSON.parse(readFileSync(`${PACKAGE_ROOT}package.
 
 /** The command-line entry point, for running loupe's own commands as separate processes. */
 export const CLI_PATH = `${PACKAGE_ROOT}dist/src/cli/main.js`;
+
+/** The seccomp launcher built by `npm run build` (src/sandbox/launcher.c). */
+export const LAUNCHER_PATH = `${PACKAGE_ROOT}dist/bin/loupe-launch`;

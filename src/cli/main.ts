@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { normaliseArgv } from './argv.js';
 import { ExitCode, LoupeError } from '../core/errors.js';
+import { registerCoverage } from './coverage.js';
 import { registerExplore } from './explore.js';
 import { registerGenerate } from './generate.js';
 import { registerBaseImage } from './base-image.js';
@@ -24,6 +25,7 @@ registerBaseImage(program);
 registerReproduce(program);
 registerSearch(program);
 registerStatic(program);
+registerCoverage(program);
 
 export async function main(argv: readonly string[]): Promise<number> {
   try {

@@ -16,7 +16,7 @@ import type { Workload } from '../explore/experiment.js';
 import { ProcessGroups } from '../sandbox/process.js';
 import type { SyscallTable } from '../syscalls/table.js';
 import { createProgress } from '../ui/progress.js';
-import { PACKAGE_ROOT, VERSION } from '../version.js';
+import { LAUNCHER_PATH, VERSION } from '../version.js';
 
 export interface ExploreCommandOptions {
   binary: string;
@@ -38,8 +38,6 @@ export interface ExploreCommandOptions {
   verbose: boolean;
   quiet: boolean;
 }
-
-export const LAUNCHER_PATH = join(PACKAGE_ROOT, 'dist/bin/loupe-launch');
 
 /**
  * Experiments mostly wait (a server idles between requests, a benchmark runs for a fixed

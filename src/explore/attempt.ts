@@ -1,5 +1,6 @@
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SandboxSpec } from '../sandbox/bwrap.js';
 import { SandboxRun } from '../sandbox/sandbox.js';
 import { ProcessGroups, sleep } from '../sandbox/process.js';
 import type { Verdict } from './report.js';
@@ -28,6 +29,13 @@ export interface AttemptContext {
   filter?: Buffer;
   /** Command prefix inside the sandbox (strace for discovery and absent files). */
   wrapper?: string[];
+  /** Environment of the application inside the sandbox (coverage: where .gcda files go). */
+  env?: SandboxSpec['env'];
+  /**
+   * Stop a still-running application with SIGTERM and wait this long before killing it, instead
+   * of killing it at once (coverage: a server writes its .gcda files when it exits).
+   */
+  gracefulStopMs?: number;
 }
 
 export interface AttemptOutcome {
@@ -37,6 +45,8 @@ export interface AttemptOutcome {
   workloadMs: number;
   appLog: string;
   testLog: string;
+  /** With gracefulStopMs: whether the application had exited, exited on SIGTERM, or was killed. */
+  stopped?: 'exited' | 'terminated' | 'killed';
 }
 
 const READY_POLL_MS = 5;
@@ -58,13 +68,17 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
     onlyConsider: workload.onlyConsider,
     emptyFiles: exp.perturbation.emptyFiles,
     wrapper: ctx.wrapper,
+    env: ctx.env,
     logFile: appLog,
   });
   const started = Date.now();
   const finish = async (verdict: Verdict, reason?: string): Promise<AttemptOutcome> => {
     const workloadMs = Date.now() - started;
-    await sandbox.process.kill();
-    return { verdict, reason, workloadMs, appLog, testLog };
+    if (ctx.gracefulStopMs === undefined) {
+      await sandbox.process.kill();
+      return { verdict, reason, workloadMs, appLog, testLog };
+    }
+    return { verdict, reason, workloadMs, appLog, testLog, stopped: await sandbox.terminate(ctx.gracefulStopMs) };
   };
   if (sandbox.namespacePid === undefined) {
     const status = await sandbox.process.exited;

@@ -28,6 +28,8 @@ export interface SandboxSpec {
   emptyFiles?: readonly string[];
   /** Command prefix run inside the sandbox before the program (e.g. strace for discovery). */
   wrapper?: readonly string[];
+  /** Environment variables set for the program (and its wrapper) inside the sandbox. */
+  env?: Readonly<Record<string, string>>;
 }
 
 export function bwrapArgv(spec: SandboxSpec): string[] {
@@ -47,6 +49,7 @@ export function bwrapArgv(spec: SandboxSpec): string[] {
     '--ro-bind', spec.runDir, SANDBOX_DIR,
   ];
   for (const file of spec.emptyFiles ?? []) argv.push('--ro-bind', `${spec.runDir}/empty`, file);
+  for (const [name, value] of Object.entries(spec.env ?? {})) argv.push('--setenv', name, value);
   let command: string[] = [spec.program, ...spec.args];
   if (spec.perturbed && spec.onlyConsider !== undefined) {
     argv.push('--ro-bind', spec.onlyConsider, `${SANDBOX_DIR}/target`, '--ro-bind', spec.launcher, spec.onlyConsider);

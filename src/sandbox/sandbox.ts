@@ -1,7 +1,7 @@
-import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bwrapArgv, type SandboxSpec } from './bwrap.js';
-import { GroupProcess, ProcessGroups } from './process.js';
+import { GroupProcess, ProcessGroups, sleep } from './process.js';
 
 /**
  * A sandboxed run of the application: bwrap in a process group of its own, the application's
@@ -40,6 +40,31 @@ export class SandboxRun {
     return count;
   }
 
+  /**
+   * Stops the run gracefully: SIGTERM to the processes the sandbox's init started (the
+   * application; its own children are its business), then a wait of up to `graceMs` for the
+   * whole run to end, then SIGKILL to what is left. Programs that write data at exit (gcov's
+   * .gcda files, logs) need this instead of kill(). Tells how the run ended: it had already
+   * exited, it exited after SIGTERM, or it had to be killed.
+   */
+  async terminate(graceMs: number): Promise<'exited' | 'terminated' | 'killed'> {
+    if (this.process.pid === undefined || this.namespacePid === undefined) {
+      await this.process.kill();
+      return 'killed';
+    }
+    const already = await Promise.race([this.process.exited.then(() => true), sleep(0).then(() => false)]);
+    if (already) return 'exited';
+    for (const pid of childrenOf(this.namespacePid)) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // Exited meanwhile.
+      }
+    }
+    const status = await this.process.waitWithTimeout(graceMs);
+    return status.timedOut ? 'killed' : 'terminated';
+  }
+
   /** `nsenter` prefix that runs a command in this run's network namespace (and nothing else of it). */
   networkEntry(): string[] {
     if (this.namespacePid === undefined) return [];
@@ -76,6 +101,23 @@ function readChildPid(proc: GroupProcess): Promise<number | undefined> {
     stream.once('end', finish);
     stream.once('error', finish);
   });
+}
+
+/** Host PIDs of the live processes whose parent is `pid` (read from /proc/PID/stat). */
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Field 4 (ppid) follows the command name, which is in parentheses and may hold spaces.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) children.push(Number(entry));
+    } catch {
+      // Exited while we read.
+    }
+  }
+  return children;
 }
 
 function readProcLines(pid: number, table: string): string[][] {
