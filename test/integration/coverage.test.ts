@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, readFileSync, readdirSync, statSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, runLoupe, tempDir, writeScript } from '../helpers/cli.js';
 import type { CoverageReport } from '../../src/coverage/measure.js';
@@ -117,8 +117,8 @@ test('bad input: no .gcno, a binary without coverage, data of another build, lco
   // A PATH with what the sandbox needs but without lcov.
   const bin = tempDir('coverage-path');
   for (const tool of ['bwrap', 'strace', 'nsenter', 'true']) {
-    const found = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
-    symlinkSync(found, join(bin, tool));
+    const found = (process.env.PATH ?? '').split(':').map((d) => join(d, tool)).find((p) => existsSync(p));
+    symlinkSync(found!, join(bin, tool));
   }
   const noLcov = await runLoupe(['coverage', '-b', binary, '--source', dir, '--no-syscalls'], { cwd: dir, env: { ...process.env, PATH: bin } });
   assert.equal(noLcov.code, 4, noLcov.stderr);
