@@ -11,9 +11,9 @@ function positiveNumber(value: string): number {
  * `loupe explore` options that only matter to experiments: accepted and ignored, so that an
  * explore command line (a Dockerfile's CMD for /root/explore.py) runs unchanged as a coverage run.
  */
-const EXPERIMENT_ONLY_OPTIONS: readonly [string, string][] = [
-  ['--output-csv', ''], ['--output-sys-names', ''], ['--final-check', ''], ['--partial-support', ''],
-  ['--disable-static', ''], ['-v, --verbose', ''], ['-j, --jobs <n>', ''], ['--attempts <n>', ''], ['--journal <file>', ''],
+const EXPERIMENT_ONLY_OPTIONS: readonly string[] = [
+  '--output-csv', '--output-sys-names', '--final-check', '--partial-support', '--disable-static',
+  '-v, --verbose', '-j, --jobs <n>', '--attempts <n>', '--journal <file>',
 ];
 
 export function registerCoverage(program: Command): void {
@@ -40,7 +40,7 @@ Examples:
 
 explore's options that only concern experiments (--jobs, --final-check, ...) are accepted and ignored.
 See docs/coverage.md.`);
-  for (const [flags] of EXPERIMENT_ONLY_OPTIONS) cmd.addOption(new Option(flags).hideHelp());
+  for (const flags of EXPERIMENT_ONLY_OPTIONS) cmd.addOption(new Option(flags).hideHelp());
   cmd.action(async (args: string[], opts: Record<string, unknown>) => {
     await coverageCommand({
       binary: opts.binary as string,

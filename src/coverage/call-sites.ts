@@ -90,6 +90,6 @@ export function summariseCallSites(syscalls: readonly SyscallSites[]): CallSiteS
 export function formatCallSiteSummary(s: CallSiteSummary): string {
   const never = s.syscalls - s.reachedSyscalls;
   return `static source: ${s.syscalls} syscalls at ${s.sites} call sites; ` +
-    `the workload reached call sites of ${s.reachedSyscalls} syscalls (${s.reachedSites} sites); ` +
+    `the workload reached call sites of ${s.reachedSyscalls} syscalls (${s.reachedSites} site${s.reachedSites === 1 ? '' : 's'}); ` +
     `${never} syscall${never === 1 ? '' : 's'} never reached`;
 }
