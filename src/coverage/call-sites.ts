@@ -6,6 +6,7 @@
  * "not used" from a dynamic analysis, see whether the workload ever went near it. Pure.
  */
 import { resolve } from 'node:path';
+import { callSiteCounts, type CallSiteCounts } from '../db/coverage-json.js';
 import type { SourceCallSite } from '../static/index.js';
 import { displayName, type SyscallTable } from '../syscalls/table.js';
 import type { FileCoverage } from './tracefile.js';
@@ -32,15 +33,7 @@ export interface SyscallSites {
   readonly sites: readonly SiteCoverage[];
 }
 
-export interface CallSiteSummary {
-  /** Syscalls with at least one call site in the tree. */
-  readonly syscalls: number;
-  /** Distinct source lines that can issue at least one of them. */
-  readonly sites: number;
-  readonly reachedSyscalls: number;
-  readonly reachedSites: number;
-  /** Names of the syscalls none of whose call sites the workload executed, by number. */
-  readonly unreached: readonly string[];
+export interface CallSiteSummary extends CallSiteCounts {
   /** Call sites whose line gcov does not count (see SiteCoverage.instrumented). */
   readonly uninstrumentedSites: number;
 }
@@ -72,22 +65,12 @@ export function joinCallSites(
 
 /** The counts of the summary line; sites are counted once even when they issue several syscalls. */
 export function summariseCallSites(syscalls: readonly SyscallSites[]): CallSiteSummary {
-  const all = new Map<string, SiteCoverage>();
-  for (const s of syscalls) for (const site of s.sites) all.set(`${site.file}:${site.line}`, site);
-  const reachedSites = [...all.values()].filter((s) => s.reached).length;
-  const reached = syscalls.filter((s) => s.sites.some((site) => site.reached));
-  return {
-    syscalls: syscalls.length,
-    sites: all.size,
-    reachedSyscalls: reached.length,
-    reachedSites,
-    unreached: syscalls.filter((s) => !s.sites.some((site) => site.reached)).map((s) => s.name),
-    uninstrumentedSites: [...all.values()].filter((s) => !s.instrumented).length,
-  };
+  const uninstrumented = new Set(syscalls.flatMap((s) => s.sites.filter((site) => !site.instrumented).map((site) => `${site.file}:${site.line}`)));
+  return { ...callSiteCounts(syscalls), uninstrumentedSites: uninstrumented.size };
 }
 
 /** "static source: 85 syscalls at 412 call sites; the workload reached call sites of 61 syscalls (198 sites); 24 syscalls never reached". */
-export function formatCallSiteSummary(s: CallSiteSummary): string {
+export function formatCallSiteSummary(s: CallSiteCounts): string {
   const never = s.syscalls - s.reachedSyscalls;
   return `static source: ${s.syscalls} syscalls at ${s.sites} call sites; ` +
     `the workload reached call sites of ${s.reachedSyscalls} syscalls (${s.reachedSites} site${s.reachedSites === 1 ? '' : 's'}); ` +

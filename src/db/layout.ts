@@ -19,6 +19,8 @@ export const DATA_DIR = 'data';
 export const DYN_CSV = 'dyn.csv';
 export const STATIC_BINARY_CSV = 'static_binary.csv';
 export const STATIC_SOURCES_CSV = 'static_sources.csv';
+/** Written by `generate --coverage` (format: coverage-json.ts). */
+export const COVERAGE_JSON = 'coverage.json';
 export const CMD_TXT = 'cmd.txt';
 export const EXPLORE_LOGS = 'explore.logs';
 export const IMPORTED_RUN = 'imported';

@@ -15,15 +15,16 @@ import { basename, join } from 'node:path';
 import { simpleGit } from 'simple-git';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import { X86_64, type SyscallTable } from '../syscalls/table.js';
+import { parseStoredCoverage, type StoredCoverage } from './coverage-json.js';
 import { CsvFormatError, parseDynCsv, parseStaticCsv, type DynRow } from './csv.js';
 import {
-  CMD_TXT, DATA_DIR, DYN_CSV, IMPORTED_RUN, STATIC_BINARY_CSV, STATIC_SOURCES_CSV, isRunDirName, parseWorkloadDirName,
+  CMD_TXT, COVERAGE_JSON, DATA_DIR, DYN_CSV, IMPORTED_RUN, STATIC_BINARY_CSV, STATIC_SOURCES_CSV, isRunDirName, parseWorkloadDirName,
   type WorkloadId,
 } from './layout.js';
 
 export const OS_LIST_SUFFIX = '.syscalls';
 
-/** A data/ file that is none of the three standard results (e.g. sub-feature verdicts). */
+/** A data/ file that is none of the standard results (e.g. sub-feature verdicts). */
 export interface ExtraDataFile {
   file: string;
   text: string;
@@ -41,6 +42,8 @@ export interface Run {
   dyn?: DynRow[];
   staticBinary?: number[];
   staticSources?: number[];
+  /** data/coverage.json, when the run was generated with --coverage. */
+  coverage?: StoredCoverage;
   extraData: ExtraDataFile[];
 }
 
@@ -104,7 +107,7 @@ function parseCsvFile<T>(parse: () => T): T {
   }
 }
 
-const STANDARD_DATA_FILES = new Set([DYN_CSV, STATIC_BINARY_CSV, STATIC_SOURCES_CSV]);
+const STANDARD_DATA_FILES = new Set([DYN_CSV, STATIC_BINARY_CSV, STATIC_SOURCES_CSV, COVERAGE_JSON]);
 
 function readRun(root: string, app: string, workload: string, name: string, warnings: string[]): Run {
   const path = `${app}/${workload}/${name}`;
@@ -126,6 +129,8 @@ function readRun(root: string, app: string, workload: string, name: string, warn
   if (sourcesText !== undefined) {
     run.staticSources = parseCsvFile(() => parseStaticCsv(sourcesText, `${path}/${DATA_DIR}/${STATIC_SOURCES_CSV}`));
   }
+  const coverageText = readIfExists(join(dataDir, COVERAGE_JSON));
+  if (coverageText !== undefined) run.coverage = parseStoredCoverage(coverageText, `${path}/${DATA_DIR}/${COVERAGE_JSON}`);
   for (const file of readdirSync(dataDir).sort()) {
     if (STANDARD_DATA_FILES.has(file) || !statSync(join(dataDir, file)).isFile()) continue;
     run.extraData.push({ file, text: readFileSync(join(dataDir, file), 'utf8') });
