@@ -11,8 +11,10 @@ runtime_packages=(strace bubblewrap util-linux iproute2 procps gcc libc6-dev)
 example_packages=(lua5.4 nginx-light wrk redis-server redis-tools sqlite3 coreutils)
 # Plots are rendered to PNG by resvg, which draws no text without a font.
 plot_packages=(fonts-dejavu-core)
-# lcov/genhtml: `loupe coverage`; dpkg-dev: `apt-get source` of the coverage tests' Debian program.
-test_packages=(git clang docker.io debootstrap file g++ lcov dpkg-dev "${plot_packages[@]}")
+# lcov/genhtml: `loupe coverage`. The coverage tests build lua5.4 from its Debian source with
+# coverage flags: dpkg-dev (apt-get source), bear (compile_commands.json), lua5.4's build-depends.
+coverage_packages=(lcov dpkg-dev bear debhelper quilt libtool libreadline-dev autoconf)
+test_packages=(git clang docker.io debootstrap file g++ "${coverage_packages[@]}" "${plot_packages[@]}")
 
 case "$profile" in
   demo) wanted=("${runtime_packages[@]}" "${plot_packages[@]}" lua5.4 git) ;;
