@@ -27,6 +27,7 @@ export function registerCoverage(program: Command): void {
     .option('--timeout <seconds>', 'time limit of the run (application and test script)', positiveNumber, 30)
     .option('--test-sequential', 'run the application to completion: it must exit 0, then the script judges its log', false)
     .option('--only-consider <path>', 'the instrumented binary, when -b is a test driver that runs it')
+    .option('--instrumented <path>', 'the build with coverage of the analysed binary, run in its place (the binary -b or --only-consider names stays uninstrumented)')
     .option('--out <dir>', 'write coverage.json, the lcov tracefile coverage.info, the HTML report html/ and the run\'s logs work/ there')
     .option('--stop-timeout <seconds>', 'how long a server may take to exit after SIGTERM (it writes its coverage data then)', positiveNumber, 10)
     .option('--no-syscalls', 'skip the syscall call sites (the static source analysis, which needs clang)')
@@ -50,6 +51,7 @@ See docs/coverage.md.`);
       testSequential: opts.testSequential as boolean,
       onlyConsider: opts.onlyConsider as string | undefined,
       source: opts.source as string,
+      instrumented: opts.instrumented as string | undefined,
       out: opts.out as string | undefined,
       stopTimeoutSec: opts.stopTimeout as number,
       syscalls: opts.syscalls as boolean,

@@ -46,6 +46,8 @@ interface GenerateFlags {
   partialSupport: boolean;
   finalCheck: boolean;
   disableStatic: boolean;
+  coverage?: string;
+  coverageBinary?: string;
   json: boolean;
   quiet: boolean;
 }
@@ -69,7 +71,9 @@ export function registerGenerate(program: Command): void {
     .option('--allow-dirty-db', 'accept uncommitted changes in the database', false)
     .option('--init', 'create the database (git init) if it does not exist', false)
     .option('--commit', 'commit the new or changed run', false)
-    .option('--replicas <n>', 'how many times the whole analysis runs (results are merged)', parseCount, 2);
+    .option('--replicas <n>', 'how many times the whole analysis runs (results are merged)', parseCount, 2)
+    .option('--coverage <build-dir>', 'also run the workload once on a build compiled with --coverage (its build tree; with -d, a path inside the image) and store data/coverage.json')
+    .option('--coverage-binary <path>', 'with --coverage: the instrumented copy of the analysed binary, run in its place for the coverage run only');
   addExploreOptions(cmd)
     .option('--json', 'print the outcome as JSON', false)
     .option('-q, --quiet', 'no progress output', false)
@@ -83,6 +87,9 @@ See docs/generate.md for the database layout, replicas, resume and the Docker ba
     .action(async (command: string[], flags: GenerateFlags) => {
       if (!flags.benchmark && !flags.suite) {
         throw new LoupeError('say whether the workload is a benchmark (-b) or a test suite (-s)', ExitCode.usage);
+      }
+      if (flags.coverageBinary !== undefined && flags.coverage === undefined) {
+        throw new LoupeError('--coverage-binary needs --coverage BUILD_DIR', ExitCode.usage);
       }
       const name = flags.workload ?? '';
       await generateCommand({
@@ -108,6 +115,7 @@ See docs/generate.md for the database layout, replicas, resume and the Docker ba
         json: flags.json,
         quiet: flags.quiet,
         commandLine: shellJoin(['loupe', ...process.argv.slice(2)]),
+        ...(flags.coverage === undefined ? {} : { coverage: { source: flags.coverage, ...(flags.coverageBinary === undefined ? {} : { instrumented: flags.coverageBinary }) } }),
       });
     });
 }

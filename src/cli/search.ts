@@ -19,6 +19,7 @@ export function registerSearch(program: Command): void {
     .option('--paper-histogram-plot', "plot: the original paper's per-application histogram")
     .option('--plan-curves-plot', 'plot: applications running vs syscalls implemented, both planners, every OS list')
     .option('--static-source', 'also report static source analysis results')
+    .option('--show-coverage', 'workload coverage stored by generate --coverage: lines, functions, branches, syscall call sites reached')
     .option('--output-sys-names', 'print syscall names instead of numbers')
     .option('--export-sqlite <file>', 'write the whole database to a SQLite file')
     .option('--json', 'print JSON instead of text')

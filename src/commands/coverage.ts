@@ -21,6 +21,7 @@ export interface CoverageCommandOptions {
   testSequential: boolean;
   onlyConsider?: string;
   source: string;
+  instrumented?: string;
   out?: string;
   stopTimeoutSec: number;
   syscalls: boolean;
@@ -48,6 +49,7 @@ export async function coverageCommand(o: CoverageCommandOptions): Promise<void> 
     timeoutMs: Math.round(o.timeoutSec * 1000),
     ...(o.onlyConsider !== undefined ? { onlyConsider: resolveOnlyConsider(o.onlyConsider, cwd) } : {}),
   };
+  const instrumented = o.instrumented === undefined ? undefined : resolveBinary(o.instrumented, cwd);
   await checkPrivileges();
 
   const outDir = o.out === undefined ? undefined : resolve(cwd, o.out);
@@ -70,7 +72,7 @@ export async function coverageCommand(o: CoverageCommandOptions): Promise<void> 
   let report: CoverageReport;
   try {
     report = await measureCoverage({
-      workload, sourceDir, workDir, tracefile: join(workDir, TRACEFILE), groups, launcher: LAUNCHER_PATH, table,
+      workload, sourceDir, ...(instrumented === undefined ? {} : { instrumented }), workDir, tracefile: join(workDir, TRACEFILE), groups, launcher: LAUNCHER_PATH, table,
       stopGraceMs: Math.round(o.stopTimeoutSec * 1000), syscalls: o.syscalls, onPhase: say,
     });
     if (outDir !== undefined) {

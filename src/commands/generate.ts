@@ -3,12 +3,12 @@ import { delimiter, join, resolve } from 'node:path';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import type { WorkloadId } from '../db/layout.js';
 import { openDatabase, validateRunLocation, type RunLocation } from '../db/writer.js';
-import { nativeEnvironment, type AnalysisEnvironment } from '../generate/environments.js';
+import { nativeEnvironment, type AnalysisEnvironment, type CoverageBuild } from '../generate/environments.js';
 import { exploreOptionArgs, type ExploreOptions } from '../generate/explore-invocation.js';
 import { describeNativeEnvironment } from '../generate/native-record.js';
 import { GenerateProgress } from '../generate/progress.js';
 import { GenerateSession } from '../generate/session.js';
-import { analyse, formatOutcome, prepareDocker, storeAnalysis, type GenerateOutcome } from '../generate/steps.js';
+import { analyse, formatOutcome, measureCoverageIn, prepareDocker, storeAnalysis, type GenerateOutcome } from '../generate/steps.js';
 import { checkArchitecture } from '../explore/preflight.js';
 import { VERSION } from '../version.js';
 import { confirm } from './prompt.js';
@@ -30,6 +30,8 @@ export interface GenerateRequest {
   quiet: boolean;
   /** The command line as typed, stored in cmd.txt. */
   commandLine: string;
+  /** --coverage and --coverage-binary (paths inside the image for Docker); data/coverage.json is stored. */
+  coverage?: CoverageBuild;
 }
 
 export async function generateCommand(req: GenerateRequest): Promise<void> {
@@ -56,13 +58,21 @@ export async function generateCommand(req: GenerateRequest): Promise<void> {
     const runLocation = { ...location, run: env.runName };
     const settings = { replicas: req.replicas, table, session, progress };
     const analysis = await analyse(db, runLocation, env, settings);
+    const coverageJson = req.coverage === undefined ? undefined : await measureCoverageIn(env, coverageBuild(req.coverage, req.dockerfile === undefined), settings);
     const outcome = await storeAnalysis(db, runLocation, env, analysis, {
       ...settings, commit: req.commit, cmdTxt: `${req.commandLine}\n`, commandLine: req.commandLine,
+      ...(coverageJson === undefined ? {} : { coverageJson }),
     });
     printOutcome(outcome, req.json);
   } finally {
     await session.close();
   }
+}
+
+/** Paths on this machine are made absolute (the coverage run starts elsewhere); paths in an image are kept. */
+function coverageBuild(build: CoverageBuild, native: boolean): CoverageBuild {
+  if (!native) return build;
+  return { source: resolve(build.source), ...(build.instrumented === undefined ? {} : { instrumented: resolveProgram(build.instrumented) }) };
 }
 
 /** Resolves a program name as the shell would (PATH lookup when it has no slash). */

@@ -4,6 +4,7 @@
  */
 import { basename, resolve } from 'node:path';
 import { compatScore, type CompatScore } from '../analysis/compat-score.js';
+import { coverageRows, formatCoverageRows, type CoverageRow } from '../analysis/coverage.js';
 import { cumulativeCurve, histogramBars, PAPER_HISTOGRAM_APPS, syscallShares, ANALYSES, type HistogramBar } from '../analysis/figures.js';
 import { ALL, selectApplications, usageByWorkloadKind, type Selection } from '../analysis/selection.js';
 import { meanAppsRunning, planSupport, PLANNERS, type PlannerName, type SupportPlan } from '../analysis/support-plan.js';
@@ -27,6 +28,7 @@ export interface SearchOptions {
   paperHistogramPlot?: boolean;
   planCurvesPlot?: boolean;
   staticSource?: boolean;
+  showCoverage?: boolean;
   outputSysNames?: boolean;
   exportSqlite?: string;
   json?: boolean;
@@ -252,6 +254,12 @@ async function exportDatabase(ctx: Context, file: string): Promise<Record<string
   return { file, applications: ctx.db.applications.length, runs, osLists: ctx.db.osLists.length };
 }
 
+function showCoverage(ctx: Context, selection: Selection): CoverageRow[] {
+  const rows = coverageRows(selection);
+  ctx.out.push(...formatCoverageRows(rows, selection.applications.reduce((n, a) => n + a.workloads.length, 0)));
+  return rows;
+}
+
 function wantsPlots(o: SearchOptions): boolean {
   return Boolean(o.cumulativePlot || o.heatmapPlot || o.paperHistogramPlot || o.planCurvesPlot);
 }
@@ -270,12 +278,13 @@ export async function search(options: SearchOptions): Promise<void> {
     warn(`no workload matching "${options.workloads}" for: ${selection.withoutMatchingWorkload.join(', ')}; left out`);
   }
   const results: Record<string, unknown> = {};
-  const noAction = !options.guideSupport && !options.compatScore && !options.exportSqlite && !wantsPlots(options);
+  const noAction = !options.guideSupport && !options.compatScore && !options.exportSqlite && !options.showCoverage && !wantsPlots(options);
   if (options.showUsage || noAction) results.usage = showUsage(ctx, selection);
   if (options.guideSupport) results.supportPlan = guideSupport(ctx, selection, options.guideSupport);
   if (options.compatScore) results.compatScore = compatScores(ctx, selection, options.compatScore);
   if (wantsPlots(options)) results.plots = await plots(ctx, selection);
   if (options.exportSqlite) results.export = await exportDatabase(ctx, options.exportSqlite);
+  if (options.showCoverage) results.coverage = showCoverage(ctx, selection);
   if (options.json) {
     const keys = Object.keys(results);
     // One query prints its own object (e.g. {"required": [...]}); several are keyed by query.

@@ -68,11 +68,3 @@ export function summariseCallSites(syscalls: readonly SyscallSites[]): CallSiteS
   const uninstrumented = new Set(syscalls.flatMap((s) => s.sites.filter((site) => !site.instrumented).map((site) => `${site.file}:${site.line}`)));
   return { ...callSiteCounts(syscalls), uninstrumentedSites: uninstrumented.size };
 }
-
-/** "static source: 85 syscalls at 412 call sites; the workload reached call sites of 61 syscalls (198 sites); 24 syscalls never reached". */
-export function formatCallSiteSummary(s: CallSiteCounts): string {
-  const never = s.syscalls - s.reachedSyscalls;
-  return `static source: ${s.syscalls} syscalls at ${s.sites} call sites; ` +
-    `the workload reached call sites of ${s.reachedSyscalls} syscalls (${s.reachedSites} site${s.reachedSites === 1 ? '' : 's'}); ` +
-    `${never} syscall${never === 1 ? '' : 's'} never reached`;
-}

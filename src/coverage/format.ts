@@ -1,7 +1,7 @@
 /** The text summary of a coverage report. Pure. */
-import { formatCallSiteSummary } from './call-sites.js';
+import { formatCallSiteSummary, percent } from '../db/coverage-json.js';
 import type { CoverageReport } from './measure.js';
-import { percent, type Totals } from './tracefile.js';
+import type { Totals } from './tracefile.js';
 
 const row = (label: string, t: Totals): string => `  ${label.padEnd(10, '.')}: ${percent(t)} (${t.covered} of ${t.total})`;
 

@@ -18,7 +18,7 @@ import { parseTracefile, totalsOf, type Totals } from './tracefile.js';
 
 /** The JSON document of `loupe coverage --json`, stored as coverage.json by `generate --coverage`. */
 export interface CoverageReport {
-  /** The instrumented program whose coverage this is (--only-consider's binary, else -b's). */
+  /** The instrumented program whose coverage this is (--instrumented, else --only-consider's binary, else -b's). */
   binary: string;
   /** The build tree given with --source. */
   source: string;
@@ -46,6 +46,11 @@ export interface CoverageOptions {
   workload: Workload;
   /** Absolute path of the build tree with the .gcno files. */
   sourceDir: string;
+  /**
+   * An instrumented copy of the analysed binary (--only-consider's, else the program), seen at
+   * the binary's path during the run; absent: the binary itself is the instrumented build.
+   */
+  instrumented?: string;
   /** Scratch folder: the .gcda prefix, the staging folder, the run's logs. */
   workDir: string;
   /** Where the tracefile is written. */
@@ -71,10 +76,11 @@ const READY_WAIT_MS = 10_000;
 export async function measureCoverage(o: CoverageOptions): Promise<CoverageReport> {
   await requireLcov(o.groups);
   const notes = findNotes(o.sourceDir);
-  const binary = o.workload.onlyConsider ?? o.workload.program;
+  const analysed = o.workload.onlyConsider ?? o.workload.program;
+  const binary = o.instrumented ?? analysed;
   if (!isInstrumented(binary)) {
     throw new LoupeError(`${binary} was built without coverage (it has no gcov run-time)`, ExitCode.badInput,
-      'run the binary built in --source with `--coverage` (in CFLAGS and LDFLAGS), not an installed copy');
+      'run the binary built in --source with `--coverage` (in CFLAGS and LDFLAGS), or name it with --instrumented');
   }
   o.onPhase?.('running the workload');
   const prefix = join(o.workDir, 'gcda');
@@ -98,6 +104,7 @@ export async function measureCoverage(o: CoverageOptions): Promise<CoverageRepor
     groups: o.groups, launcher: o.launcher, dir: runDir,
     // PREFIX/<absolute path of the object>.gcda: nothing is written into the build tree.
     env: { GCOV_PREFIX: prefix, GCOV_PREFIX_STRIP: '0' },
+    ...(o.instrumented === undefined ? {} : { replacedFiles: [[o.instrumented, analysed]] }),
     gracefulStopMs: o.stopGraceMs,
   });
   const stopped = outcome.stopped ?? 'exited';

@@ -106,8 +106,3 @@ export function totalsOf(files: Iterable<FileCoverage>): CoverageTotals {
     branches: { covered: brHit, total: brAll },
   };
 }
-
-/** "37.0%" as lcov prints it (one decimal), "-" for nothing to cover. */
-export function percent(t: Totals): string {
-  return t.total === 0 ? '-' : `${((100 * t.covered) / t.total).toFixed(1)}%`;
-}

@@ -92,3 +92,16 @@ export function callSiteCounts(syscalls: readonly { name: string; sites: readonl
     unreached: syscalls.filter((s) => !isReached(s)).map((s) => s.name),
   };
 }
+
+/** "static source: 85 syscalls at 412 call sites; the workload reached call sites of 61 syscalls (198 sites); 24 syscalls never reached". */
+export function formatCallSiteSummary(s: CallSiteCounts): string {
+  const never = s.syscalls - s.reachedSyscalls;
+  return `static source: ${s.syscalls} syscalls at ${s.sites} call sites; ` +
+    `the workload reached call sites of ${s.reachedSyscalls} syscalls (${s.reachedSites} site${s.reachedSites === 1 ? '' : 's'}); ` +
+    `${never} syscall${never === 1 ? '' : 's'} never reached`;
+}
+
+/** "37.0%" with one decimal, "-" for nothing to cover. */
+export function percent(t: CoverageTotals): string {
+  return t.total === 0 ? '-' : `${((100 * t.covered) / t.total).toFixed(1)}%`;
+}

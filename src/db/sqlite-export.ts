@@ -70,6 +70,24 @@ CREATE TABLE extra_data_rows (
   fields TEXT NOT NULL,
   PRIMARY KEY (run_id, file, line)
 );
+CREATE TABLE coverage (
+  run_id INTEGER PRIMARY KEY REFERENCES runs(id),
+  lines_covered INTEGER NOT NULL,
+  lines_total INTEGER NOT NULL,
+  functions_covered INTEGER NOT NULL,
+  functions_total INTEGER NOT NULL,
+  branches_covered INTEGER NOT NULL,
+  branches_total INTEGER NOT NULL
+);
+CREATE TABLE coverage_call_sites (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  nr INTEGER NOT NULL,
+  file TEXT NOT NULL,
+  line INTEGER NOT NULL,
+  via TEXT NOT NULL,
+  reached INTEGER NOT NULL,
+  PRIMARY KEY (run_id, nr, file, line, via)
+) WITHOUT ROWID;
 CREATE TABLE os_lists (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, file TEXT NOT NULL);
 CREATE TABLE os_syscalls (
   os_id INTEGER NOT NULL REFERENCES os_lists(id),
@@ -83,6 +101,8 @@ CREATE INDEX static_results_by_syscall ON static_results (nr, analysis);
 CREATE INDEX application_usage_by_syscall ON application_usage (nr, class);
 CREATE INDEX os_syscalls_by_syscall ON os_syscalls (nr);
 CREATE INDEX runs_by_workload ON runs (workload_id, chosen);
+
+CREATE INDEX coverage_call_sites_by_syscall ON coverage_call_sites (nr, reached);
 
 CREATE VIEW chosen_runs AS
   SELECT a.name AS application, w.dir AS workload, w.kind AS kind, r.id AS run_id, r.name AS run, r.path AS path, r.cmd AS cmd
@@ -103,6 +123,13 @@ CREATE VIEW os_application_support AS
   LEFT JOIN application_usage u ON u.application_id = a.id AND u.class = 'required'
   LEFT JOIN os_syscalls os ON os.os_id = o.id AND os.nr = u.nr
   GROUP BY o.id, a.id;
+CREATE VIEW syscall_reach AS
+  SELECT c.application, c.workload, cs.nr, s.name AS syscall,
+         COUNT(DISTINCT cs.file || ':' || cs.line) AS sites,
+         COUNT(DISTINCT CASE WHEN cs.reached = 1 THEN cs.file || ':' || cs.line END) AS reached_sites,
+         MAX(cs.reached) AS reached
+  FROM chosen_runs c JOIN coverage_call_sites cs ON cs.run_id = c.run_id JOIN syscalls s ON s.nr = cs.nr
+  GROUP BY c.run_id, cs.nr;
 `;
 
 /** Rows of a CSV-like text: skips blank and `#` lines, keeps 1-based line numbers. */
@@ -134,6 +161,8 @@ function fill(sql: Database.Database, db: LoupeDatabase): void {
     usage: sql.prepare('INSERT INTO application_usage (application_id, nr, class) VALUES (?, ?, ?)'),
     extraFile: sql.prepare('INSERT INTO extra_data_files (run_id, file, content) VALUES (?, ?, ?)'),
     extraRow: sql.prepare('INSERT INTO extra_data_rows (run_id, file, line, fields) VALUES (?, ?, ?, ?)'),
+    coverage: sql.prepare('INSERT INTO coverage VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    callSite: sql.prepare('INSERT INTO coverage_call_sites (run_id, nr, file, line, via, reached) VALUES (?, ?, ?, ?, ?, ?)'),
     os: sql.prepare('INSERT INTO os_lists (name, file) VALUES (?, ?)'),
     osSyscall: sql.prepare('INSERT INTO os_syscalls (os_id, nr) VALUES (?, ?)'),
     osUnknown: sql.prepare('INSERT INTO os_unknown_names (os_id, name) VALUES (?, ?)'),
@@ -157,6 +186,11 @@ function fill(sql: Database.Database, db: LoupeDatabase): void {
         }
         for (const nr of r.staticBinary ?? []) insert.static.run(runId, 'binary', nr);
         for (const nr of r.staticSources ?? []) insert.static.run(runId, 'sources', nr);
+        if (r.coverage) {
+          const c = r.coverage;
+          insert.coverage.run(runId, c.lines.covered, c.lines.total, c.functions.covered, c.functions.total, c.branches.covered, c.branches.total);
+          for (const s of c.syscalls) for (const site of s.sites) insert.callSite.run(runId, s.nr, site.file, site.line, site.via ?? '', flag(site.reached));
+        }
         for (const extra of r.extraData) {
           insert.extraFile.run(runId, extra.file, extra.text);
           for (const row of csvRows(extra.text)) insert.extraRow.run(runId, extra.file, row.line, JSON.stringify(row.fields));

@@ -31,6 +31,8 @@ export interface AttemptContext {
   wrapper?: string[];
   /** Environment of the application inside the sandbox (coverage: where .gcda files go). */
   env?: SandboxSpec['env'];
+  /** Files replaced for the run (coverage: the instrumented copy over the analysed binary). */
+  replacedFiles?: SandboxSpec['replacedFiles'];
   /**
    * Stop a still-running application with SIGTERM and wait this long before killing it, instead
    * of killing it at once (coverage: a server writes its .gcda files when it exits).
@@ -69,6 +71,7 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
     emptyFiles: exp.perturbation.emptyFiles,
     wrapper: ctx.wrapper,
     env: ctx.env,
+    replacedFiles: ctx.replacedFiles,
     logFile: appLog,
   });
   const started = Date.now();

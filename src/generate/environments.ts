@@ -5,7 +5,7 @@ import { dockerfileName } from '../db/layout.js';
 import { readFileWithMode, type RunFileContent } from '../db/writer.js';
 import { runContainer } from '../docker/run.js';
 import type { ExitStatus, ProcessGroups } from '../sandbox/process.js';
-import { nativeExploreCommand, placementArgs, type ReplicaPlacement } from './explore-invocation.js';
+import { nativeExploreCommand, nativeLoupeCommand, placementArgs, type ReplicaPlacement } from './explore-invocation.js';
 import { NATIVE_RECORD_FILE, TEST_SCRIPT_DIR, formatRecord, recordRunName, type NativeRecord } from './native-record.js';
 
 /**
@@ -22,6 +22,23 @@ export interface AnalysisEnvironment {
   /** What identifies this analysis for the resume journal. */
   identity: string[];
   startReplica(index: number, placement: ReplicaPlacement, logs: ReplicaLogs, groups: ProcessGroups): ReplicaProcess;
+  /**
+   * One `loupe coverage` run of the same workload (generate --coverage), results in `outDir`.
+   * Paths are inside the image for Docker.
+   */
+  startCoverage(build: CoverageBuild, outDir: string, logs: ReplicaLogs, groups: ProcessGroups): ReplicaProcess;
+}
+
+/** The instrumented build a coverage run uses. */
+export interface CoverageBuild {
+  /** Its build tree, with the .gcno files. */
+  source: string;
+  /** The instrumented copy of the analysed binary, run in its place; absent: the binary itself is instrumented. */
+  instrumented?: string;
+}
+
+function coverageArgs(build: CoverageBuild): string[] {
+  return ['--source', build.source, ...(build.instrumented === undefined ? [] : ['--instrumented', build.instrumented])];
 }
 
 /** Files receiving a replica's stdout and stderr. */
@@ -50,29 +67,37 @@ export function nativeEnvironment(record: NativeRecord, testScriptPath: string |
     recordFiles,
     identity: ['native', recordText],
     startReplica(_index, placement, logs, groups) {
-      const stdout = openSync(logs.stdout, 'w');
-      const stderr = openSync(logs.stderr, 'w');
-      const testArgs = testScriptPath === undefined ? [] : ['-t', testScriptPath];
-      const argv = [...nativeExploreCommand(), '-b', record.command.binary, ...testArgs, ...record.command.explore,
-        ...placementArgs(placement), '--', ...record.command.args];
-      const proc = groups.start({ argv, cwd: record.command.cwd, stdio: ['ignore', stdout, stderr] });
-      closeSync(stdout);
-      closeSync(stderr);
-      return {
-        exited: proc.exited,
-        // explore cleans up its own experiments (each in a process group of its own) on SIGTERM;
-        // SIGKILL only if it does not exit in time.
-        async stop() {
-          if (proc.pid !== undefined) {
-            try {
-              process.kill(-proc.pid, 'SIGTERM');
-            } catch {
-              // Already gone.
-            }
-          }
-          await proc.waitWithTimeout(EXPLORE_STOP_GRACE_MS);
-        },
-      };
+      return startNative([...nativeExploreCommand(), ...placementArgs(placement)], record, testScriptPath, logs, groups);
+    },
+    startCoverage(build, outDir, logs, groups) {
+      // explore's options that only concern experiments are accepted and ignored by coverage.
+      return startNative([...nativeLoupeCommand('coverage'), ...coverageArgs(build), '--out', outDir, '-q'], record, testScriptPath, logs, groups);
+    },
+  };
+}
+
+/** `command` (loupe explore or coverage with their placement options) on the recorded workload. */
+function startNative(command: string[], record: NativeRecord, testScriptPath: string | undefined, logs: ReplicaLogs, groups: ProcessGroups): ReplicaProcess {
+  const stdout = openSync(logs.stdout, 'w');
+  const stderr = openSync(logs.stderr, 'w');
+  const testArgs = testScriptPath === undefined ? [] : ['-t', testScriptPath];
+  const argv = [...command, '-b', record.command.binary, ...testArgs, ...record.command.explore, '--', ...record.command.args];
+  const proc = groups.start({ argv, cwd: record.command.cwd, stdio: ['ignore', stdout, stderr] });
+  closeSync(stdout);
+  closeSync(stderr);
+  return {
+    exited: proc.exited,
+    // explore and coverage clean up their own runs (each in a process group of its own) on
+    // SIGTERM; SIGKILL only if they do not exit in time.
+    async stop() {
+      if (proc.pid !== undefined) {
+        try {
+          process.kill(-proc.pid, 'SIGTERM');
+        } catch {
+          // Already gone.
+        }
+      }
+      await proc.waitWithTimeout(EXPLORE_STOP_GRACE_MS);
     },
   };
 }
@@ -118,6 +143,25 @@ export function dockerEnvironment(spec: DockerEnvironmentSpec): AnalysisEnvironm
           LOUPE_EXPLORE_JOBS: String(placement.jobs),
           LOUPE_EXPLORE_VERBOSE: '1',
           ...(placement.staticAnalysis ? {} : { LOUPE_EXPLORE_DISABLE_STATIC: '1' }),
+        },
+        stdoutFile: logs.stdout,
+        stderrFile: logs.stderr,
+        groups,
+      });
+      return { exited: container.exited, stop: container.stop };
+    },
+    startCoverage(build, outDir, logs, groups) {
+      mkdirSync(outDir, { recursive: true });
+      chmodSync(outDir, 0o777);
+      const container = runContainer({
+        image: spec.image,
+        name: `${containerPrefix}-coverage`,
+        mounts: [[outDir, CONTAINER_OUT]],
+        // Read by loupe-base's /root/explore.py, which then runs `loupe coverage` on the CMD's command line.
+        env: {
+          LOUPE_COVERAGE_SOURCE: build.source,
+          ...(build.instrumented === undefined ? {} : { LOUPE_COVERAGE_INSTRUMENTED: build.instrumented }),
+          LOUPE_EXPLORE_OUT: CONTAINER_OUT,
         },
         stdoutFile: logs.stdout,
         stderrFile: logs.stderr,

@@ -49,6 +49,11 @@ export function placementArgs(p: ReplicaPlacement): string[] {
 export function nativeExploreCommand(env: NodeJS.ProcessEnv = process.env): string[] {
   const override = env.LOUPE_EXPLORE_COMMAND;
   if (override !== undefined && override !== '') return [override];
-  return [process.execPath, join(PACKAGE_ROOT, 'dist/src/cli/main.js'), 'explore'];
+  return nativeLoupeCommand('explore');
+}
+
+/** The command that runs `loupe SUBCOMMAND` on this machine, with the Node running this one. */
+export function nativeLoupeCommand(subcommand: string): string[] {
+  return [process.execPath, join(PACKAGE_ROOT, 'dist/src/cli/main.js'), subcommand];
 }
 

@@ -5,7 +5,7 @@ import { join, relative, resolve } from 'node:path';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import { SYSCALL_CLASSES, type SyscallClass } from '../core/verdict.js';
 import { classOf } from '../db/csv.js';
-import { dockerfileName, workloadDirName } from '../db/layout.js';
+import { COVERAGE_JSON, DATA_DIR, dockerfileName, workloadDirName } from '../db/layout.js';
 import { storeRun, type Database, type RunLocation } from '../db/writer.js';
 import { BASE_IMAGE_NAME } from '../docker/base-image.js';
 import { buildImage } from '../docker/build.js';
@@ -14,7 +14,7 @@ import { inspectDockerfile } from '../docker/dockerfile.js';
 import { imageExists, imageId, requireDockerEngine } from '../docker/engine.js';
 import { defaultJobs } from '../explore/jobs.js';
 import type { SyscallTable } from '../syscalls/table.js';
-import { dockerEnvironment, type AnalysisEnvironment } from './environments.js';
+import { dockerEnvironment, replicaFailureCode, type AnalysisEnvironment, type CoverageBuild } from './environments.js';
 import { describeDisagreements, describeSubfeatureDisagreements, type Disagreement, type SubfeatureDisagreement } from './merge.js';
 import { assembleRunFiles, mergeAndCheck, runReplicas, type MergedRun } from './pipeline.js';
 import type { GenerateProgress } from './progress.js';
@@ -59,12 +59,36 @@ export async function analyse(db: Database, location: RunLocation, env: Analysis
   }
 }
 
+/**
+ * generate --coverage: one `loupe coverage` run of the workload in `env` with an instrumented
+ * build; returns its coverage.json. LoupeError with the end of its log when it fails.
+ */
+export async function measureCoverageIn(env: AnalysisEnvironment, build: CoverageBuild, s: AnalysisSettings): Promise<string> {
+  const dir = join(s.session.workDir, 'coverage');
+  const outDir = join(dir, 'out');
+  mkdirSync(outDir, { recursive: true });
+  const logs = { stdout: join(dir, 'coverage.stdout'), stderr: join(dir, 'coverage.stderr') };
+  s.progress.phase(`coverage run (build tree ${build.source})`);
+  const run = env.startCoverage(build, outDir, logs, s.session.groups);
+  s.session.running.add(run);
+  const status = await s.session.cancellable(() => run.exited).finally(() => s.session.running.delete(run));
+  const report = join(outDir, COVERAGE_JSON);
+  if (status.code !== 0 || !existsSync(report)) {
+    const tail = readFileSync(logs.stderr, 'utf8').trim().split('\n').slice(-10).map((l) => `  | ${l}`).join('\n');
+    throw new LoupeError(`the coverage run ${status.signal !== null ? `was killed by ${status.signal}` : `exited with status ${status.code}`}${tail === '' ? '' : `\n${tail}`}`,
+      replicaFailureCode(status.code), 'the database was not changed; fix the coverage build or drop --coverage');
+  }
+  return readFileSync(report, 'utf8');
+}
+
 export interface StoreSettings {
   commit: boolean;
   /** cmd.txt's content. */
   cmdTxt: string;
   /** What the commit message says was run. */
   commandLine: string;
+  /** coverage.json of a coverage run (generate --coverage), stored in data/. */
+  coverageJson?: string;
 }
 
 export interface GenerateOutcome {
@@ -81,6 +105,7 @@ export interface GenerateOutcome {
 export async function storeAnalysis(db: Database, location: RunLocation, env: AnalysisEnvironment, analysis: Analysis, s: AnalysisSettings & StoreSettings): Promise<GenerateOutcome> {
   const { outputs, merged } = analysis;
   const files = assembleRunFiles({ env, outputs, merged, table: s.table, cmdTxt: s.cmdTxt });
+  if (s.coverageJson !== undefined) files.set(`${DATA_DIR}/${COVERAGE_JSON}`, s.coverageJson);
   const message = `${location.app} ${workloadDirName(location.workload)}: ${env.kind} run ${location.run} (${s.replicas} replica${s.replicas === 1 ? '' : 's'})\n\n${s.commandLine}\n`;
   s.progress.phase('storing the run');
   const stored = await s.session.uninterruptible(() => storeRun(db, location, files, s.commit ? message : undefined));

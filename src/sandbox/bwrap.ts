@@ -30,6 +30,8 @@ export interface SandboxSpec {
   wrapper?: readonly string[];
   /** Environment variables set for the program (and its wrapper) inside the sandbox. */
   env?: Readonly<Record<string, string>>;
+  /** [host file, path inside] pairs: the file seen at that path for this run (an instrumented copy of a binary). */
+  replacedFiles?: readonly (readonly [string, string])[];
 }
 
 export function bwrapArgv(spec: SandboxSpec): string[] {
@@ -49,6 +51,7 @@ export function bwrapArgv(spec: SandboxSpec): string[] {
     '--ro-bind', spec.runDir, SANDBOX_DIR,
   ];
   for (const file of spec.emptyFiles ?? []) argv.push('--ro-bind', `${spec.runDir}/empty`, file);
+  for (const [file, path] of spec.replacedFiles ?? []) argv.push('--ro-bind', file, path);
   for (const [name, value] of Object.entries(spec.env ?? {})) argv.push('--setenv', name, value);
   let command: string[] = [spec.program, ...spec.args];
   if (spec.perturbed && spec.onlyConsider !== undefined) {

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatCallSiteSummary, joinCallSites, summariseCallSites } from '../../src/coverage/call-sites.js';
+import { joinCallSites, summariseCallSites } from '../../src/coverage/call-sites.js';
+import { formatCallSiteSummary, percent } from '../../src/db/coverage-json.js';
 import { parseGcovHeader } from '../../src/coverage/gcov-data.js';
-import { parseTracefile, percent, totalsOf } from '../../src/coverage/tracefile.js';
+import { parseTracefile, totalsOf } from '../../src/coverage/tracefile.js';
 import { bwrapArgv } from '../../src/sandbox/bwrap.js';
 import { X86_64 } from '../../src/syscalls/table.js';
 
