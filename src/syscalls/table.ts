@@ -1,3 +1,4 @@
+import { I386_SYSCALLS } from './i386-table.js';
 import { X86_64_SYSCALLS } from './x86_64-table.js';
 
 /** One architecture's system call table: the single source of syscall names and numbers. */
@@ -34,6 +35,13 @@ function buildTable(arch: string, auditArch: number, pairs: readonly (readonly [
 
 export const X86_64: SyscallTable = buildTable('x86_64', 0xc000003e, X86_64_SYSCALLS);
 
+/**
+ * The i386 table: the calls a 64-bit x86 program can still make with `int $0x80`. seccomp reports
+ * them with AUDIT_ARCH_I386 (0x40000003) and the filter lets them through unperturbed, so they are
+ * reported as "not analysed", by these names (strace names them the same way).
+ */
+export const I386: SyscallTable = buildTable('i386', 0x40000003, I386_SYSCALLS);
+
 const TABLES: Record<string, SyscallTable> = { x86_64: X86_64 };
 
 /** The table for `arch` (as reported by `uname -m` / `process.arch`), or undefined if unsupported. */
@@ -41,6 +49,9 @@ export function tableFor(arch: string): SyscallTable | undefined {
   const normalised = arch === 'x64' ? 'x86_64' : arch;
   return TABLES[normalised];
 }
+
+/** Bit 30 of a syscall number marks the x32 ABI; native numbers lie below it. */
+export const X32_SYSCALL_BIT = 0x40000000;
 
 /** Display name of a syscall number, falling back to the number itself for gaps. */
 export function displayName(table: SyscallTable, nr: number): string {
