@@ -10,7 +10,7 @@ import { formatSubfeatureCsvs } from '../db/subfeature-csv.js';
 import { explore } from '../explore/explore.js';
 import { formatSummary } from '../explore/format.js';
 import { Journal, workloadFingerprint } from '../explore/journal.js';
-import { checkArchitecture, checkPrivileges, checkTools, resolveBinary, resolveOnlyConsider, resolveTestScript } from '../explore/preflight.js';
+import { checkAnalysedBinary, checkArchitecture, checkPrivileges, checkTools, resolveBinary, resolveOnlyConsider, resolveTestScript } from '../explore/preflight.js';
 import type { ExploreReport } from '../explore/report.js';
 import type { Workload } from '../explore/experiment.js';
 import { ProcessGroups } from '../sandbox/process.js';
@@ -59,6 +59,7 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
     timeoutMs: Math.round(o.timeoutSec * 1000),
     ...(o.onlyConsider !== undefined ? { onlyConsider: resolveOnlyConsider(o.onlyConsider, cwd) } : {}),
   };
+  await checkAnalysedBinary(workload);
   await checkPrivileges();
 
   const outDir = o.out === undefined ? undefined : resolve(o.out);
@@ -136,7 +137,9 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
 }
 
 export function dynCsvOf(report: ExploreReport, table: SyscallTable): string {
-  return formatDynCsv(report.syscalls.map((s) => rowFromVerdicts(s.nr, s.stub === 'works', s.fake === 'works')), table.maxNumber);
+  // Numbers newer than the table are analysed too: their rows follow the table's (readers accept any length).
+  const highest = Math.max(table.maxNumber, ...report.syscalls.map((s) => s.nr));
+  return formatDynCsv(report.syscalls.map((s) => rowFromVerdicts(s.nr, s.stub === 'works', s.fake === 'works')), highest);
 }
 
 function writeOutputs(outDir: string, report: ExploreReport, table: SyscallTable, dynCsv: string, experimentLines: readonly string[]): void {

@@ -14,6 +14,7 @@ import type { Journal } from './journal.js';
 import type { DiscoveryData } from './discover.js';
 import { DISCOVERY_READY_WAIT_MS, runDiscovery } from './discover.js';
 import { tailOf } from './logs.js';
+import { checkNoPrivilegeLoss, executablesSeen } from './privileges.js';
 
 export interface ExploreOptions {
   workload: Workload;
@@ -56,6 +57,8 @@ export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
       opts.workload.onlyConsider ? 'check that --only-consider names the binary the workload really executes' : 'check the command line after --',
     );
   }
+
+  await checkNoPrivilegeLoss(executablesSeen(discovery.trace), opts.workload.cwd, 'executed by the workload');
 
   opts.onPhase?.('baseline', 1);
   const judge = await calibrate(opts, env, discovery);
@@ -104,6 +107,7 @@ export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
     },
     used: discovery.used,
     usedByExecutable: discovery.trace.usedByExecutable,
+    discovery: discovery.diagnostics,
     syscalls,
     subfeatures: subfeatureVerdicts(subfeaturePlan, results),
     ...(finalCheck ? { finalCheck } : {}),

@@ -1,4 +1,5 @@
 import type { SubfeatureVerdict, SyscallVerdict, Verdict } from '../core/verdict.js';
+import type { DiscoveryDiagnostics } from './discover.js';
 
 export type { SubfeatureVerdict, SyscallVerdict, Verdict };
 
@@ -45,6 +46,8 @@ export interface ExploreReport {
   used: number[];
   /** Discovery's usage per executable (canonical path), over every traced process. */
   usedByExecutable: Record<string, number[]>;
+  /** What discovery could not see or use: unknown names, unparsed lines, calls not analysed, the traced run's verdict. */
+  discovery: DiscoveryDiagnostics;
   syscalls: SyscallVerdict[];
   subfeatures: SubfeatureVerdict[];
   finalCheck?: FinalCheck;

@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ineffectivePrivileges, privilegedExecutableError, PrivilegedExecutableError } from '../../src/explore/privileges.js';
+import { ExitCode } from '../../src/core/errors.js';
+
+const file = (mode: number, uid: number, gid: number, capabilities?: string) => ({ path: '/usr/bin/x', mode: 0o100000 | mode, uid, gid, ...(capabilities ? { capabilities } : {}) });
+
+test('set-user-ID, set-group-ID and capabilities count only where no_new_privs changes the credentials', () => {
+  assert.deepEqual(ineffectivePrivileges(file(0o755, 0, 0), 0, 0), []);
+  assert.deepEqual(ineffectivePrivileges(file(0o4755, 0, 0), 0, 0), [], 'set-user-ID root run by root: the same process');
+  assert.deepEqual(ineffectivePrivileges(file(0o4755, 65534, 0), 0, 0), ['set-user-ID: it would run as uid 65534, not 0']);
+  assert.deepEqual(ineffectivePrivileges(file(0o2755, 0, 42), 0, 0), ['set-group-ID: it would run as gid 42, not 0']);
+  assert.deepEqual(ineffectivePrivileges(file(0o755, 0, 0, 'cap_net_raw=ep'), 0, 0), [], 'root holds every capability');
+  assert.deepEqual(ineffectivePrivileges(file(0o755, 0, 0, 'cap_net_raw=ep'), 1000, 1000), ['file capabilities cap_net_raw=ep: the process would get them']);
+  assert.equal(ineffectivePrivileges(file(0o6755, 0, 0), 1000, 1000).length, 2);
+});
+
+test('the error says why (no_new_privs) and what to do', () => {
+  const f = file(0o4755, 65534, 0);
+  const err = privilegedExecutableError(f, ineffectivePrivileges(f, 0, 0), 'the analysed binary');
+  assert.ok(err instanceof PrivilegedExecutableError);
+  assert.equal(err.name, 'PrivilegedExecutableError');
+  assert.equal(err.exitCode, ExitCode.badInput);
+  assert.match(err.message, /\/usr\/bin\/x \(the analysed binary\) is set-user-ID.*no_new_privs/);
+  assert.match(err.hint!, /setpriv --only-consider \/usr\/bin\/x -- --euid=65534 \/usr\/bin\/x/);
+});
+
