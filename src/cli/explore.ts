@@ -28,6 +28,7 @@ export function registerExplore(program: Command): void {
     .option('--output-sys-names', 'print the classes as lists of syscall names', false)
     .option('--final-check', 'stub all stubbable syscalls together, fake all fakeable ones together, and find a large set that works jointly', false)
     .option('--partial-support', 'also test sub-features: argument values, flag bits, and pseudo-files under /proc, /sys, /dev', false)
+    .option('--strict', 'stop with an error, instead of a warning, when the test script calls a do-nothing stand-in "works"', false)
     .option('--disable-static', 'do not run the static analysis of the binary', false)
     .addOption(new Option('-j, --jobs <n>', `experiments run side by side (default: ${defaultJobs()}, two per core)`).argParser(positiveInteger))
     .option('--attempts <n>', 'runs of a failing experiment before "broken" is recorded', positiveInteger, 2)
@@ -50,6 +51,7 @@ export function registerExplore(program: Command): void {
         finalCheck: opts.finalCheck as boolean,
         partialSupport: opts.partialSupport as boolean,
         disableStatic: opts.disableStatic as boolean,
+        strict: opts.strict as boolean,
         jobs: opts.jobs as number | undefined,
         attempts: opts.attempts as number,
         json: opts.json as boolean,

@@ -30,6 +30,7 @@ export interface ExploreCommandOptions {
   finalCheck: boolean;
   partialSupport: boolean;
   disableStatic: boolean;
+  strict?: boolean;
   jobs?: number;
   attempts: number;
   json: boolean;
@@ -97,6 +98,7 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
       attempts: o.attempts,
       partialSupport: o.partialSupport,
       finalCheck: o.finalCheck,
+      strict: o.strict ?? false,
       journal,
       signal: abort.signal,
       version: VERSION,

@@ -14,6 +14,7 @@ import type { Journal } from './journal.js';
 import type { DiscoveryData } from './discover.js';
 import { DISCOVERY_READY_WAIT_MS, runDiscovery } from './discover.js';
 import { tailOf } from './logs.js';
+import { runNegativeControl } from './negative-control.js';
 import { checkNoPrivilegeLoss, executablesSeen } from './privileges.js';
 
 export interface ExploreOptions {
@@ -26,6 +27,8 @@ export interface ExploreOptions {
   attempts: number;
   partialSupport: boolean;
   finalCheck: boolean;
+  /** A test script that calls a do-nothing stand-in "works" is an error, not a warning (negative-control.ts). */
+  strict?: boolean;
   journal?: Journal;
   signal?: AbortSignal;
   version: string;
@@ -62,6 +65,7 @@ export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
 
   opts.onPhase?.('baseline', 1);
   const judge = await calibrate(opts, env, discovery);
+  const negativeControl = await runNegativeControl(opts.workload, judge, env, opts.strict ?? false);
 
   const experimentsStart = Date.now();
   const results = new Map<string, ExperimentResult>();
@@ -108,6 +112,7 @@ export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
     used: discovery.used,
     usedByExecutable: discovery.trace.usedByExecutable,
     discovery: discovery.diagnostics,
+    ...(negativeControl ? { negativeControl } : {}),
     syscalls,
     subfeatures: subfeatureVerdicts(subfeaturePlan, results),
     ...(finalCheck ? { finalCheck } : {}),

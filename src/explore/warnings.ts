@@ -3,10 +3,11 @@ import type { ExploreReport } from './report.js';
 /**
  * The blind spots of an analysis, in words, for the human summary: the negative control's
  * verdict, calls that were seen but could not be perturbed, and what discovery could not read.
- * The same facts are in the JSON report (`discovery`). Pure.
+ * The same facts are in the JSON report (`negativeControl`, `discovery`). Pure.
  */
 export function analysisWarnings(report: ExploreReport): string[] {
   const warnings: string[] = [];
+  if (report.negativeControl?.warning) warnings.push(`negative control: ${report.negativeControl.warning}`);
   const d = report.discovery;
   if (d.notAnalysed.length > 0) {
     const calls = d.notAnalysed.map((c) => `${c.name} (${c.abi} ${c.nr}, ${c.count}x)`).join(', ');

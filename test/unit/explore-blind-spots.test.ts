@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ineffectivePrivileges, privilegedExecutableError, PrivilegedExecutableError } from '../../src/explore/privileges.js';
+import { negativeControlExperiment, negativeControlWarning } from '../../src/explore/negative-control.js';
 import { ExitCode } from '../../src/core/errors.js';
+import type { JudgeSettings, Workload } from '../../src/explore/experiment.js';
 
 const file = (mode: number, uid: number, gid: number, capabilities?: string) => ({ path: '/usr/bin/x', mode: 0o100000 | mode, uid, gid, ...(capabilities ? { capabilities } : {}) });
 
@@ -25,3 +27,23 @@ test('the error says why (no_new_privs) and what to do', () => {
   assert.match(err.hint!, /setpriv --only-consider \/usr\/bin\/x -- --euid=65534 \/usr\/bin\/x/);
 });
 
+const judge: JudgeSettings = { attempts: 2, inconclusiveRetries: 20, readyListeners: 2, readyWaitMs: 3000, hangLimitMs: 1500 };
+const workload = (sequential: boolean): Workload => ({
+  program: '/srv/app', args: ['-c', 'conf'], cwd: '/srv', testScript: '/srv/test.sh', sequential, timeoutMs: 9500, onlyConsider: '/srv/real',
+});
+const path = (name: string): string => `/usr/bin/${name}`;
+
+test('negative control: a do-nothing stand-in replaces the whole workload, judged once by the same script', () => {
+  const seq = negativeControlExperiment(workload(true), judge, path);
+  assert.equal(seq.workload.program, '/usr/bin/true', 'exits 0, so the script is asked');
+  assert.deepEqual(seq.workload.args, []);
+  assert.equal(seq.workload.onlyConsider, undefined, 'the driver is replaced too');
+  assert.equal(seq.workload.testScript, '/srv/test.sh');
+  assert.deepEqual(seq.perturbation, { rules: [] });
+  assert.equal(seq.judge.attempts, 1);
+  assert.equal(seq.judge.readyListeners, 0, 'the stand-in never listens: no wait for it');
+  const server = negativeControlExperiment(workload(false), judge, path);
+  assert.deepEqual([server.workload.program, ...server.workload.args], ['/usr/bin/sleep', '10'], 'alive for the whole time limit, keeping its network namespace');
+  assert.match(negativeControlWarning(workload(true), '/usr/bin/true'), /exit status alone/);
+  assert.match(negativeControlWarning(workload(false), '/usr/bin/sleep 10'), /rest on nothing/);
+});
