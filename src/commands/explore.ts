@@ -13,25 +13,19 @@ import { Journal, workloadFingerprint } from '../explore/journal.js';
 import { checkArchitecture, checkPrivileges, checkTools, resolveBinary, resolveOnlyConsider, resolveTestScript } from '../explore/preflight.js';
 import type { ExploreReport } from '../explore/report.js';
 import type { Workload } from '../explore/experiment.js';
+import type { AnalysisOptions } from '../explore/options.js';
 import { ProcessGroups } from '../sandbox/process.js';
 import type { SyscallTable } from '../syscalls/table.js';
 import { createProgress } from '../ui/progress.js';
 import { PACKAGE_ROOT, VERSION } from '../version.js';
 
-export interface ExploreCommandOptions {
+/** The analysis options (src/explore/options.ts) and what this command does with the result. */
+export interface ExploreCommandOptions extends AnalysisOptions {
   binary: string;
   args: string[];
-  testScript?: string;
-  timeoutSec: number;
-  testSequential: boolean;
-  onlyConsider?: string;
   outputCsv: boolean;
   outputSysNames: boolean;
-  finalCheck: boolean;
-  partialSupport: boolean;
-  disableStatic: boolean;
   jobs?: number;
-  attempts: number;
   json: boolean;
   out?: string;
   journal?: string;

@@ -4,7 +4,7 @@ import { ExitCode, LoupeError } from '../core/errors.js';
 import type { WorkloadId } from '../db/layout.js';
 import { openDatabase, validateRunLocation, type RunLocation } from '../db/writer.js';
 import { nativeEnvironment, type AnalysisEnvironment } from '../generate/environments.js';
-import { exploreOptionArgs, type ExploreOptions } from '../generate/explore-invocation.js';
+import { analysisOptionArgs, type AnalysisOptions } from '../explore/options.js';
 import { describeNativeEnvironment } from '../generate/native-record.js';
 import { GenerateProgress } from '../generate/progress.js';
 import { GenerateSession } from '../generate/session.js';
@@ -23,7 +23,7 @@ export interface GenerateRequest {
   init: boolean;
   commit: boolean;
   replicas: number;
-  explore: ExploreOptions;
+  explore: Partial<AnalysisOptions>;
   /** Native environment: the program and its arguments. */
   command: string[];
   json: boolean;
@@ -36,7 +36,7 @@ export async function generateCommand(req: GenerateRequest): Promise<void> {
   const location: Omit<RunLocation, 'run'> = { app: req.app, workload: req.workload };
   validateRunLocation({ ...location, run: 'imported' });
   if (!Number.isInteger(req.replicas) || req.replicas < 1) throw new LoupeError('--replicas must be a whole number >= 1', ExitCode.usage);
-  if (req.dockerfile !== undefined && (req.command.length > 0 || exploreOptionArgs(req.explore).length > 0)) {
+  if (req.dockerfile !== undefined && (req.command.length > 0 || analysisOptionArgs(req.explore).length > 0)) {
     throw new LoupeError('with -d the analysis is described by the Dockerfile\'s CMD: give neither explore options nor a command', ExitCode.usage);
   }
   const table = checkArchitecture();
@@ -96,7 +96,7 @@ async function prepareNative(req: GenerateRequest): Promise<AnalysisEnvironment>
   if (testScript !== undefined && !isExecutableFile(testScript)) {
     throw new LoupeError(`test script ${req.explore.testScript} is not an executable file`, ExitCode.badInput, `chmod +x ${req.explore.testScript}`);
   }
-  const exploreArgs = exploreOptionArgs({ ...req.explore, testScript: undefined });
+  const exploreArgs = analysisOptionArgs({ ...req.explore, testScript: undefined });
   const record = await describeNativeEnvironment({ binary, args, cwd: process.cwd(), exploreArgs, ...(testScript === undefined ? {} : { testScript }) }, VERSION);
   return nativeEnvironment(record, testScript);
 }
