@@ -17,7 +17,7 @@ import type { AnalysisOptions } from '../explore/options.js';
 import { ProcessGroups } from '../sandbox/process.js';
 import type { SyscallTable } from '../syscalls/table.js';
 import { createProgress } from '../ui/progress.js';
-import { PACKAGE_ROOT, VERSION } from '../version.js';
+import { PACKAGE_ROOT, VERSION } from '../core/version.js';
 
 /** The analysis options (src/explore/options.ts) and what this command does with the result. */
 export interface ExploreCommandOptions extends AnalysisOptions {

@@ -10,7 +10,7 @@ import { GenerateProgress } from '../generate/progress.js';
 import { GenerateSession } from '../generate/session.js';
 import { analyse, formatOutcome, prepareDocker, storeAnalysis, type GenerateOutcome } from '../generate/steps.js';
 import { checkArchitecture } from '../explore/preflight.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../core/version.js';
 import { confirm } from './prompt.js';
 
 export interface GenerateRequest {

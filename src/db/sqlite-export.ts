@@ -7,11 +7,13 @@ import Database from 'better-sqlite3';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ExitCode, LoupeError } from '../core/errors.js';
-import { combineUsage, usageOfRun, type Usage } from '../analysis/usage.js';
 import { classOf } from './csv.js';
 import type { Database as LoupeDatabase } from './reader.js';
 import { IMPORTED_RUN } from './layout.js';
-import { SYSCALL_CLASSES } from '../core/verdict.js';
+import { SYSCALL_CLASSES, type SyscallClass } from '../core/verdict.js';
+
+/** Each class's syscall numbers, for one application over all its workloads (computed by analysis/usage). */
+export type ApplicationClasses = Readonly<Record<SyscallClass, Iterable<number>>>;
 
 const CLASS_LIST = SYSCALL_CLASSES.map((c) => `'${c}'`).join(', ');
 
@@ -114,13 +116,13 @@ function csvRows(text: string): { line: number; fields: string[] }[] {
     .map((r) => ({ line: r.line, fields: r.raw.split(',').map((f) => f.trim()) }));
 }
 
-function usageClasses(usage: Usage): [number, string][] {
+function usageClasses(usage: ApplicationClasses): [number, string][] {
   const out: [number, string][] = [];
   for (const cls of SYSCALL_CLASSES) for (const nr of usage[cls]) out.push([nr, cls]);
   return out;
 }
 
-function fill(sql: Database.Database, db: LoupeDatabase): void {
+function fill(sql: Database.Database, db: LoupeDatabase, usageOf: (application: string) => ApplicationClasses): void {
   const insert = {
     metadata: sql.prepare('INSERT INTO metadata (key, value) VALUES (?, ?)'),
     syscall: sql.prepare('INSERT INTO syscalls (nr, name) VALUES (?, ?)'),
@@ -163,8 +165,7 @@ function fill(sql: Database.Database, db: LoupeDatabase): void {
         }
       }
     }
-    const usage = combineUsage(app.workloads.map((w) => usageOfRun(w.chosen)));
-    for (const [nr, cls] of usageClasses(usage)) insert.usage.run(appId, nr, cls);
+    for (const [nr, cls] of usageClasses(usageOf(app.name))) insert.usage.run(appId, nr, cls);
   }
   for (const os of db.osLists) {
     const osId = insert.os.run(os.name, os.file).lastInsertRowid;
@@ -173,8 +174,12 @@ function fill(sql: Database.Database, db: LoupeDatabase): void {
   }
 }
 
-/** Writes `db` to the SQLite file `target`, replacing it atomically. */
-export function exportSqlite(db: LoupeDatabase, target: string): void {
+/**
+ * Writes `db` to the SQLite file `target`, replacing it atomically; `usageOf` gives each
+ * application's combined classes (table application_usage).
+ * Throws LoupeError when the target's folder does not exist.
+ */
+export function exportSqlite(db: LoupeDatabase, target: string, usageOf: (application: string) => ApplicationClasses): void {
   // better-sqlite3 reports a missing folder as a bare TypeError; say it plainly instead.
   if (!existsSync(dirname(resolve(target)))) {
     throw new LoupeError(`cannot write ${target}: its folder does not exist`, ExitCode.badInput, 'create the folder first, or pick another path');
@@ -186,7 +191,7 @@ export function exportSqlite(db: LoupeDatabase, target: string): void {
     try {
       sql.pragma('journal_mode = OFF');
       sql.exec(SCHEMA);
-      sql.transaction(() => fill(sql, db))();
+      sql.transaction(() => fill(sql, db, usageOf))();
     } finally {
       sql.close();
     }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../version.js';
+import { PACKAGE_ROOT } from '../core/version.js';
 
 /**
  * How generate calls `loupe explore` (its command-line contract), natively or inside a container.
