@@ -1,5 +1,5 @@
-import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { findOnPath, isExecutableFile } from '../fs/executables.js';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import type { WorkloadId } from '../db/layout.js';
 import { openDatabase, validateRunLocation, type RunLocation } from '../db/writer.js';
@@ -67,21 +67,7 @@ export async function generateCommand(req: GenerateRequest): Promise<void> {
 
 /** Resolves a program name as the shell would (PATH lookup when it has no slash). */
 function resolveProgram(program: string): string {
-  if (program.includes('/')) return resolve(program);
-  for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) {
-    const candidate = join(dir, program);
-    if (isExecutableFile(candidate)) return candidate;
-  }
-  return program;
-}
-
-function isExecutableFile(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
+  return program.includes('/') ? resolve(program) : (findOnPath(program) ?? program);
 }
 
 async function prepareNative(req: GenerateRequest): Promise<AnalysisEnvironment> {

@@ -4,10 +4,11 @@
  * a half-written export and a failed export leaves no file behind.
  */
 import Database from 'better-sqlite3';
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { replaceAtomically } from '../fs/write-atomically.js';
 import { dirname, resolve } from 'node:path';
 import { ExitCode, LoupeError } from '../core/errors.js';
-import { classOf } from './csv.js';
+import { classOf, csvDataLines } from './csv.js';
 import type { Database as LoupeDatabase } from './reader.js';
 import { IMPORTED_RUN } from './layout.js';
 import { SYSCALL_CLASSES, type SyscallClass } from '../core/verdict.js';
@@ -107,15 +108,6 @@ CREATE VIEW os_application_support AS
   GROUP BY o.id, a.id;
 `;
 
-/** Rows of a CSV-like text: skips blank and `#` lines, keeps 1-based line numbers. */
-function csvRows(text: string): { line: number; fields: string[] }[] {
-  return text
-    .split(/\r?\n/)
-    .map((raw, i) => ({ line: i + 1, raw: raw.trim() }))
-    .filter((r) => r.raw !== '' && !r.raw.startsWith('#'))
-    .map((r) => ({ line: r.line, fields: r.raw.split(',').map((f) => f.trim()) }));
-}
-
 function usageClasses(usage: ApplicationClasses): [number, string][] {
   const out: [number, string][] = [];
   for (const cls of SYSCALL_CLASSES) for (const nr of usage[cls]) out.push([nr, cls]);
@@ -161,7 +153,7 @@ function fill(sql: Database.Database, db: LoupeDatabase, usageOf: (application: 
         for (const nr of r.staticSources ?? []) insert.static.run(runId, 'sources', nr);
         for (const extra of r.extraData) {
           insert.extraFile.run(runId, extra.file, extra.text);
-          for (const row of csvRows(extra.text)) insert.extraRow.run(runId, extra.file, row.line, JSON.stringify(row.fields));
+          for (const [line, fields] of csvDataLines(extra.text)) insert.extraRow.run(runId, extra.file, line, JSON.stringify(fields));
         }
       }
     }
@@ -184,9 +176,8 @@ export function exportSqlite(db: LoupeDatabase, target: string, usageOf: (applic
   if (!existsSync(dirname(resolve(target)))) {
     throw new LoupeError(`cannot write ${target}: its folder does not exist`, ExitCode.badInput, 'create the folder first, or pick another path');
   }
-  const temp = `${target}.tmp-${process.pid}`;
-  rmSync(temp, { force: true });
-  try {
+  replaceAtomically(target, (temp) => {
+    rmSync(temp, { force: true });
     const sql = new Database(temp);
     try {
       sql.pragma('journal_mode = OFF');
@@ -195,8 +186,5 @@ export function exportSqlite(db: LoupeDatabase, target: string, usageOf: (applic
     } finally {
       sql.close();
     }
-    renameSync(temp, target);
-  } finally {
-    if (existsSync(temp)) rmSync(temp, { force: true });
-  }
+  });
 }

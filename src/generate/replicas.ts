@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { homedir } from 'node:os';
+import { cacheRoot } from '../fs/cache-root.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -18,12 +18,6 @@ export interface ReplicaPlan {
 export function planReplicas(replicas: number, cores: number, totalJobs: number): ReplicaPlan {
   const parallel = Math.max(1, Math.min(replicas, cores));
   return { parallel, jobsPerReplica: Math.max(1, Math.floor(totalJobs / parallel)) };
-}
-
-/** $XDG_CACHE_HOME/loupe, or ~/.cache/loupe: journals and logs, outside any database. */
-function cacheRoot(env: NodeJS.ProcessEnv): string {
-  const cache = env.XDG_CACHE_HOME !== undefined && env.XDG_CACHE_HOME !== '' ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
-  return join(cache, 'loupe');
 }
 
 export function journalRoot(env: NodeJS.ProcessEnv = process.env): string {
