@@ -17,6 +17,7 @@ export function registerExplore(program: Command): void {
     .option('--out <dir>', 'write dyn.csv, sub-feature CSVs, explore.json, explore.log and per-run logs there')
     .option('--journal <file>', 'record finished experiments there; the same command run again resumes from it')
     .option('-v, --verbose', 'print every experiment as it finishes', false)
+    .option('--events', 'progress as JSON lines on stderr (one event per phase and per experiment), for other programs', false)
     .option('-q, --quiet', 'print nothing but errors (and what --output-csv or --json asks for)', false)
     .argument('[args...]', 'arguments of the application, after --')
     .action(async (args: string[], opts: Record<string, unknown>) => {
@@ -31,6 +32,7 @@ export function registerExplore(program: Command): void {
         out: opts.out as string | undefined,
         journal: opts.journal as string | undefined,
         verbose: opts.verbose as boolean,
+        events: opts.events as boolean,
         quiet: opts.quiet as boolean,
       });
     });

@@ -15,9 +15,9 @@ export interface ReplicaPlacement {
   staticAnalysis: boolean;
 }
 
-/** `-v`: explore's stderr then tells its phases and experiments, which generate's progress follows. */
+/** `--events`: explore's stderr then carries its progress events, which generate's progress follows. */
 export function placementArgs(p: ReplicaPlacement): string[] {
-  return ['--jobs', String(p.jobs), '--journal', p.journal, '--out', p.outDir, '-v', ...(p.staticAnalysis ? [] : ['--disable-static'])];
+  return ['--jobs', String(p.jobs), '--journal', p.journal, '--out', p.outDir, '--events', ...(p.staticAnalysis ? [] : ['--disable-static'])];
 }
 
 /**

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { replicaState } from '../../src/generate/progress.js';
+import { eventLine, parseEventLine, progressOfEvents, type ExploreEvent } from '../../src/explore/events.js';
 import { journalFile, journalFolder, planReplicas } from '../../src/generate/replicas.js';
 
 test('replicas share the jobs of one explore: at most one replica per core, jobs split between them', () => {
@@ -21,8 +21,17 @@ test('journal folders depend on everything that identifies the analysis', () => 
   assert.equal(journalFile(a, 2), join(a, 'replica-2.jsonl'));
 });
 
-test('the progress of a replica is read from explore\'s verbose log', () => {
-  assert.deepEqual(replicaState(''), { phase: 'starting', done: 0 });
-  const log = ['== discovery (1)', '== baseline (1)', '== syscalls (44)', 'works  stub read [3 ms]', 'broken fake read — exit 1 [5 ms]', 'something else'].join('\n');
-  assert.deepEqual(replicaState(log), { phase: 'syscalls', done: 2, planned: 44 });
+test('the progress of a replica is read from explore\'s events, whatever else its stderr holds', () => {
+  assert.deepEqual(progressOfEvents(''), { phase: 'starting', done: 0 });
+  const experiment = (id: string, verdict: 'works' | 'broken'): ExploreEvent => ({ event: 'experiment', id, description: id, verdict, attempts: 1, durationMs: 3 });
+  const log = [
+    eventLine({ event: 'phase', phase: 'discovery', planned: 1 }),
+    eventLine({ event: 'phase', phase: 'syscalls', planned: 44 }),
+    eventLine(experiment('stub:read', 'works')),
+    'loupe: warning: {not an event}',
+    '{"event": "experiment"}',
+    eventLine(experiment('fake:read', 'broken')),
+  ].join('\n');
+  assert.deepEqual(progressOfEvents(log), { phase: 'syscalls', done: 2, planned: 44 });
+  assert.equal(parseEventLine('loupe: error: the baseline fails'), undefined);
 });
