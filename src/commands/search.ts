@@ -246,7 +246,9 @@ function planCurves(ctx: Context, selection: Selection): PlanCurveRow[] {
 
 async function exportDatabase(ctx: Context, file: string): Promise<Record<string, unknown>> {
   const { exportSqlite } = await import('../db/sqlite-export.js');
-  await writingTo(file, () => exportSqlite(ctx.db, file));
+  const usage = new Map(selectApplications(ctx.db).applications.map((a) => [a.name, a.usage]));
+  const usageOf = (name: string): Usage => usage.get(name) ?? combineUsage([]);
+  await writingTo(file, () => exportSqlite(ctx.db, file, usageOf));
   const runs = ctx.db.applications.reduce((n, a) => n + a.workloads.reduce((m, w) => m + w.runs.length, 0), 0);
   ctx.out.push(`exported ${ctx.db.applications.length} applications, ${runs} runs and ${ctx.db.osLists.length} OS lists to ${file}`);
   return { file, applications: ctx.db.applications.length, runs, osLists: ctx.db.osLists.length };

@@ -15,7 +15,7 @@ import { basename, join } from 'node:path';
 import { simpleGit } from 'simple-git';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import { X86_64, type SyscallTable } from '../syscalls/table.js';
-import { CsvFormatError, parseDynCsv, parseStaticCsv, type DynRow } from './csv.js';
+import { CsvFormatError, meaningfulLines, parseDynCsv, parseStaticCsv, type DynRow } from './csv.js';
 import {
   CMD_TXT, DATA_DIR, DYN_CSV, IMPORTED_RUN, STATIC_BINARY_CSV, STATIC_SOURCES_CSV, isRunDirName, parseWorkloadDirName,
   type WorkloadId,
@@ -173,9 +173,7 @@ async function chooseRun(root: string, runs: Run[], inGit: boolean): Promise<Run
 export function parseOsList(text: string, file: string, table: SyscallTable = X86_64): OsList {
   const supported = new Set<number>();
   const unknownNames: string[] = [];
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
+  for (const [, line] of meaningfulLines(text)) {
     const nr = table.number(line);
     if (nr === undefined) unknownNames.push(line);
     else supported.add(nr);

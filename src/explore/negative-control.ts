@@ -1,7 +1,7 @@
 import { ExitCode, LoupeError } from '../core/errors.js';
 import type { Verdict } from '../core/verdict.js';
 import type { Experiment, JudgeSettings, Workload } from './experiment.js';
-import { resolveBinary } from './preflight.js';
+import { findOnPath } from '../fs/executables.js';
 import { runExperiment, type RunnerEnvironment } from './run-experiment.js';
 
 /**
@@ -68,7 +68,11 @@ export function negativeControlWarning(workload: Workload, standIn: string): str
  */
 export async function runNegativeControl(workload: Workload, judge: JudgeSettings, env: RunnerEnvironment, strict: boolean): Promise<NegativeControl | undefined> {
   if (workload.testScript === undefined) return undefined;
-  const exp = negativeControlExperiment(workload, judge, (name) => resolveBinary(name, workload.cwd));
+  const exp = negativeControlExperiment(workload, judge, (name) => {
+    const found = findOnPath(name);
+    if (!found) throw new LoupeError(`the negative control needs \`${name}\`, which is not on PATH`, ExitCode.environment, 'apt-get install coreutils');
+    return found;
+  });
   const standIn = [exp.workload.program, ...exp.workload.args].join(' ');
   const result = await runExperiment(exp, env);
   if (result.verdict !== 'works') return { standIn, verdict: result.verdict, ...(result.reason !== undefined ? { reason: result.reason } : {}) };

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { buildProgram, loadCorpus, type BuiltProgram, type CorpusProgram, type SyscallExpectation } from '../helpers/corpus.js';
 import { processesMentioning, runLoupe, tempDir } from '../helpers/cli.js';
 import { capture } from '../../src/sandbox/capture.js';
-import { runPool } from '../../src/explore/scheduler.js';
+import { runPool } from '../../src/core/pool.js';
 import { classFromVerdicts } from '../../src/core/verdict.js';
 import type { ExploreReport } from '../../src/explore/report.js';
 
@@ -26,7 +26,7 @@ const EXPLORE_JOBS = '2';
 const INJECT_LIMIT_MS = 5000;
 
 // Compiled once, all programs at a time (gcc is short-lived), before the first test needs them.
-const builds = runPool(corpus, 4, (program) => buildProgram(program, root));
+const builds = runPool(corpus, (program) => buildProgram(program, root), { jobs: 4, stopOnFirstError: true });
 const builtProgram = async (name: string): Promise<BuiltProgram> => (await builds).find((b) => b.program.name === name)!;
 
 test('the corpus: at least 25 programs, both workload kinds, every declaration used', () => {
