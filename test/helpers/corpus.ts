@@ -21,7 +21,8 @@ import { REPO_ROOT } from './cli.js';
  *   @setup setuid UID            the program owned by UID, set-user-ID
  *   @setup setuid-copy NAME UID  a set-user-ID copy of the program named NAME
  *   @expect SYSCALL CLASS        required | stubOnly | fakeOnly | both
- *   @expect-subfeature SYSCALL bit|value LABEL STUB FAKE   sub-feature verdicts (works|broken)
+ *   @expect-subfeature SYSCALL ARG bit|value LABEL STUB FAKE   sub-feature verdicts (works|broken)
+ *                                of argument ARG (0-based); bits are labelled in hex
  *   @expect-reason EXPERIMENT REGEX   why that experiment was judged broken
  *   @expect-not-analysed ABI NAME     a call seen through another ABI (i386), not perturbed
  *   @expect-error EXIT REGEX     the analysis is refused: exit status and message
@@ -43,6 +44,7 @@ export interface SyscallExpectation {
 
 export interface SubfeatureExpectation {
   syscall: string;
+  argIndex: number;
   bit: boolean;
   label: string;
   stub: 'works' | 'broken';
@@ -122,10 +124,10 @@ export function parseDeclaration(source: string, text: string): CorpusProgram {
         break;
       }
       case 'expect-subfeature': {
-        const [syscall, scope, label, stub, fake] = words;
+        const [syscall, arg, scope, label, stub, fake] = words;
         const verdict = (v: string | undefined): v is 'works' | 'broken' => v === 'works' || v === 'broken';
-        if (words.length !== 5 || (scope !== 'bit' && scope !== 'value') || !verdict(stub) || !verdict(fake)) fail(source, `@expect-subfeature ${value}`);
-        program.expectSubfeatures.push({ syscall: syscall!, bit: scope === 'bit', label: label!, stub, fake });
+        if (words.length !== 6 || !/^\d$/.test(arg!) || (scope !== 'bit' && scope !== 'value') || !verdict(stub) || !verdict(fake)) fail(source, `@expect-subfeature ${value}`);
+        program.expectSubfeatures.push({ syscall: syscall!, argIndex: Number(arg), bit: scope === 'bit', label: label!, stub, fake });
         break;
       }
       case 'expect-reason': program.expectReasons.push({ experiment: words[0]!, pattern: new RegExp(words.slice(1).join(' ')) }); break;

@@ -77,9 +77,10 @@ function checkReport(program: CorpusProgram, report: ExploreReport): void {
     assert.equal(found.class, e.class, `${where}: ${e.syscall} (stubbed ${found.stub}, faked ${found.fake})`);
   }
   for (const e of program.expectSubfeatures) {
-    const found = report.subfeatures.find((f) => f.syscall === e.syscall && (f.bit ?? false) === e.bit && f.label === e.label);
-    assert.ok(found, `${where}: no sub-feature ${e.syscall} ${e.bit ? 'bit' : 'value'} ${e.label} (found: ${report.subfeatures.map((f) => `${f.syscall}:${f.label}`).join(' ')})`);
-    assert.deepEqual([found.stub, found.fake], [e.stub, e.fake], `${where}: ${e.syscall} ${e.label} stubbed, faked`);
+    const what = `${e.syscall} argument ${e.argIndex} ${e.bit ? 'bit' : 'value'} ${e.label}`;
+    const found = report.subfeatures.find((f) => f.syscall === e.syscall && f.argIndex === e.argIndex && (f.bit ?? false) === e.bit && f.label === e.label);
+    assert.ok(found, `${where}: no sub-feature ${what} (found: ${report.subfeatures.map((f) => `${f.syscall}:${f.argIndex}:${f.label}`).join(' ')})`);
+    assert.deepEqual([found.stub, found.fake], [e.stub, e.fake], `${where}: ${what} stubbed, faked`);
   }
   for (const e of program.expectReasons) {
     const experiment = report.experiments.find((x) => x.id === e.experiment);
