@@ -25,9 +25,14 @@ const EXPLORE_JOBS = '2';
 /** A run under strace's injection still going after this long is judged hung, as the engine would. */
 const INJECT_LIMIT_MS = 5000;
 
-// Compiled once, all programs at a time (gcc is short-lived), before the first test needs them.
-const builds = runPool(corpus, (program) => buildProgram(program, root), { jobs: 4, stopOnFirstError: true });
-const builtProgram = async (name: string): Promise<BuiltProgram> => (await builds).find((b) => b.program.name === name)!;
+// Compiled once, four at a time, before the first test needs them; a program that does not
+// compile fails its own test only.
+const builds = runPool(corpus, (program) => buildProgram(program, root).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))), { jobs: 4, stopOnFirstError: false });
+async function builtProgram(name: string): Promise<BuiltProgram> {
+  const built = (await builds)[corpus.findIndex((p) => p.name === name)]!;
+  if (built instanceof Error) throw built;
+  return built;
+}
 
 test('the corpus: at least 25 programs, both workload kinds, every declaration used', () => {
   assert.ok(corpus.length >= 25, `${corpus.length} programs`);
