@@ -41,6 +41,8 @@ test('the corpus: at least 25 programs, both workload kinds, every declaration u
     const declared = p.expect.length + p.expectSubfeatures.length + p.expectNotAnalysed.length + p.expectReasons.length + p.expectUnchanged.length;
     assert.ok(declared > 0 || p.expectError, `${p.source} declares nothing to check`);
   }
+  const crossChecked = corpus.filter((p) => p.kind === 'sequential' && !p.expectError).flatMap((p) => p.expect.filter((e) => e.noInject === undefined));
+  assert.ok(crossChecked.length >= 20, `only ${crossChecked.length} expectations checked against strace's injection`);
 });
 
 /** Runs the program once under strace with `syscall` perturbed the way `action` says; the test script judges it. */

@@ -53,6 +53,18 @@ test('negative control: the bundled lua script, which checks the output, passes 
   assert.equal(report.discovery.unparsedLines.count, 0);
 });
 
+test('negative control of a server workload: a script that always says "works" leaves the verdicts resting on nothing', async () => {
+  const dir = tempDir('server-control');
+  const script = writeScript(dir, 'test.sh', 'exit 0');
+  const r = await runLoupe(['explore', '-b', 'sleep', '-t', script, '--disable-static', '--json', '--timeout', '10', '--', '30'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as ExploreReport;
+  assert.equal(report.negativeControl?.verdict, 'works');
+  assert.match(report.negativeControl?.standIn ?? '', /\/sleep 10$/);
+  assert.match(report.negativeControl?.warning ?? '', /rest on nothing/);
+  assert.deepEqual(processesMentioning(dir), []);
+});
+
 test('a file that is neither ELF nor a script, and a foreign ELF binary, are refused before any run', async () => {
   const dir = tempDir('format');
   const text = join(dir, 'notes');
