@@ -38,13 +38,14 @@ export class PrivilegedExecutableError extends LoupeError {
 
 /**
  * What the file's bits would give a process run by (euid, egid) that no_new_privs withholds,
- * in words (`set-user-ID: would run as uid 65534`), or [] when they would change nothing. Pure.
+ * in words (`is set-user-ID: it would run as uid 65534, not 0`), or [] when they would change
+ * nothing. Pure.
  */
 export function ineffectivePrivileges(file: ExecutableCredentials, euid: number, egid: number): string[] {
   const lost: string[] = [];
-  if ((file.mode & S_ISUID) !== 0 && file.uid !== euid) lost.push(`set-user-ID: it would run as uid ${file.uid}, not ${euid}`);
-  if ((file.mode & S_ISGID) !== 0 && file.gid !== egid) lost.push(`set-group-ID: it would run as gid ${file.gid}, not ${egid}`);
-  if (file.capabilities !== undefined && euid !== 0) lost.push(`file capabilities ${file.capabilities}: the process would get them`);
+  if ((file.mode & S_ISUID) !== 0 && file.uid !== euid) lost.push(`is set-user-ID: it would run as uid ${file.uid}, not ${euid}`);
+  if ((file.mode & S_ISGID) !== 0 && file.gid !== egid) lost.push(`is set-group-ID: it would run as gid ${file.gid}, not ${egid}`);
+  if (file.capabilities !== undefined && euid !== 0) lost.push(`has file capabilities ${file.capabilities}: the process would get them`);
   return lost;
 }
 
@@ -53,7 +54,7 @@ export function privilegedExecutableError(file: ExecutableCredentials, lost: rea
   const setuid = (file.mode & S_ISUID) !== 0;
   const setpriv = [setuid ? `--euid=${file.uid}` : '', (file.mode & S_ISGID) !== 0 ? `--egid=${file.gid}` : ''].filter(Boolean).join(' ');
   return new PrivilegedExecutableError(
-    `${file.path} (${where}) is ${lost.join('; ')}. ` +
+    `${file.path} (${where}) ${lost.join('; and ')}. ` +
       'Every run of the analysis sets no_new_privs (seccomp filters need it), which makes execve ignore these bits, ' +
       'so the program would run with other credentials than it really has, and its verdicts would describe another program',
     (setpriv

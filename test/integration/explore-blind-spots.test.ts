@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { EXAMPLES, processesMentioning, runLoupe, tempDir, writeScript } from '../helpers/cli.js';
+import { CLI, EXAMPLES, processesMentioning, runLoupe, tempDir, writeScript } from '../helpers/cli.js';
 import type { ExploreReport } from '../../src/explore/report.js';
 
 // The test script of the public Loupe database's run lua/benchmark-lua-test/5b48cb66be56e21425e0d1b0328c9cfc
@@ -97,4 +98,22 @@ test('a script is judged by the interpreter its #! line names', async () => {
   const ok = await runLoupe(['explore', '-b', works, '--disable-static', '--json'], { cwd: dir });
   assert.equal(ok.code, 0, ok.stderr);
   assert.ok(!existsSync(join(dir, 'work')));
+});
+
+test('a file-capability executable is refused for a user who lacks the capability (real setcap and getcap)', async () => {
+  const dir = tempDir('caps');
+  chmodSync(dir, 0o755);
+  const program = join(dir, 'captrue');
+  copyFileSync('/bin/true', program);
+  const setcap = spawnSync('setcap', ['cap_net_raw=ep', program], { encoding: 'utf8' });
+  assert.equal(setcap.status, 0, `setcap (apt-get install libcap2-bin): ${setcap.stderr ?? setcap.error}`);
+  // As nobody: the capability would be granted at execve without no_new_privs.
+  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'explore', '-b', program], { cwd: dir, encoding: 'utf8' });
+  assert.equal(r.status, 3, r.stderr);
+  assert.match(r.stderr, /captrue \(the analysed binary\) has file capabilities cap_net_raw=ep.*no_new_privs/);
+  assert.match(r.stderr, /hint: run loupe as root/);
+  assert.deepEqual(readdirSync(dir), ['captrue'], 'nothing written');
+  // Root holds the capability anyway: the same program is analysed.
+  const asRoot = await runLoupe(['explore', '-b', program, '--disable-static', '--json'], { cwd: dir });
+  assert.equal(asRoot.code, 0, asRoot.stderr);
 });

@@ -10,10 +10,10 @@ const file = (mode: number, uid: number, gid: number, capabilities?: string) => 
 test('set-user-ID, set-group-ID and capabilities count only where no_new_privs changes the credentials', () => {
   assert.deepEqual(ineffectivePrivileges(file(0o755, 0, 0), 0, 0), []);
   assert.deepEqual(ineffectivePrivileges(file(0o4755, 0, 0), 0, 0), [], 'set-user-ID root run by root: the same process');
-  assert.deepEqual(ineffectivePrivileges(file(0o4755, 65534, 0), 0, 0), ['set-user-ID: it would run as uid 65534, not 0']);
-  assert.deepEqual(ineffectivePrivileges(file(0o2755, 0, 42), 0, 0), ['set-group-ID: it would run as gid 42, not 0']);
+  assert.deepEqual(ineffectivePrivileges(file(0o4755, 65534, 0), 0, 0), ['is set-user-ID: it would run as uid 65534, not 0']);
+  assert.deepEqual(ineffectivePrivileges(file(0o2755, 0, 42), 0, 0), ['is set-group-ID: it would run as gid 42, not 0']);
   assert.deepEqual(ineffectivePrivileges(file(0o755, 0, 0, 'cap_net_raw=ep'), 0, 0), [], 'root holds every capability');
-  assert.deepEqual(ineffectivePrivileges(file(0o755, 0, 0, 'cap_net_raw=ep'), 1000, 1000), ['file capabilities cap_net_raw=ep: the process would get them']);
+  assert.deepEqual(ineffectivePrivileges(file(0o755, 0, 0, 'cap_net_raw=ep'), 1000, 1000), ['has file capabilities cap_net_raw=ep: the process would get them']);
   assert.equal(ineffectivePrivileges(file(0o6755, 0, 0), 1000, 1000).length, 2);
 });
 
