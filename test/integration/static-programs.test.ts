@@ -65,6 +65,15 @@ for (const linkage of ['dynamic', 'static'] as const) {
   });
 }
 
+test('without the libraries, numbers passed to the imported syscall() are still found at its call sites', async () => {
+  const binary = compile('wrappers.c', 'wrappers-no-libs');
+  const own = await analyseBinary(binary, { noLibraries: true });
+  assert.deepEqual(own.syscalls, [GETTID, PIDFD_OPEN]);
+  assert.equal(own.unresolvedSites, 0);
+  assert.ok(own.sites[GETTID]!.every((s) => s.function === 'main' && s.wrapper === 'syscall (imported)'));
+  assert.ok(own.sites[PIDFD_OPEN]!.every((s) => s.wrapper === 'syscall (imported)'), 'through our own wrapper too');
+});
+
 test('a syscall only in a C++ catch block is found through the exception tables', async () => {
   const binary = compile('catch.cc', 'catch');
   const own = await analyseBinary(binary, { noLibraries: true });
