@@ -9,7 +9,7 @@ import { ALL, selectApplications, usageByWorkloadKind, type Selection } from '..
 import { meanAppsRunning, planSupport, PLANNERS, type PlannerName, type SupportPlan } from '../analysis/support-plan.js';
 import { combineUsage, sortedNumbers, type Usage } from '../analysis/usage.js';
 import { ExitCode, LoupeError } from '../core/errors.js';
-import { readDatabase, readOsList, type Database, type OsList } from '../db/reader.js';
+import { readDatabase, readOsList, type DatabaseContents, type OsList } from '../db/reader.js';
 import { cumulativeSpec, heatmapSpec, histogramSpec, planCurvesSpec, type PlanCurveRow } from '../plots/specs.js';
 import { displayName } from '../syscalls/table.js';
 import type { TopLevelSpec } from 'vega-lite';
@@ -36,7 +36,7 @@ export interface SearchOptions {
 type Syscall = number | string;
 
 interface Context {
-  db: Database;
+  db: DatabaseContents;
   options: SearchOptions;
   /** Syscall numbers as printed: numbers, or names with --output-sys-names. */
   show: (nrs: Iterable<number>) => Syscall[];

@@ -44,7 +44,7 @@ export interface Run {
   extraData: ExtraDataFile[];
 }
 
-export interface Workload {
+export interface StoredWorkload {
   app: string;
   dir: string;
   id: WorkloadId;
@@ -57,7 +57,7 @@ export interface Workload {
 export interface Application {
   name: string;
   /** Sorted by folder name. */
-  workloads: Workload[];
+  workloads: StoredWorkload[];
 }
 
 export interface OsList {
@@ -70,7 +70,7 @@ export interface OsList {
   unknownNames: string[];
 }
 
-export interface Database {
+export interface DatabaseContents {
   root: string;
   table: SyscallTable;
   /** Sorted by name. */
@@ -190,7 +190,7 @@ export function readOsList(path: string, table: SyscallTable = X86_64): OsList {
 }
 
 /** Reads the whole database at `root`. Throws LoupeError if it is missing or holds no application. */
-export async function readDatabase(root: string, table: SyscallTable = X86_64): Promise<Database> {
+export async function readDatabase(root: string, table: SyscallTable = X86_64): Promise<DatabaseContents> {
   if (!existsSync(root) || !statSync(root).isDirectory()) {
     throw new LoupeError(`database not found: ${root}`, ExitCode.badInput, 'pass the database folder with -db PATH (e.g. a clone of the loupedb repository)');
   }
@@ -198,7 +198,7 @@ export async function readDatabase(root: string, table: SyscallTable = X86_64): 
   const warnings: string[] = [];
   const applications: Application[] = [];
   for (const app of subdirectories(root)) {
-    const workloads: Workload[] = [];
+    const workloads: StoredWorkload[] = [];
     for (const dir of subdirectories(join(root, app))) {
       const id = parseWorkloadDirName(dir);
       if (!id) continue;

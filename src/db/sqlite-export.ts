@@ -9,7 +9,7 @@ import { replaceAtomically } from '../fs/write-atomically.js';
 import { dirname, resolve } from 'node:path';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import { classOf, csvDataLines } from './csv.js';
-import type { Database as LoupeDatabase } from './reader.js';
+import type { DatabaseContents } from './reader.js';
 import { IMPORTED_RUN } from './layout.js';
 import { SYSCALL_CLASSES, type SyscallClass } from '../core/verdict.js';
 
@@ -114,7 +114,7 @@ function usageClasses(usage: ApplicationClasses): [number, string][] {
   return out;
 }
 
-function fill(sql: Database.Database, db: LoupeDatabase, usageOf: (application: string) => ApplicationClasses): void {
+function fill(sql: Database.Database, db: DatabaseContents, usageOf: (application: string) => ApplicationClasses): void {
   const insert = {
     metadata: sql.prepare('INSERT INTO metadata (key, value) VALUES (?, ?)'),
     syscall: sql.prepare('INSERT INTO syscalls (nr, name) VALUES (?, ?)'),
@@ -171,7 +171,7 @@ function fill(sql: Database.Database, db: LoupeDatabase, usageOf: (application: 
  * application's combined classes (table application_usage).
  * Throws LoupeError when the target's folder does not exist.
  */
-export function exportSqlite(db: LoupeDatabase, target: string, usageOf: (application: string) => ApplicationClasses): void {
+export function exportSqlite(db: DatabaseContents, target: string, usageOf: (application: string) => ApplicationClasses): void {
   // better-sqlite3 reports a missing folder as a bare TypeError; say it plainly instead.
   if (!existsSync(dirname(resolve(target)))) {
     throw new LoupeError(`cannot write ${target}: its folder does not exist`, ExitCode.badInput, 'create the folder first, or pick another path');
