@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { ineffectivePrivileges, privilegedExecutableError, PrivilegedExecutableError } from '../../src/explore/privileges.js';
 import { negativeControlExperiment, negativeControlWarning } from '../../src/explore/negative-control.js';
 import { ExitCode } from '../../src/core/errors.js';
+import { analysisWarnings } from '../../src/explore/warnings.js';
+import type { ExploreReport } from '../../src/explore/report.js';
 import type { JudgeSettings, Workload } from '../../src/explore/experiment.js';
 
 const file = (mode: number, uid: number, gid: number, capabilities?: string) => ({ path: '/usr/bin/x', mode: 0o100000 | mode, uid, gid, ...(capabilities ? { capabilities } : {}) });
@@ -46,4 +48,28 @@ test('negative control: a do-nothing stand-in replaces the whole workload, judge
   assert.deepEqual([server.workload.program, ...server.workload.args], ['/usr/bin/sleep', '10'], 'alive for the whole time limit, keeping its network namespace');
   assert.match(negativeControlWarning(workload(true), '/usr/bin/true'), /exit status alone/);
   assert.match(negativeControlWarning(workload(false), '/usr/bin/sleep 10'), /rest on nothing/);
+});
+
+test('warnings: every blind spot of discovery and the negative control, in words; none when there is none', () => {
+  const clean: ExploreReport['discovery'] = { tracedRun: { verdict: 'works' }, unknownSyscallNames: [], unparsedLines: { count: 0, examples: [] }, unparsedArguments: 0, notAnalysed: [] };
+  const report = (discovery: ExploreReport['discovery'], negativeControl?: ExploreReport['negativeControl']): ExploreReport =>
+    ({ discovery, ...(negativeControl ? { negativeControl } : {}) }) as ExploreReport;
+  assert.deepEqual(analysisWarnings(report(clean, { standIn: '/usr/bin/true', verdict: 'broken' })), []);
+  const warnings = analysisWarnings(report(
+    {
+      tracedRun: { verdict: 'broken', reason: 'test script exited with 1' },
+      unknownSyscallNames: ['syscall_0xffffffffffffffff'],
+      unparsedLines: { count: 3, examples: ['garbage'] },
+      unparsedArguments: 2,
+      notAnalysed: [{ abi: 'i386', nr: 20, name: 'getpid', count: 4 }],
+    },
+    { standIn: '/usr/bin/true', verdict: 'works', warning: 'the test script answered "works"' },
+  ));
+  assert.equal(warnings.length, 6);
+  assert.match(warnings[0]!, /^negative control: the test script answered "works"/);
+  assert.match(warnings[1]!, /^not analysed: .*getpid \(i386 20, 4x\)/);
+  assert.match(warnings[2]!, /traced run failed its test \(test script exited with 1\)/);
+  assert.match(warnings[3]!, /syscall_0xffffffffffffffff/);
+  assert.match(warnings[4]!, /3 line\(s\) of the strace log not understood, e\.g\. "garbage"/);
+  assert.match(warnings[5]!, /2 sub-feature argument\(s\)/);
 });
