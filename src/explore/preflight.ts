@@ -105,7 +105,12 @@ const SHEBANG_BYTES = 256;
 const MAX_INTERPRETERS = 4;
 
 function firstBytes(path: string, length: number): Buffer {
-  const fd = openSync(path, 'r');
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw new LoupeError(`cannot read ${path} to check what kind of program it is: ${(err as Error).message}`, ExitCode.badInput, `make it readable (chmod +r ${path}), or run loupe as a user who can read it`);
+  }
   try {
     const buf = Buffer.alloc(length);
     return buf.subarray(0, readSync(fd, buf, 0, length, 0));
