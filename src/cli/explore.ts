@@ -14,6 +14,10 @@ function positiveInteger(value: string): number {
   return n;
 }
 
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 export function registerExplore(program: Command): void {
   program
     .command('explore')
@@ -34,6 +38,8 @@ export function registerExplore(program: Command): void {
     .option('--json', 'print one JSON document with every result and experiment', false)
     .option('--out <dir>', 'write dyn.csv, sub-feature CSVs, explore.json, explore.log and per-run logs there')
     .option('--journal <file>', 'record finished experiments there; the same command run again resumes from it')
+    .option('--writable <path>', 'let runs write to this path on the host (repeatable); every other write stays in the run\'s own copy-on-write layer', collect, [])
+    .option('--keep-writes', 'keep each run\'s writable layer beside its logs (under --out DIR/work) with writes.log listing the files it changed', false)
     .option('-v, --verbose', 'print every experiment as it finishes', false)
     .option('-q, --quiet', 'print nothing but errors (and what --output-csv or --json asks for)', false)
     .argument('[args...]', 'arguments of the application, after --')
@@ -57,6 +63,8 @@ export function registerExplore(program: Command): void {
         journal: opts.journal as string | undefined,
         verbose: opts.verbose as boolean,
         quiet: opts.quiet as boolean,
+        writable: opts.writable as string[],
+        keepWrites: opts.keepWrites as boolean,
       });
     });
 }

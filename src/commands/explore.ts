@@ -10,7 +10,7 @@ import { formatSubfeatureCsvs } from '../db/subfeature-csv.js';
 import { explore } from '../explore/explore.js';
 import { formatSummary } from '../explore/format.js';
 import { Journal, workloadFingerprint } from '../explore/journal.js';
-import { checkArchitecture, checkPrivileges, checkTools, resolveBinary, resolveOnlyConsider, resolveTestScript } from '../explore/preflight.js';
+import { checkArchitecture, checkPrivileges, checkTools, resolveBinary, resolveOnlyConsider, resolveTestScript, resolveWritable } from '../explore/preflight.js';
 import type { ExploreReport } from '../explore/report.js';
 import type { Workload } from '../explore/experiment.js';
 import { ProcessGroups } from '../sandbox/process.js';
@@ -37,9 +37,14 @@ export interface ExploreCommandOptions {
   journal?: string;
   verbose: boolean;
   quiet: boolean;
+  /** Paths whose writes reach the host (--writable); every other write stays in the run. */
+  writable: string[];
+  /** Keep each run's writable layer and list of changed files beside its logs (--keep-writes). */
+  keepWrites: boolean;
 }
 
 export const LAUNCHER_PATH = join(PACKAGE_ROOT, 'dist/bin/loupe-launch');
+export const ISOLATE_HELPER_PATH = join(PACKAGE_ROOT, 'dist/bin/loupe-isolate');
 
 /**
  * Experiments mostly wait (a server idles between requests, a benchmark runs for a fixed
@@ -48,7 +53,7 @@ export const LAUNCHER_PATH = join(PACKAGE_ROOT, 'dist/bin/loupe-launch');
  */
 export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
   const table = checkArchitecture();
-  checkTools(LAUNCHER_PATH);
+  checkTools(LAUNCHER_PATH, ISOLATE_HELPER_PATH);
   const cwd = process.cwd();
   const workload: Workload = {
     program: resolveBinary(o.binary, cwd),
@@ -58,8 +63,9 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
     sequential: o.testSequential || o.testScript === undefined,
     timeoutMs: Math.round(o.timeoutSec * 1000),
     ...(o.onlyConsider !== undefined ? { onlyConsider: resolveOnlyConsider(o.onlyConsider, cwd) } : {}),
+    ...(o.writable.length > 0 || o.keepWrites ? { filesystem: { writable: resolveWritable(o.writable, cwd), keepWrites: o.keepWrites } } : {}),
   };
-  await checkPrivileges();
+  await checkPrivileges(ISOLATE_HELPER_PATH);
 
   const outDir = o.out === undefined ? undefined : resolve(o.out);
   if (outDir) mkdirSync(outDir, { recursive: true });
@@ -91,6 +97,7 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
       table,
       groups,
       launcher: LAUNCHER_PATH,
+      isolateHelper: ISOLATE_HELPER_PATH,
       workDir,
       jobs,
       attempts: o.attempts,

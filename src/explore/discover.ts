@@ -8,7 +8,7 @@ import { ExitCode, LoupeError } from '../core/errors.js';
 import { INCONCLUSIVE_RETRIES, runAttempt } from './attempt.js';
 import type { Workload } from './experiment.js';
 import type { ArgumentCandidate } from './plan.js';
-import type { RunnerEnvironment } from './run-experiment.js';
+import { filterFor, type RunnerEnvironment } from './run-experiment.js';
 import { tailOf } from './logs.js';
 
 /** Longest wait for a first listening socket under strace; the test script's 200 covers the rest. */
@@ -44,7 +44,7 @@ export async function runDiscovery(workload: Workload, env: RunnerEnvironment, s
       perturbation: { rules: [] },
       judge: { attempts: 1, inconclusiveRetries: INCONCLUSIVE_RETRIES, readyListeners: 1, readyWaitMs: Math.min(workload.timeoutMs, DISCOVERY_READY_WAIT_MS) },
     },
-    { groups: env.groups, launcher: env.launcher, dir, wrapper },
+    { groups: env.groups, launcher: env.launcher, isolateHelper: env.isolateHelper, workDir: env.workDir, dir, wrapper, filter: filterFor([], env.table) },
   );
   signal?.throwIfAborted();
   let text: string;
