@@ -75,7 +75,7 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
   const abort = new AbortController();
   const onSignal = (): void => {
     abort.abort(new LoupeError('interrupted; every experiment was stopped', ExitCode.interrupted));
-    void groups.killAll();
+    void groups.stopAll();
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -118,7 +118,7 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
       },
     });
   } catch (err) {
-    await groups.killAll();
+    await groups.stopAll();
     if (abort.signal.aborted) throw abort.signal.reason;
     // The logs named in the error must still be there to read.
     keepWorkDir = true;

@@ -14,6 +14,7 @@ import type { Journal } from './journal.js';
 import type { DiscoveryData } from './discover.js';
 import { DISCOVERY_READY_WAIT_MS, runDiscovery } from './discover.js';
 import { tailOf } from './logs.js';
+import { withCancellation } from './cancellation.js';
 
 export interface ExploreOptions {
   workload: Workload;
@@ -42,9 +43,18 @@ const READY_WAIT_FLOOR_MS = 1000;
 const HANG_FACTOR = 10;
 const HANG_FLOOR_MS = 1000;
 
+/**
+ * Runs a whole analysis. Ctrl-C (`signal` aborted) or an internal error stops every run in
+ * flight at once (ProcessGroups.stopAll) and throws; a run stopped that way is never recorded
+ * as a verdict, in the report or in the journal.
+ */
 export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
+  return withCancellation(opts.signal, opts.groups, (signal) => exploreSteps({ ...opts, signal }));
+}
+
+async function exploreSteps(opts: ExploreOptions): Promise<ExploreReport> {
   const wallStart = Date.now();
-  const env: RunnerEnvironment = { groups: opts.groups, launcher: opts.launcher, isolateHelper: opts.isolateHelper, table: opts.table, workDir: opts.workDir };
+  const env: RunnerEnvironment = { groups: opts.groups, launcher: opts.launcher, isolateHelper: opts.isolateHelper, table: opts.table, workDir: opts.workDir, signal: opts.signal };
   mkdirSync(opts.workDir, { recursive: true });
 
   opts.onPhase?.('discovery', 1);
@@ -163,6 +173,8 @@ async function runAll(experiments: readonly Experiment[], opts: ExploreOptions, 
     async (exp) => {
       const journaled = opts.journal?.get(exp.id);
       const result: ExperimentResult = journaled ?? stripDetails(await runExperiment(exp, env));
+      // A run stopped by a cancellation is no verdict.
+      opts.signal?.throwIfAborted();
       if (!journaled) opts.journal?.record(result);
       results.set(exp.id, result);
       opts.onExperiment?.(result, exp.description);

@@ -17,6 +17,8 @@ export interface RunnerEnvironment {
   table: SyscallTable;
   /** Folder under which each experiment gets a folder of its own. */
   workDir: string;
+  /** Aborted on Ctrl-C or an internal error: no further attempt starts, and the result is thrown away. */
+  signal?: AbortSignal;
 }
 
 export interface DetailedResult extends ExperimentResult {
@@ -55,6 +57,7 @@ export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Pr
   let outcome: AttemptOutcome | undefined;
   let attempt = 0;
   while (attempt < Math.max(1, exp.judge.attempts)) {
+    env.signal?.throwIfAborted();
     attempt++;
     const dir = join(env.workDir, safeDirName(exp.id), `attempt-${attempt}`);
     mkdirSync(dir, { recursive: true });
@@ -62,6 +65,7 @@ export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Pr
     const wrapper = absent.length > 0 ? absentFilesArgv(absent, join(dir, 'inject.log')) : undefined;
     outcome = await runAttempt(exp, { groups: env.groups, launcher: env.launcher, isolateHelper: env.isolateHelper, workDir: env.workDir, dir, filter, wrapper });
     workloadMs += outcome.workloadMs;
+    env.signal?.throwIfAborted();
     if (outcome.verdict === 'works') break;
   }
   return {
