@@ -33,6 +33,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -149,8 +150,9 @@ int main(int argc, char **argv) {
 		die("cannot execute", argv[i + 1]);
 	}
 	/* Only the status pipe stays open here: the sandbox's info pipe must end when the sandbox ends. */
-	for (int fd = 3; fd < 1024; fd++)
-		if (fd != STATUS_FD) close(fd);
+	close(3);
+	if (syscall(SYS_close_range, STATUS_FD + 1, ~0U, 0) != 0)
+		for (int fd = STATUS_FD + 1; fd < 1024; fd++) close(fd);
 	int status;
 	while (waitpid(child, &status, 0) < 0)
 		if (errno != EINTR) die("waitpid", NULL);

@@ -96,15 +96,18 @@ export class SandboxRun {
   }
 
   /**
-   * Stops every process of the run and releases its files. With `keepWrites`, lists what the
-   * run changed in `writes.log` beside the kept layers: `A` added, `M` modified, `D` deleted.
+   * Stops every process of the run and releases its files: the kill is sent at once, the reaping
+   * is left to the process set (it is awaited by ProcessGroups.stopAll, and before loupe exits),
+   * so the next run need not wait for the kernel to tear the namespaces down. With `keepWrites`,
+   * waits, then lists what the run changed in `writes.log` beside the kept layers: `A` added,
+   * `M` modified, `D` deleted.
    */
   async stop(): Promise<void> {
-    await this.process.kill();
-    if (this.spec.isolation.keepWrites) {
-      const lines = this.plan.layers.flatMap((layer) => changedFiles(layer));
-      writeFileSync(join(this.spec.keptLayersDir, 'writes.log'), lines.map((l) => `${l}\n`).join(''));
-    }
+    const killed = this.process.kill();
+    if (!this.spec.isolation.keepWrites) return;
+    await killed;
+    const lines = this.plan.layers.flatMap((layer) => changedFiles(layer));
+    writeFileSync(join(this.spec.keptLayersDir, 'writes.log'), lines.map((l) => `${l}\n`).join(''));
   }
 }
 
