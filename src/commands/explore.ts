@@ -88,7 +88,9 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
 
   const staticAnalysis = o.disableStatic ? undefined : startStaticAnalysis(groups, workload.onlyConsider ?? workload.program);
   let report: ExploreReport;
-  let keepWorkDir = outDir !== undefined;
+  // --keep-writes without --out keeps the temporary work folder: the layers are what was asked for.
+  let keepWorkDir = outDir !== undefined || o.keepWrites;
+  if (o.keepWrites && !outDir && !o.quiet) process.stderr.write(`loupe: the writes of every run are kept in ${workDir}\n`);
   try {
     const journal = o.journal ? new Journal(resolve(o.journal), workloadFingerprint(workload, `${VERSION}/${o.partialSupport}/${o.attempts}`)) : undefined;
     if (journal && journal.size > 0 && !o.quiet) process.stderr.write(`loupe: resuming: ${journal.size} experiments already done in ${o.journal}\n`);

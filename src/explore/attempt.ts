@@ -75,7 +75,7 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
     return { verdict, reason, workloadMs, appLog, testLog };
   };
   if (sandbox.namespacePid === undefined) {
-    const status = await sandbox.process.exited;
+    const status = await sandbox.appExited;
     return finish('broken', `sandbox did not start (exit ${status.code ?? status.signal}); see ${appLog}`);
   }
 
