@@ -4,6 +4,8 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, chmodSy
 import { join } from 'node:path';
 import { compileC, processesMentioning, runLoupe, startLoupe, tempDir, waitFor, writeScript } from '../helpers/cli.js';
 import type { ExploreReport } from '../../src/explore/report.js';
+import { withCancellation } from '../../src/explore/cancellation.js';
+import { ProcessGroups } from '../../src/sandbox/process.js';
 
 /** Names, modes, sizes and modification times of a folder's entries: what a user would notice. */
 function snapshot(dir: string): string[] {
@@ -120,4 +122,35 @@ test('Ctrl-C: every run in flight stops at once (SIGTERM, then SIGKILL), and non
   const recorded = existsSync(journal) ? readFileSync(journal, 'utf8').trim() : '';
   assert.equal(recorded, '', 'a run stopped by Ctrl-C is no verdict');
   assert.deepEqual(processesMentioning(dir), []);
+});
+
+test('fair control: discovery and baseline run under the launcher, with no_new_privs and a seccomp filter like every experiment', async () => {
+  const dir = tempDir('control');
+  // Exits 1 unless it runs under a filter: without the launcher, the baseline would fail.
+  const r = await runLoupe(['explore', '-b', '/bin/grep', '--disable-static', '--json', '--', '-qzE', 'NoNewPrivs:\\s+1.*Seccomp:\\s+2', '/proc/self/status'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as ExploreReport;
+  assert.ok(report.used.length > 10);
+});
+
+test('an internal error stops every run in flight at once, and the tasks still running record nothing', async () => {
+  const dir = tempDir('internal-error');
+  const groups = new ProcessGroups();
+  const recorded: string[] = [];
+  const stubborn = writeScript(dir, 'stubborn.sh', "trap '' TERM\nsleep 600");
+  const task = async (name: string, signal: AbortSignal): Promise<void> => {
+    await groups.start({ argv: [stubborn, name] }).exited;
+    if (!signal.aborted) recorded.push(name);
+  };
+  const failure = withCancellation(undefined, groups, async (signal) => {
+    const running = [task('a', signal), task('b', signal)];
+    await waitFor(() => processesMentioning(stubborn).length >= 2, 10_000, 'both runs to start');
+    await Promise.race([Promise.all(running), Promise.reject(new Error('internal error'))]);
+  });
+  await assert.rejects(failure, /internal error/);
+  assert.equal(groups.size, 0, 'every group was reaped before the error came out');
+  assert.deepEqual(processesMentioning(stubborn), []);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.deepEqual(recorded, []);
+  assert.throws(() => groups.start({ argv: ['true'] }), /stopped/);
 });
