@@ -1,8 +1,9 @@
 import { accessSync, constants, existsSync, mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { findOnPath } from '../fs/executables.js';
 import { DEFAULT_ISOLATION, isolateArgv } from '../sandbox/isolation.js';
 import { planIsolationHere } from '../sandbox/sandbox.js';
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import { tableFor, type SyscallTable } from '../syscalls/table.js';
 import { capture } from '../sandbox/capture.js';
@@ -14,8 +15,7 @@ import { capture } from '../sandbox/capture.js';
 
 /** Resolves `-b`: a path, or a name found on PATH like a shell would. */
 export function resolveBinary(binary: string, cwd: string): string {
-  const candidates = binary.includes('/') ? [resolve(cwd, binary)] : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, binary));
-  const found = candidates.find((p) => existsSync(p));
+  const found = binary.includes('/') ? [resolve(cwd, binary)].find((p) => existsSync(p)) : findOnPath(binary);
   if (!found) {
     throw new LoupeError(
       binary.includes('/') ? `binary not found: ${binary}` : `binary "${binary}" not found on PATH`,
@@ -56,12 +56,8 @@ const REQUIRED_TOOLS: readonly [string, string][] = [
   ['nsenter', 'util-linux'],
 ];
 
-function onPath(tool: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, tool)));
-}
-
 export function checkTools(launcher: string, isolateHelper: string): void {
-  const missing = REQUIRED_TOOLS.filter(([tool]) => !onPath(tool));
+  const missing = REQUIRED_TOOLS.filter(([tool]) => !findOnPath(tool));
   if (missing.length > 0) {
     throw new LoupeError(
       `missing tool${missing.length > 1 ? 's' : ''}: ${missing.map(([t]) => t).join(', ')}`,
