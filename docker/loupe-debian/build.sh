@@ -1,0 +1,27 @@
+#!/bin/sh
+# loupe debian: fetches source package SOURCE at VERSION from the mirror this image's apt uses,
+# installs its build dependencies and builds it the usual Debian way (dpkg-buildpackage, binary
+# architecture-dependent packages) with its test suite left for the analysis
+# (DEB_BUILD_OPTIONS=nocheck). The tree lands in /root/debian/SOURCE, free of the version as in
+# the original's integration; the build's output is also kept in /root/debian/build.log.
+set -eu
+source=$1
+version=$2
+export DEBIAN_FRONTEND=noninteractive
+/root/loupe-debian/deb-src.sh
+apt-get update -q
+apt-get install -y -q --no-install-recommends build-essential dpkg-dev fakeroot binutils
+mkdir -p /root/debian/fetch
+cd /root/debian/fetch
+apt-get source -q --only-source "$source=$version"
+tree=$(find . -mindepth 1 -maxdepth 1 -type d | head -n 1)
+mv "$tree" "/root/debian/$source"
+cd "/root/debian/$source"
+apt-get build-dep -y -q --arch-only .
+if ! DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -B > /root/debian/build.log 2>&1; then
+  tail -n 40 /root/debian/build.log
+  echo "loupe-debian: the build of $source $version failed (dpkg-buildpackage); the end of its log is above"
+  exit 1
+fi
+tail -n 5 /root/debian/build.log
+rm -rf /root/debian/fetch
