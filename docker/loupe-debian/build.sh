@@ -1,16 +1,13 @@
 #!/bin/sh
-# loupe debian: fetches source package SOURCE at VERSION from the mirror this image's apt uses,
-# installs its build dependencies and builds it the usual Debian way (dpkg-buildpackage, binary
-# architecture-dependent packages) with its test suite left for the analysis
+# loupe debian: fetches source package SOURCE at VERSION from the mirror this image's apt uses
+# (prepare.sh ran before), installs its build dependencies and builds it the usual Debian way
+# (dpkg-buildpackage, architecture-dependent binary packages) with its test suite left for the analysis
 # (DEB_BUILD_OPTIONS=nocheck). The tree lands in /root/debian/SOURCE, free of the version as in
 # the original's integration; the build's output is also kept in /root/debian/build.log.
 set -eu
 source=$1
 version=$2
 export DEBIAN_FRONTEND=noninteractive
-/root/loupe-debian/deb-src.sh
-apt-get update -q
-apt-get install -y -q --no-install-recommends build-essential dpkg-dev fakeroot binutils
 mkdir -p /root/debian/fetch
 cd /root/debian/fetch
 apt-get source -q --only-source "$source=$version"

@@ -8,7 +8,7 @@ import { shellJoin } from './shell-words.js';
  */
 
 /** The scripts of docker/loupe-debian/ that every Dockerfile of `loupe debian` copies. */
-export const DEBIAN_SCRIPTS = ['deb-src.sh', 'build.sh', 'scan.sh', 'suite.sh', 'check.sh'] as const;
+export const DEBIAN_SCRIPTS = ['deb-src.sh', 'prepare.sh', 'build.sh', 'scan.sh', 'suite.sh', 'check.sh'] as const;
 /** The generated makefile holding the test step (see debian-rules.ts suiteMakefile). */
 export const SUITE_MAKEFILE = 'suite.mk';
 /** Where the scripts live in the image. */
@@ -54,6 +54,7 @@ export function debianDockerfile(pkg: SourcePackage, suite?: SuiteAnalysis): str
     '# own test suite. Written by `loupe debian`; `loupe generate -d` and `loupe reproduce` rebuild it.',
     'FROM loupe-base:latest',
     `COPY ${DEBIAN_SCRIPTS.map((s) => `dockerfile_data/${s}`).join(' ')} ${SCRIPTS_IN_IMAGE}/`,
+    `RUN ${SCRIPTS_IN_IMAGE}/prepare.sh`,
     `RUN ${shellJoin([`${SCRIPTS_IN_IMAGE}/build.sh`, pkg.source, pkg.version])}`,
   ];
   if (suite === undefined) {

@@ -146,7 +146,7 @@ export async function prepareDebianPackage(req: DebianRequest, session: Generate
       logName: `debian-${pkg.source}.log`, session, progress,
     }));
   } catch (err) {
-    if (!(err instanceof LoupeError)) throw err;
+    if (!(err instanceof LoupeError) || err.exitCode === ExitCode.interrupted) throw err;
     throw new LoupeError(`the build of Debian package ${pkg.source} ${pkg.version} failed: ${err.message}`, ExitCode.badInput, err.hint);
   }
   const buildSeconds = elapsed(start);
