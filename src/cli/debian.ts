@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { debianCommand } from '../commands/debian.js';
 import { shellJoin } from '../generate/shell-words.js';
-import { parseCount } from './generate.js';
+import { positiveInteger } from './analysis-options.js';
 
 interface DebianFlags {
   db: string;
@@ -35,8 +35,8 @@ export function registerDebian(program: Command): void {
     .option('--version <version>', 'source version to build (default: the suite\'s)')
     .option('--binary <name>', 'analyse only this built executable (file name or path in the source tree)')
     .option('--make-arg <arg>', 'argument for the make that runs the test step, e.g. TESTS=\'a b\' (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
-    .option('--jobs <n>', 'experiments run side by side in one container; they share the built tree, so 1 unless the suite is known to tolerate it', parseCount, 1)
-    .option('--replicas <n>', 'how many times the whole analysis runs (results are merged)', parseCount, 2)
+    .option('--jobs <n>', 'experiments run side by side in one container; they share the built tree, so 1 unless the suite is known to tolerate it', positiveInteger, 1)
+    .option('--replicas <n>', 'how many times the whole analysis runs (results are merged)', positiveInteger, 2)
     .option('--allow-dirty-db', 'accept uncommitted changes in the database', false)
     .option('--init', 'create the database (git init) if it does not exist', false)
     .option('--commit', 'commit the new or changed runs', false)

@@ -10,7 +10,7 @@ import { runContainer } from '../docker/run.js';
 import { capture } from '../sandbox/capture.js';
 import { parseStraceLog } from '../trace/parser.js';
 import { executedPaths } from '../trace/exec-paths.js';
-import { PACKAGE_ROOT } from '../version.js';
+import { PACKAGE_ROOT } from '../core/version.js';
 import {
   DEBIAN_SCRIPTS, SCRIPTS_IN_IMAGE, SUITE_MAKEFILE, chooseBinaries, debianDockerfile, discoveryCommand, parseResolveOutput,
   parseScanOutput, treeOf, type BinaryChoice, type ScanResult, type SourcePackage,
