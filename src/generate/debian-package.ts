@@ -7,8 +7,12 @@ import { shellJoin } from './shell-words.js';
  * scripts (docker/loupe-debian/) print inside the containers. No I/O here.
  */
 
-/** The scripts of docker/loupe-debian/ that every Dockerfile of `loupe debian` copies. */
-export const DEBIAN_SCRIPTS = ['deb-src.sh', 'prepare.sh', 'build.sh', 'scan.sh', 'suite.sh', 'check.sh'] as const;
+/** The scripts of docker/loupe-debian/ that prepare the image for any package (their layer is shared). */
+const PREPARE_SCRIPTS = ['deb-src.sh', 'prepare.sh'] as const;
+/** The scripts that build, scan and run one package. */
+const PACKAGE_SCRIPTS = ['build.sh', 'scan.sh', 'suite.sh', 'check.sh'] as const;
+/** Every script of docker/loupe-debian/ that a Dockerfile of `loupe debian` copies. */
+export const DEBIAN_SCRIPTS = [...PREPARE_SCRIPTS, ...PACKAGE_SCRIPTS] as const;
 /** The generated makefile holding the test step (see debian-rules.ts suiteMakefile). */
 export const SUITE_MAKEFILE = 'suite.mk';
 /** Where the scripts live in the image. */
@@ -44,7 +48,8 @@ export function treeOf(source: string): string {
 /**
  * The Dockerfile of a package: the build stage alone (its CMD scans the built tree), or, with
  * `suite`, the analysis of one binary under the test suite. Both share their first instructions
- * so that the classic builder's cache builds the package once. Its bytes name the run (md5), so
+ * so that the classic builder's cache builds the package once; the first layers (deb-src entry,
+ * package lists, build tools) are the same for every package. Its bytes name the run (md5), so
  * the text depends only on the package, its version and the analysis settings; the mirror is
  * read inside the image (deb-src.sh), never written here.
  */
@@ -53,8 +58,9 @@ export function debianDockerfile(pkg: SourcePackage, suite?: SuiteAnalysis): str
     `# Debian source package ${pkg.source} ${pkg.version}, built the usual Debian way and analysed under its`,
     '# own test suite. Written by `loupe debian`; `loupe generate -d` and `loupe reproduce` rebuild it.',
     'FROM loupe-base:latest',
-    `COPY ${DEBIAN_SCRIPTS.map((s) => `dockerfile_data/${s}`).join(' ')} ${SCRIPTS_IN_IMAGE}/`,
+    `COPY ${PREPARE_SCRIPTS.map((s) => `dockerfile_data/${s}`).join(' ')} ${SCRIPTS_IN_IMAGE}/`,
     `RUN ${SCRIPTS_IN_IMAGE}/prepare.sh`,
+    `COPY ${PACKAGE_SCRIPTS.map((s) => `dockerfile_data/${s}`).join(' ')} ${SCRIPTS_IN_IMAGE}/`,
     `RUN ${shellJoin([`${SCRIPTS_IN_IMAGE}/build.sh`, pkg.source, pkg.version])}`,
   ];
   if (suite === undefined) {

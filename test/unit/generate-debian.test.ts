@@ -90,7 +90,7 @@ test('the Dockerfile: the build stage and each analysis share their first instru
   const pkg = { source: 'gzip', version: '1.12-1' };
   const build = debianDockerfile(pkg);
   const analysis = debianDockerfile(pkg, { binary: '/root/debian/gzip/builddir/gzip', makeArgs: ['TESTS=help-version keep'], jobs: 1 });
-  const shared = build.split('\n').slice(0, 6).join('\n');
+  const shared = build.split('\n').slice(0, 7).join('\n');
   assert.ok(analysis.startsWith(shared), 'same first instructions: the classic builder reuses the build');
   assert.match(analysis, /--only-consider \/root\/debian\/gzip\/builddir\/gzip/);
   assert.match(analysis, /-b \/root\/loupe-debian\/suite\.sh -- gzip 'TESTS=help-version keep'\n$/);
