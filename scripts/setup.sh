@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 profile="${1:-test}"
 
 # What `loupe explore` itself needs on the host.
-runtime_packages=(strace bubblewrap util-linux iproute2 procps gcc libc6-dev)
+# libcap2-bin: getcap, to find file-capability executables when loupe does not run as root.
+runtime_packages=(strace bubblewrap util-linux iproute2 procps gcc libc6-dev libcap2-bin)
 # Real applications and tools the bundled examples, tests and docker tier use.
 example_packages=(lua5.4 nginx-light wrk redis-server redis-tools sqlite3 coreutils)
 # Plots are rendered to PNG by resvg, which draws no text without a font.
@@ -14,7 +15,8 @@ plot_packages=(fonts-dejavu-core)
 # lcov/genhtml: `loupe coverage`. The coverage tests build lua5.4 from its Debian source with
 # coverage flags: dpkg-dev (apt-get source), bear (compile_commands.json), lua5.4's build-depends.
 coverage_packages=(lcov dpkg-dev bear debhelper quilt libtool libreadline-dev autoconf)
-test_packages=(git clang docker.io debootstrap file g++ "${coverage_packages[@]}" "${plot_packages[@]}")
+# gcc-multilib: the corpus (test/corpus) builds a 32-bit program that explore must refuse.
+test_packages=(git clang docker.io debootstrap file g++ gcc-multilib "${coverage_packages[@]}" "${plot_packages[@]}")
 
 case "$profile" in
   demo) wanted=("${runtime_packages[@]}" "${plot_packages[@]}" lua5.4 git) ;;
@@ -84,3 +86,11 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund --loglevel=error
 fi
 npm run --silent build
+
+# `loupe` on PATH, as the README's examples type it: a global link to this checkout.
+if [ -w "$(npm prefix -g)" ] || [ "$(id -u)" -eq 0 ]; then
+  npm link --no-audit --no-fund --loglevel=error >/dev/null
+  echo "setup: loupe is on PATH ($(command -v loupe))"
+else
+  echo "setup: to put loupe on PATH, run: sudo npm link   (or use: npx loupe ...)"
+fi

@@ -4,12 +4,13 @@ import { normaliseArgv } from './argv.js';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import { registerCoverage } from './coverage.js';
 import { registerExplore } from './explore.js';
+import { registerDebian } from './debian.js';
 import { registerGenerate } from './generate.js';
 import { registerBaseImage } from './base-image.js';
 import { registerReproduce } from './reproduce.js';
 import { registerSearch } from './search.js';
 import { registerStatic } from './static.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../core/version.js';
 
 /** Each command lives in its own module under cli/ and only parses arguments; work is done in commands/. */
 const program = new Command()
@@ -21,6 +22,7 @@ const program = new Command()
 
 registerExplore(program);
 registerGenerate(program);
+registerDebian(program);
 registerBaseImage(program);
 registerReproduce(program);
 registerSearch(program);

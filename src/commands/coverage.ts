@@ -7,19 +7,19 @@ import { formatCoverage } from '../coverage/format.js';
 import { renderHtml } from '../coverage/lcov.js';
 import { measureCoverage, type CoverageReport } from '../coverage/measure.js';
 import type { Workload } from '../explore/experiment.js';
-import { checkArchitecture, checkPrivileges, checkTools, resolveBinary, resolveOnlyConsider, resolveTestScript } from '../explore/preflight.js';
+import type { AnalysisOptions } from '../explore/options.js';
+import {
+  checkAnalysedBinary, checkArchitecture, checkPrivileges, checkTools, resolveBinary, resolveOnlyConsider, resolveTestScript, resolveWritable,
+} from '../explore/preflight.js';
 import { writeAtomically } from '../fs/write-atomically.js';
 import { ProcessGroups } from '../sandbox/process.js';
 import { checkSourceDirectory } from '../static/source.js';
-import { LAUNCHER_PATH } from '../version.js';
+import { ISOLATE_HELPER_PATH, LAUNCHER_PATH } from '../core/version.js';
 
-export interface CoverageCommandOptions {
+/** The analysis options (src/explore/options.ts; those about experiments are ignored) and coverage's own. */
+export interface CoverageCommandOptions extends AnalysisOptions {
   binary: string;
   args: string[];
-  testScript?: string;
-  timeoutSec: number;
-  testSequential: boolean;
-  onlyConsider?: string;
   source: string;
   instrumented?: string;
   out?: string;
@@ -36,7 +36,7 @@ export const HTML_DIR = 'html';
 
 export async function coverageCommand(o: CoverageCommandOptions): Promise<void> {
   const table = checkArchitecture();
-  checkTools(LAUNCHER_PATH);
+  checkTools(LAUNCHER_PATH, ISOLATE_HELPER_PATH);
   const cwd = process.cwd();
   const sourceDir = resolve(cwd, o.source);
   checkSourceDirectory(sourceDir);
@@ -48,9 +48,11 @@ export async function coverageCommand(o: CoverageCommandOptions): Promise<void> 
     sequential: o.testSequential || o.testScript === undefined,
     timeoutMs: Math.round(o.timeoutSec * 1000),
     ...(o.onlyConsider !== undefined ? { onlyConsider: resolveOnlyConsider(o.onlyConsider, cwd) } : {}),
+    ...(o.writable !== undefined ? { filesystem: { writable: resolveWritable(o.writable, cwd), keepWrites: false } } : {}),
   };
+  await checkAnalysedBinary(workload);
   const instrumented = o.instrumented === undefined ? undefined : resolveBinary(o.instrumented, cwd);
-  await checkPrivileges();
+  await checkPrivileges(ISOLATE_HELPER_PATH);
 
   const outDir = o.out === undefined ? undefined : resolve(cwd, o.out);
   const workDir = outDir === undefined ? mkdtempSync(join(tmpdir(), 'loupe-coverage-')) : join(outDir, 'work');
@@ -72,7 +74,7 @@ export async function coverageCommand(o: CoverageCommandOptions): Promise<void> 
   let report: CoverageReport;
   try {
     report = await measureCoverage({
-      workload, sourceDir, ...(instrumented === undefined ? {} : { instrumented }), workDir, tracefile: join(workDir, TRACEFILE), groups, launcher: LAUNCHER_PATH, table,
+      workload, sourceDir, ...(instrumented === undefined ? {} : { instrumented }), workDir, tracefile: join(workDir, TRACEFILE), groups, launcher: LAUNCHER_PATH, isolateHelper: ISOLATE_HELPER_PATH, table,
       stopGraceMs: Math.round(o.stopTimeoutSec * 1000), syscalls: o.syscalls, onPhase: say,
     });
     if (outDir !== undefined) {

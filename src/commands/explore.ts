@@ -8,35 +8,34 @@ import { formatDynCsv, formatStaticCsv, rowFromVerdicts } from '../db/csv.js';
 import { startStaticAnalysis } from './static-beside-explore.js';
 import { formatSubfeatureCsvs } from '../db/subfeature-csv.js';
 import { explore } from '../explore/explore.js';
+import { eventLine, type ExploreEvent } from '../explore/events.js';
 import { formatSummary } from '../explore/format.js';
 import { Journal, workloadFingerprint } from '../explore/journal.js';
-import { checkArchitecture, checkPrivileges, checkTools, resolveBinary, resolveOnlyConsider, resolveTestScript } from '../explore/preflight.js';
+import { checkAnalysedBinary, checkArchitecture, checkPrivileges, checkTools, resolveBinary, resolveOnlyConsider, resolveTestScript, resolveWritable } from '../explore/preflight.js';
 import type { ExploreReport } from '../explore/report.js';
 import type { Workload } from '../explore/experiment.js';
+import type { AnalysisOptions } from '../explore/options.js';
 import { ProcessGroups } from '../sandbox/process.js';
 import type { SyscallTable } from '../syscalls/table.js';
 import { createProgress } from '../ui/progress.js';
-import { LAUNCHER_PATH, VERSION } from '../version.js';
+import { ISOLATE_HELPER_PATH, LAUNCHER_PATH, VERSION } from '../core/version.js';
 
-export interface ExploreCommandOptions {
+/** The analysis options (src/explore/options.ts) and what this command does with the result. */
+export interface ExploreCommandOptions extends AnalysisOptions {
   binary: string;
   args: string[];
-  testScript?: string;
-  timeoutSec: number;
-  testSequential: boolean;
-  onlyConsider?: string;
   outputCsv: boolean;
   outputSysNames: boolean;
-  finalCheck: boolean;
-  partialSupport: boolean;
-  disableStatic: boolean;
   jobs?: number;
-  attempts: number;
   json: boolean;
   out?: string;
   journal?: string;
   verbose: boolean;
+  /** Progress as JSON-line events on stderr (src/explore/events.ts), for generate. */
+  events: boolean;
   quiet: boolean;
+  /** Keep each run's writable layer and list of changed files beside its logs (--keep-writes). */
+  keepWrites: boolean;
 }
 
 /**
@@ -46,7 +45,7 @@ export interface ExploreCommandOptions {
  */
 export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
   const table = checkArchitecture();
-  checkTools(LAUNCHER_PATH);
+  checkTools(LAUNCHER_PATH, ISOLATE_HELPER_PATH);
   const cwd = process.cwd();
   const workload: Workload = {
     program: resolveBinary(o.binary, cwd),
@@ -56,8 +55,10 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
     sequential: o.testSequential || o.testScript === undefined,
     timeoutMs: Math.round(o.timeoutSec * 1000),
     ...(o.onlyConsider !== undefined ? { onlyConsider: resolveOnlyConsider(o.onlyConsider, cwd) } : {}),
+    ...(o.writable !== undefined || o.keepWrites ? { filesystem: { writable: resolveWritable(o.writable ?? [], cwd), keepWrites: o.keepWrites } } : {}),
   };
-  await checkPrivileges();
+  await checkAnalysedBinary(workload);
+  await checkPrivileges(ISOLATE_HELPER_PATH);
 
   const outDir = o.out === undefined ? undefined : resolve(o.out);
   if (outDir) mkdirSync(outDir, { recursive: true });
@@ -67,20 +68,25 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
   const abort = new AbortController();
   const onSignal = (): void => {
     abort.abort(new LoupeError('interrupted; every experiment was stopped', ExitCode.interrupted));
-    void groups.killAll();
+    void groups.stopAll();
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const progress = createProgress(!o.quiet && !o.verbose);
+  const progress = createProgress(!o.quiet && !o.verbose && !o.events);
   const log = (line: string): void => {
     if (o.verbose) process.stderr.write(`${line}\n`);
+  };
+  const emit = (event: ExploreEvent): void => {
+    if (o.events) process.stderr.write(`${eventLine(event)}\n`);
   };
   const experimentLines: string[] = [];
   const jobs = o.jobs ?? defaultJobs();
 
   const staticAnalysis = o.disableStatic ? undefined : startStaticAnalysis(groups, workload.onlyConsider ?? workload.program);
   let report: ExploreReport;
-  let keepWorkDir = outDir !== undefined;
+  // --keep-writes without --out keeps the temporary work folder: the layers are what was asked for.
+  let keepWorkDir = outDir !== undefined || o.keepWrites;
+  if (o.keepWrites && !outDir && !o.quiet) process.stderr.write(`loupe: the writes of every run are kept in ${workDir}\n`);
   try {
     const journal = o.journal ? new Journal(resolve(o.journal), workloadFingerprint(workload, `${VERSION}/${o.partialSupport}/${o.attempts}`)) : undefined;
     if (journal && journal.size > 0 && !o.quiet) process.stderr.write(`loupe: resuming: ${journal.size} experiments already done in ${o.journal}\n`);
@@ -89,27 +95,31 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
       table,
       groups,
       launcher: LAUNCHER_PATH,
+      isolateHelper: ISOLATE_HELPER_PATH,
       workDir,
       jobs,
       attempts: o.attempts,
       partialSupport: o.partialSupport,
       finalCheck: o.finalCheck,
+      strict: o.strict,
       journal,
       signal: abort.signal,
       version: VERSION,
       onPhase: (phase, total) => {
         log(`== ${phase} (${total})`);
+        emit({ event: 'phase', phase, planned: total });
         progress.phase(phase, total);
       },
       onExperiment: (r, description) => {
         const line = `${r.verdict.padEnd(6)} ${description}${r.attempts > 1 ? ` (${r.attempts} attempts)` : ''}${r.reason ? ` — ${r.reason}` : ''} [${r.durationMs} ms]`;
         experimentLines.push(line);
         log(line);
+        emit({ event: 'experiment', id: r.id, description, verdict: r.verdict, attempts: r.attempts, durationMs: r.durationMs });
         progress.tick();
       },
     });
   } catch (err) {
-    await groups.killAll();
+    await groups.stopAll();
     if (abort.signal.aborted) throw abort.signal.reason;
     // The logs named in the error must still be there to read.
     keepWorkDir = true;
@@ -134,7 +144,9 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
 }
 
 export function dynCsvOf(report: ExploreReport, table: SyscallTable): string {
-  return formatDynCsv(report.syscalls.map((s) => rowFromVerdicts(s.nr, s.stub === 'works', s.fake === 'works')), table.maxNumber);
+  // Numbers newer than the table are analysed too: their rows follow the table's (readers accept any length).
+  const highest = Math.max(table.maxNumber, ...report.syscalls.map((s) => s.nr));
+  return formatDynCsv(report.syscalls.map((s) => rowFromVerdicts(s.nr, s.stub === 'works', s.fake === 'works')), highest);
 }
 
 function writeOutputs(outDir: string, report: ExploreReport, table: SyscallTable, dynCsv: string, experimentLines: readonly string[]): void {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import { INCONCLUSIVE_RETRIES, runAttempt, type AttemptOutcome } from '../explore/attempt.js';
 import type { Experiment, Workload } from '../explore/experiment.js';
+import { filterFor } from '../explore/run-experiment.js';
 import type { ProcessGroups } from '../sandbox/process.js';
 import { analyseSources } from '../static/index.js';
 import type { SyscallTable } from '../syscalls/table.js';
@@ -57,6 +58,8 @@ export interface CoverageOptions {
   tracefile: string;
   groups: ProcessGroups;
   launcher: string;
+  /** The filesystem isolation helper: the run sees a copy-on-write view of the files. */
+  isolateHelper: string;
   table: SyscallTable;
   /** How long a server may take to exit after SIGTERM. */
   stopGraceMs: number;
@@ -101,7 +104,10 @@ export async function measureCoverage(o: CoverageOptions): Promise<CoverageRepor
     },
   };
   const outcome = await runAttempt(experiment, {
-    groups: o.groups, launcher: o.launcher, dir: runDir,
+    groups: o.groups, launcher: o.launcher, isolateHelper: o.isolateHelper, dir: runDir,
+    // The work folder is the run's way out of its copy-on-write view: the .gcda files land there.
+    workDir: o.workDir,
+    filter: filterFor([], o.table),
     // PREFIX/<absolute path of the object>.gcda: nothing is written into the build tree.
     env: { GCOV_PREFIX: prefix, GCOV_PREFIX_STRIP: '0' },
     ...(o.instrumented === undefined ? {} : { replacedFiles: [[o.instrumented, analysed]] }),

@@ -4,7 +4,7 @@ import { ExitCode, LoupeError } from '../core/errors.js';
 import type { ProcessGroups } from '../sandbox/process.js';
 import { runExperiment, type RunnerEnvironment } from './run-experiment.js';
 import { INCONCLUSIVE_RETRIES } from './attempt.js';
-import { runPool } from './scheduler.js';
+import { runPool } from '../core/pool.js';
 import { planArgumentExperiments, planPseudoFileExperiments, planSyscallExperiments, type PlannedExperiment } from './plan.js';
 import { subfeatureVerdicts, syscallVerdicts } from './classify.js';
 import { largestWorkingSet } from './final-check.js';
@@ -14,17 +14,24 @@ import type { Journal } from './journal.js';
 import type { DiscoveryData } from './discover.js';
 import { DISCOVERY_READY_WAIT_MS, runDiscovery } from './discover.js';
 import { tailOf } from './logs.js';
+import { runNegativeControl } from './negative-control.js';
+import { checkNoPrivilegeLoss, executablesSeen } from './privileges.js';
+import { withCancellation } from './cancellation.js';
 
 export interface ExploreOptions {
   workload: Workload;
   table: SyscallTable;
   groups: ProcessGroups;
   launcher: string;
+  /** The filesystem isolation helper (dist/bin/loupe-isolate). */
+  isolateHelper: string;
   workDir: string;
   jobs: number;
   attempts: number;
   partialSupport: boolean;
   finalCheck: boolean;
+  /** A test script that calls a do-nothing stand-in "works" is an error, not a warning (negative-control.ts). */
+  strict?: boolean;
   journal?: Journal;
   signal?: AbortSignal;
   version: string;
@@ -40,9 +47,18 @@ const READY_WAIT_FLOOR_MS = 1000;
 const HANG_FACTOR = 10;
 const HANG_FLOOR_MS = 1000;
 
+/**
+ * Runs a whole analysis. Ctrl-C (`signal` aborted) or an internal error stops every run in
+ * flight at once (ProcessGroups.stopAll) and throws; a run stopped that way is never recorded
+ * as a verdict, in the report or in the journal.
+ */
 export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
+  return withCancellation(opts.signal, opts.groups, (signal) => exploreSteps({ ...opts, signal }));
+}
+
+async function exploreSteps(opts: ExploreOptions): Promise<ExploreReport> {
   const wallStart = Date.now();
-  const env: RunnerEnvironment = { groups: opts.groups, launcher: opts.launcher, table: opts.table, workDir: opts.workDir };
+  const env: RunnerEnvironment = { groups: opts.groups, launcher: opts.launcher, isolateHelper: opts.isolateHelper, table: opts.table, workDir: opts.workDir, signal: opts.signal };
   mkdirSync(opts.workDir, { recursive: true });
 
   opts.onPhase?.('discovery', 1);
@@ -57,8 +73,12 @@ export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
     );
   }
 
+  await checkNoPrivilegeLoss(executablesSeen(discovery.trace), opts.workload.cwd, 'executed by the workload');
+
   opts.onPhase?.('baseline', 1);
   const judge = await calibrate(opts, env, discovery);
+  opts.onPhase?.('negative control', 1);
+  const negativeControl = await runNegativeControl(opts.workload, judge, env, opts.strict ?? false);
 
   const experimentsStart = Date.now();
   const results = new Map<string, ExperimentResult>();
@@ -104,6 +124,8 @@ export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
     },
     used: discovery.used,
     usedByExecutable: discovery.trace.usedByExecutable,
+    discovery: discovery.diagnostics,
+    ...(negativeControl ? { negativeControl } : {}),
     syscalls,
     subfeatures: subfeatureVerdicts(subfeaturePlan, results),
     ...(finalCheck ? { finalCheck } : {}),
@@ -157,15 +179,16 @@ async function calibrate(opts: ExploreOptions, env: RunnerEnvironment, discovery
 async function runAll(experiments: readonly Experiment[], opts: ExploreOptions, env: RunnerEnvironment, results: Map<string, ExperimentResult>): Promise<void> {
   await runPool(
     experiments,
-    opts.jobs,
     async (exp) => {
       const journaled = opts.journal?.get(exp.id);
       const result: ExperimentResult = journaled ?? stripDetails(await runExperiment(exp, env));
+      // A run stopped by a cancellation is no verdict.
+      opts.signal?.throwIfAborted();
       if (!journaled) opts.journal?.record(result);
       results.set(exp.id, result);
       opts.onExperiment?.(result, exp.description);
     },
-    opts.signal,
+    { jobs: opts.jobs, ...(opts.signal ? { signal: opts.signal } : {}), stopOnFirstError: true },
   );
 }
 

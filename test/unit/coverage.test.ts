@@ -77,7 +77,7 @@ test('gcov headers: magic, version and stamp of .gcno and .gcda', () => {
 });
 
 test('the sandbox sets the environment the coverage run asks for', () => {
-  const argv = bwrapArgv({ program: '/bin/p', args: [], cwd: '/', launcher: '/l', runDir: '/r', perturbed: false, env: { GCOV_PREFIX: '/tmp/g', GCOV_PREFIX_STRIP: '0' } });
+  const argv = bwrapArgv({ program: '/bin/p', args: [], cwd: '/', launcher: '/l', runDir: '/r', root: '/x', env: { GCOV_PREFIX: '/tmp/g', GCOV_PREFIX_STRIP: '0' } });
   const at = argv.indexOf('--setenv');
   assert.deepEqual(argv.slice(at, at + 6), ['--setenv', 'GCOV_PREFIX', '/tmp/g', '--setenv', 'GCOV_PREFIX_STRIP', '0']);
   assert.ok(at < argv.indexOf('--'), 'before the command');
