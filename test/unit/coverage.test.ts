@@ -82,3 +82,14 @@ test('the sandbox sets the environment the coverage run asks for', () => {
   assert.deepEqual(argv.slice(at, at + 6), ['--setenv', 'GCOV_PREFIX', '/tmp/g', '--setenv', 'GCOV_PREFIX_STRIP', '0']);
   assert.ok(at < argv.indexOf('--'), 'before the command');
 });
+
+test('an instrumented copy replaces the analysed binary: over its path, or as the launcher\'s target with --only-consider', () => {
+  const base = { args: [], cwd: '/', launcher: '/l', runDir: '/r', root: '/x' };
+  const plain = bwrapArgv({ ...base, program: '/usr/bin/p', replacedFiles: [['/build/p', '/usr/bin/p']] });
+  const at = plain.indexOf('/build/p');
+  assert.deepEqual(plain.slice(at - 1, at + 2), ['--ro-bind', '/build/p', '/usr/bin/p']);
+  const bound = bwrapArgv({ ...base, program: '/usr/bin/prove', onlyConsider: '/usr/bin/p', replacedFiles: [['/build/p', '/usr/bin/p']] });
+  const target = bound.indexOf('/run/loupe-sandbox/target');
+  assert.deepEqual(bound.slice(target - 2, target + 3), ['--ro-bind', '/build/p', '/run/loupe-sandbox/target', '--ro-bind', '/l']);
+  assert.equal(bound.filter((a) => a === '/build/p').length, 1, 'the launcher, not the copy, sits at the analysed path');
+});
