@@ -4,6 +4,7 @@ import { SandboxRun } from '../sandbox/sandbox.js';
 import { ProcessGroups, sleep } from '../sandbox/process.js';
 import type { Verdict } from './report.js';
 import type { Experiment } from './experiment.js';
+import { DEFAULT_ISOLATION } from '../sandbox/isolation.js';
 
 /**
  * One run of an experiment under the test-script protocol of the original Loupe:
@@ -22,10 +23,14 @@ export const INCONCLUSIVE_RETRIES = 20;
 export interface AttemptContext {
   groups: ProcessGroups;
   launcher: string;
+  /** The filesystem isolation helper (dist/bin/loupe-isolate). */
+  isolateHelper: string;
+  /** The analysis' own work folder: bound through, so traces and logs written in a run reach it. */
+  workDir: string;
   /** Folder of this attempt's own (filter, logs). */
   dir: string;
-  /** Encoded seccomp program for the experiment's rules; undefined runs unperturbed. */
-  filter?: Buffer;
+  /** Encoded seccomp program for the experiment's rules (one that allows everything for a control run). */
+  filter: Buffer;
   /** Command prefix inside the sandbox (strace for discovery and absent files). */
   wrapper?: string[];
 }
@@ -52,8 +57,11 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
     args: workload.args,
     cwd: workload.cwd,
     launcher: ctx.launcher,
+    isolateHelper: ctx.isolateHelper,
+    isolation: workload.filesystem ?? DEFAULT_ISOLATION,
+    passThrough: [ctx.workDir],
+    keptLayersDir: join(ctx.dir, 'writes'),
     runDir: join(ctx.dir, 'sandbox'),
-    perturbed: ctx.filter !== undefined,
     filter: ctx.filter,
     onlyConsider: workload.onlyConsider,
     emptyFiles: exp.perturbation.emptyFiles,
@@ -63,24 +71,24 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
   const started = Date.now();
   const finish = async (verdict: Verdict, reason?: string): Promise<AttemptOutcome> => {
     const workloadMs = Date.now() - started;
-    await sandbox.process.kill();
+    await sandbox.stop();
     return { verdict, reason, workloadMs, appLog, testLog };
   };
   if (sandbox.namespacePid === undefined) {
-    const status = await sandbox.process.exited;
-    return finish('broken', `sandbox did not start (bwrap exit ${status.code ?? status.signal}); see ${appLog}`);
+    const status = await sandbox.appExited;
+    return finish('broken', `sandbox did not start (exit ${status.code ?? status.signal}); see ${appLog}`);
   }
 
   if (workload.sequential || workload.testScript === undefined) {
-    const status = await sandbox.process.waitWithTimeout(Math.max(0, deadline - Date.now()));
+    const status = await sandbox.waitForApp(Math.max(0, deadline - Date.now()));
     if (status.timedOut) return finish('broken', `program still running after ${limitMs} ms${hangNote(exp)}`);
     if (status.code !== 0) return finish('broken', `program exited with ${status.code ?? status.signal}`);
     if (workload.testScript === undefined) return finish('works');
-    return finish(...(await judgeWithScript(exp, ctx, [], appLog, testLog, deadline)));
+    return finish(...(await judgeWithScript(exp, ctx, sandbox.testEntry(workload.cwd, false), appLog, testLog, deadline)));
   }
 
   await waitUntilReady(sandbox, exp.judge.readyListeners, Math.min(deadline, Date.now() + exp.judge.readyWaitMs));
-  return finish(...(await judgeWithScript(exp, ctx, sandbox.networkEntry(), appLog, testLog, deadline)));
+  return finish(...(await judgeWithScript(exp, ctx, sandbox.testEntry(workload.cwd, true), appLog, testLog, deadline)));
 }
 
 function hangNote(exp: Experiment): string {
@@ -91,7 +99,7 @@ function hangNote(exp: Experiment): string {
 async function waitUntilReady(sandbox: SandboxRun, listeners: number, until: number): Promise<void> {
   if (listeners === 0) return;
   let exited = false;
-  void sandbox.process.exited.then(() => (exited = true));
+  void sandbox.appExited.then(() => (exited = true));
   while (!exited && Date.now() < until && sandbox.listeningSockets() < listeners) await sleep(READY_POLL_MS);
 }
 

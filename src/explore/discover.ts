@@ -8,8 +8,9 @@ import { ExitCode, LoupeError } from '../core/errors.js';
 import { INCONCLUSIVE_RETRIES, runAttempt } from './attempt.js';
 import type { Workload } from './experiment.js';
 import type { ArgumentCandidate } from './plan.js';
-import type { RunnerEnvironment } from './run-experiment.js';
+import { filterFor, type RunnerEnvironment } from './run-experiment.js';
 import { tailOf } from './logs.js';
+import { SANDBOX_DIR } from '../sandbox/bwrap.js';
 
 /** Longest wait for a first listening socket under strace; the test script's 200 covers the rest. */
 export const DISCOVERY_READY_WAIT_MS = 5000;
@@ -63,7 +64,7 @@ export async function runDiscovery(workload: Workload, env: RunnerEnvironment, s
       perturbation: { rules: [] },
       judge: { attempts: 1, inconclusiveRetries: INCONCLUSIVE_RETRIES, readyListeners: 1, readyWaitMs: Math.min(workload.timeoutMs, DISCOVERY_READY_WAIT_MS) },
     },
-    { groups: env.groups, launcher: env.launcher, dir, wrapper },
+    { groups: env.groups, launcher: env.launcher, isolateHelper: env.isolateHelper, workDir: env.workDir, dir, wrapper, filter: filterFor([], env.table) },
   );
   signal?.throwIfAborted();
   let text: string;
@@ -77,7 +78,7 @@ export async function runDiscovery(workload: Workload, env: RunnerEnvironment, s
     );
   }
   const parsed = parseStraceLog(text, env.table);
-  const trace = discover(parsed, { onlyConsider: workload.onlyConsider, canonicalPath: canonicalExecutablePath(workload.cwd) });
+  const trace = discover(parsed, { onlyConsider: workload.onlyConsider, canonicalPath: canonicalExecutablePath(workload.cwd), launcherTarget: `${SANDBOX_DIR}/target` });
   // Servers may call listen twice on one socket (nginx sets the backlog again): count sockets, not calls.
   const listeners = new Set(parsed.events.filter((e) => !e.abi && e.name === 'listen' && e.result?.trim() === '0').map((e) => `${e.pid}/${e.args[0]}`)).size;
   return {

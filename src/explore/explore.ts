@@ -16,12 +16,15 @@ import { DISCOVERY_READY_WAIT_MS, runDiscovery } from './discover.js';
 import { tailOf } from './logs.js';
 import { runNegativeControl } from './negative-control.js';
 import { checkNoPrivilegeLoss, executablesSeen } from './privileges.js';
+import { withCancellation } from './cancellation.js';
 
 export interface ExploreOptions {
   workload: Workload;
   table: SyscallTable;
   groups: ProcessGroups;
   launcher: string;
+  /** The filesystem isolation helper (dist/bin/loupe-isolate). */
+  isolateHelper: string;
   workDir: string;
   jobs: number;
   attempts: number;
@@ -44,9 +47,18 @@ const READY_WAIT_FLOOR_MS = 1000;
 const HANG_FACTOR = 10;
 const HANG_FLOOR_MS = 1000;
 
+/**
+ * Runs a whole analysis. Ctrl-C (`signal` aborted) or an internal error stops every run in
+ * flight at once (ProcessGroups.stopAll) and throws; a run stopped that way is never recorded
+ * as a verdict, in the report or in the journal.
+ */
 export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
+  return withCancellation(opts.signal, opts.groups, (signal) => exploreSteps({ ...opts, signal }));
+}
+
+async function exploreSteps(opts: ExploreOptions): Promise<ExploreReport> {
   const wallStart = Date.now();
-  const env: RunnerEnvironment = { groups: opts.groups, launcher: opts.launcher, table: opts.table, workDir: opts.workDir };
+  const env: RunnerEnvironment = { groups: opts.groups, launcher: opts.launcher, isolateHelper: opts.isolateHelper, table: opts.table, workDir: opts.workDir, signal: opts.signal };
   mkdirSync(opts.workDir, { recursive: true });
 
   opts.onPhase?.('discovery', 1);
@@ -170,6 +182,8 @@ async function runAll(experiments: readonly Experiment[], opts: ExploreOptions, 
     async (exp) => {
       const journaled = opts.journal?.get(exp.id);
       const result: ExperimentResult = journaled ?? stripDetails(await runExperiment(exp, env));
+      // A run stopped by a cancellation is no verdict.
+      opts.signal?.throwIfAborted();
       if (!journaled) opts.journal?.record(result);
       results.set(exp.id, result);
       opts.onExperiment?.(result, exp.description);

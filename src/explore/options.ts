@@ -16,10 +16,12 @@ export interface AnalysisOptions {
   disableStatic: boolean;
   attempts: number;
   strict: boolean;
+  /** Paths whose writes reach the host; every other write stays in the run's copy-on-write layer. */
+  writable?: string[];
 }
 
 /** How a value is read from the command line. */
-export type OptionKind = 'flag' | 'path' | 'positiveNumber' | 'positiveInteger';
+export type OptionKind = 'flag' | 'path' | 'paths' | 'positiveNumber' | 'positiveInteger';
 
 export interface AnalysisOptionSpec {
   key: keyof AnalysisOptions;
@@ -27,7 +29,7 @@ export interface AnalysisOptionSpec {
   flags: string;
   description: string;
   kind: OptionKind;
-  /** Absent: the option has no value unless given (paths). */
+  /** Absent: the option has no value unless given (path). A repeatable option (paths) collects every value given. */
   default?: boolean | number;
 }
 
@@ -54,6 +56,8 @@ export const ANALYSIS_OPTIONS: readonly AnalysisOptionSpec[] = [
     description: 'runs of a failing experiment before "broken" is recorded' },
   { key: 'strict', flags: '--strict', kind: 'flag', default: false,
     description: 'stop with an error, instead of a warning, when the test script calls a do-nothing stand-in "works" (negative control)' },
+  { key: 'writable', flags: '--writable <path>', kind: 'paths',
+    description: 'let runs write to this path on the host (repeatable); every other write stays in the run\'s own copy-on-write layer' },
 ];
 
 /** The long option of a spec, e.g. `--test-script`. */
@@ -72,7 +76,9 @@ export function analysisOptionArgs(o: Partial<AnalysisOptions>): string[] {
   for (const spec of ANALYSIS_OPTIONS) {
     const value = o[spec.key];
     if (value === undefined || value === spec.default) continue;
-    if (spec.kind === 'flag') {
+    if (spec.kind === 'paths') {
+      for (const path of value as string[]) args.push(longFlag(spec), path);
+    } else if (spec.kind === 'flag') {
       if (value === true) args.push(longFlag(spec));
     } else {
       args.push(longFlag(spec), String(value));

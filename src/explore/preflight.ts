@@ -1,6 +1,9 @@
-import { accessSync, closeSync, constants, existsSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { accessSync, closeSync, constants, existsSync, mkdtempSync, openSync, readSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { findOnPath } from '../fs/executables.js';
+import { DEFAULT_ISOLATION, isolateArgv } from '../sandbox/isolation.js';
+import { planIsolationHere } from '../sandbox/sandbox.js';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import { tableFor, type SyscallTable } from '../syscalls/table.js';
 import { capture } from '../sandbox/capture.js';
@@ -56,7 +59,7 @@ const REQUIRED_TOOLS: readonly [string, string][] = [
   ['nsenter', 'util-linux'],
 ];
 
-export function checkTools(launcher: string): void {
+export function checkTools(launcher: string, isolateHelper: string): void {
   const missing = REQUIRED_TOOLS.filter(([tool]) => !findOnPath(tool));
   if (missing.length > 0) {
     throw new LoupeError(
@@ -65,8 +68,8 @@ export function checkTools(launcher: string): void {
       `install them: apt-get install ${missing.map(([, pkg]) => pkg).join(' ')} (or run: npm run demo, which sets everything up)`,
     );
   }
-  if (!existsSync(launcher)) {
-    throw new LoupeError(`the seccomp launcher is not built: ${launcher}`, ExitCode.environment, 'run npm run build (it needs gcc and libc6-dev)');
+  for (const [binary, what] of [[launcher, 'seccomp launcher'], [isolateHelper, 'filesystem isolation helper']] as const) {
+    if (!existsSync(binary)) throw new LoupeError(`the ${what} is not built: ${binary}`, ExitCode.environment, 'run npm run build (it needs gcc and libc6-dev)');
   }
 }
 
@@ -80,8 +83,20 @@ export function checkArchitecture(): SyscallTable {
 
 const PROBE_TIMEOUT_MS = 10_000;
 
-/** Namespaces and seccomp need privileges: try a minimal sandbox once and explain a refusal. */
-export async function checkPrivileges(): Promise<void> {
+/** --writable paths, absolute; each must exist (it is bound into every run). */
+export function resolveWritable(paths: readonly string[], cwd: string): string[] {
+  return paths.map((path) => {
+    const abs = resolve(cwd, path);
+    if (!existsSync(abs)) throw new LoupeError(`--writable path not found: ${path}`, ExitCode.badInput, 'create it first, or drop --writable');
+    return realpathSync(abs);
+  });
+}
+
+/**
+ * Namespaces, overlayfs and seccomp need privileges: try a minimal sandbox and the run's
+ * copy-on-write view of the files once, and explain a refusal.
+ */
+export async function checkPrivileges(isolateHelper: string): Promise<void> {
   const probe = await capture(['bwrap', '--bind', '/', '/', '--dev-bind', '/dev', '/dev', '--unshare-net', '--unshare-pid', '--proc', '/proc', '--tmpfs', '/run', '--', 'true'], { timeoutMs: PROBE_TIMEOUT_MS });
   if (probe.code !== 0) {
     throw new LoupeError(
@@ -97,6 +112,20 @@ export async function checkPrivileges(): Promise<void> {
       ExitCode.environment,
       'loupe needs CAP_SYS_ADMIN to run the test script in the application\'s network namespace: run it as root',
     );
+  }
+  const stage = mkdtempSync(join(tmpdir(), 'loupe-isolation-probe-'));
+  try {
+    const plan = planIsolationHere({ stageDir: stage, keptLayersDir: stage, isolation: DEFAULT_ISOLATION, passThrough: [] });
+    const isolated = await capture(isolateArgv(isolateHelper, plan, ['true']), { timeoutMs: PROBE_TIMEOUT_MS });
+    if (isolated.code !== 0) {
+      throw new LoupeError(
+        `cannot give runs a copy-on-write view of the files: ${isolated.stderr.trim() || `exit ${isolated.code}`}`,
+        ExitCode.environment,
+        'run loupe as root (in Docker: --cap-add SYS_ADMIN --security-opt apparmor=unconfined); a filesystem that overlayfs cannot layer can be opted out with --writable PATH',
+      );
+    }
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
   }
 }
 

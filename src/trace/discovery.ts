@@ -17,6 +17,9 @@ import { X86_64 } from '../syscalls/table.js';
  *   itself started it), so its calls up to and including that execve count for the
  *   executable that execve starts. Without it, the analysed program's own start-up execve
  *   would be attributed to nobody.
+ * - The launcher bound over `onlyConsider` (see src/sandbox/launcher.c) is invisible: its calls,
+ *   from the execve that started it up to and including its execve of `launcherTarget`, count
+ *   for nobody, and the process then runs `onlyConsider`.
  * Paths are compared after `canonicalPath` (e.g. realpath, so /bin/true and /usr/bin/true are
  * one executable), applied both to exec'd paths and to `onlyConsider`.
  */
@@ -77,6 +80,27 @@ export interface DiscoverOptions {
   onlyConsider?: string;
   /** Maps an exec'd path to its canonical form; the identity by default (see canonical-path.ts). */
   canonicalPath?: (path: string) => string;
+  /** With `onlyConsider`: the path the bound launcher executes the real binary from. */
+  launcherTarget?: string;
+}
+
+/** Indexes of the events made by the bound launcher (see DiscoverOptions.launcherTarget). */
+function launcherEvents(parsed: ParsedTrace, launcherTarget: string | undefined): Set<number> {
+  const skipped = new Set<number>();
+  if (launcherTarget === undefined) return skipped;
+  const sinceExec = new Map<number, number[]>();
+  parsed.events.forEach((event, index) => {
+    const started = startedExecutable(event);
+    if (started === undefined) {
+      const calls = sinceExec.get(event.pid) ?? [];
+      calls.push(index);
+      sinceExec.set(event.pid, calls);
+      return;
+    }
+    if (started === launcherTarget) for (const i of [...(sinceExec.get(event.pid) ?? []), index]) skipped.add(i);
+    sinceExec.set(event.pid, []);
+  });
+  return skipped;
 }
 
 const PSEUDO_FILE = /^\/(proc|sys|dev)(\/|$)/;
@@ -98,10 +122,12 @@ export function discover(parsed: ParsedTrace, opts: DiscoverOptions = {}): Disco
   let unparsedArguments = 0;
   const foreignCalls = new Map<string, ForeignCall>();
 
-  for (const event of parsed.events) {
+  const byLauncher = launcherEvents(parsed, onlyConsider === undefined ? undefined : opts.launcherTarget);
+  for (const [index, event] of parsed.events.entries()) {
     const owner = running.get(event.pid) ?? firstExecutable.get(event.pid);
     const started = startedExecutable(event);
-    if (started !== undefined) running.set(event.pid, canonical(started));
+    if (started !== undefined) running.set(event.pid, started === opts.launcherTarget && onlyConsider !== undefined ? onlyConsider : canonical(started));
+    if (byLauncher.has(index)) continue;
     const child = createdChild(event);
     const inherited = running.get(event.pid);
     if (child !== undefined && inherited !== undefined) running.set(child, inherited);

@@ -113,3 +113,31 @@ test('calls through another ABI are listed apart, never counted as native usage'
   assert.deepEqual(found.usedByAll, [59, 102, 231], 'execve, getuid, exit_group; not getpid');
   assert.deepEqual(found.foreignCalls, [{ abi: 'i386', nr: 20, name: 'getpid', count: 2 }]);
 });
+
+test('the launcher bound over onlyConsider is invisible: its calls count for nobody, the real binary for onlyConsider', () => {
+  const log = [
+    '100 execve("/bin/sh", ["sh", "-c", "/work/p"], 0x7ffd /* 10 vars */) = 0',
+    '100 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f00) = 101',
+    '101 execve("/work/p", ["/work/p"], 0x55 /* 10 vars */) = 0',
+    '101 openat(AT_FDCWD, "/run/loupe-sandbox/filter.bpf", O_RDONLY|O_CLOEXEC) = 3',
+    '101 read(3, ""..., 32768) = 96',
+    '101 close(3) = 0',
+    '101 prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) = 0',
+    '101 seccomp(SECCOMP_SET_MODE_FILTER, 0, {len=12, filter=0x4c}) = 0',
+    '101 execve("/run/loupe-sandbox/target", ["/work/p"], 0x7f00 /* 10 vars */) = 0',
+    '101 uname({sysname="Linux", nodename="x", ...}) = 0',
+    '101 exit_group(0) = ?',
+    '101 +++ exited with 0 +++',
+    '100 wait4(-1, [{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, NULL) = 101',
+    '100 exit_group(0) = ?',
+    '100 +++ exited with 0 +++',
+    '',
+  ].join('\n');
+  const parsed = parseStraceLog(log);
+  const bound = discover(parsed, { onlyConsider: '/work/p', launcherTarget: '/run/loupe-sandbox/target' });
+  assert.deepEqual(bound.usedByAll, [63, 231], 'uname and exit_group: nothing of the launcher');
+  assert.deepEqual(bound.usedByExecutable['/work/p'], [63, 231]);
+  // Without knowing the launcher, its calls would be charged to the analysed binary.
+  const naive = discover(parsed, { onlyConsider: '/work/p' });
+  assert.ok(naive.usedByAll.includes(317), 'seccomp counted');
+});
