@@ -30,7 +30,6 @@ import { REPO_ROOT } from './cli.js';
  *   @no-inject SYSCALL REASON    no cross-check of that expectation with strace's injection
  *   @fallback SYSCALL CALLS...   stubbed (ENOSYS), SYSCALL is replaced by CALLS, which the
  *                                program does not make otherwise (e.g. clone3 by clone)
- *   @after BRANCH                the expectations hold once that work is merged
  */
 
 export const CORPUS_DIR = join(REPO_ROOT, 'test/corpus');
@@ -79,8 +78,6 @@ export interface CorpusProgram {
   expectUnchanged: string[];
   /** What the program calls instead of a syscall that says ENOSYS (glibc's and the program's fallbacks). */
   fallbacks: { syscall: string; replacements: string[] }[];
-  /** Work not yet merged that these expectations rely on (e.g. `isolation`). */
-  after: string[];
 }
 
 const DEFAULT_TEST = `grep -qx ok "$1"`;
@@ -94,7 +91,7 @@ export function parseDeclaration(source: string, text: string): CorpusProgram {
   const comment = /\/\*([\s\S]*?)\*\//.exec(text)?.[1] ?? fail(source, 'no leading comment with @declarations');
   const program: CorpusProgram = {
     name: source.replace(/\.c$/, ''), source, kind: 'sequential', build: ['-static'], args: [], test: [], testInterpreter: '/bin/sh',
-    exploreOptions: [], setup: [], expect: [], expectSubfeatures: [], expectReasons: [], expectNotAnalysed: [], expectUnchanged: [], fallbacks: [], after: [],
+    exploreOptions: [], setup: [], expect: [], expectSubfeatures: [], expectReasons: [], expectNotAnalysed: [], expectUnchanged: [], fallbacks: [],
   };
   let kindSeen = false;
   const noInject = new Map<string, string>();
@@ -143,7 +140,6 @@ export function parseDeclaration(source: string, text: string): CorpusProgram {
         program.fallbacks.push({ syscall: words[0]!, replacements: words.slice(1) });
         break;
       case 'no-inject': noInject.set(words[0]!, words.slice(1).join(' ')); break;
-      case 'after': program.after.push(value); break;
       default: fail(source, `unknown declaration @${key}`);
     }
   }

@@ -20,7 +20,6 @@ test('a declaration block becomes the expectations of a corpus program', () => {
  * @expect-unchanged notes.txt
  * @no-inject clone3 a reason in words
  * @fallback clone3 clone
- * @after isolation
  */
 int main(void) { return 0; }
 `);
@@ -39,7 +38,6 @@ int main(void) { return 0; }
   assert.deepEqual(program.expectNotAnalysed, [{ abi: 'i386', name: 'getpid' }]);
   assert.deepEqual(program.expectUnchanged, ['notes.txt']);
   assert.deepEqual(program.fallbacks, [{ syscall: 'clone3', replacements: ['clone'] }]);
-  assert.deepEqual(program.after, ['isolation']);
 });
 
 test('defaults: a static build and a test script that looks for "ok"', () => {
