@@ -21,7 +21,7 @@ import type { ExploreReport } from '../../src/explore/report.js';
 const corpus = loadCorpus();
 const root = tempDir('corpus');
 /** Programs analysed side by side; each analysis runs 2 experiments at a time. */
-const PROGRAMS_AT_ONCE = 3;
+const PROGRAMS_AT_ONCE = 4;
 const EXPLORE_JOBS = '2';
 /** A run under strace's injection still going after this long is judged hung, as the engine would. */
 const INJECT_LIMIT_MS = 5000;
