@@ -30,9 +30,22 @@ export interface AttemptContext {
   wrapper?: string[];
 }
 
+/**
+ * Why a run failed, as far as the engine can tell: `hang` (still running at the limit),
+ * `crash` (the program died from a signal such as SIGSEGV or SIGABRT: bwrap exits with
+ * 128 + the signal number), `exit` (the program exited non-zero), `test` (the script said
+ * broken), `inconclusive` (the script kept answering 200), `start` (sandbox or script could
+ * not start).
+ */
+export type FailureKind = 'hang' | 'crash' | 'exit' | 'test' | 'inconclusive' | 'start';
+
 export interface AttemptOutcome {
   verdict: Verdict;
   reason?: string;
+  /** Set when the verdict is broken. */
+  failure?: FailureKind;
+  /** The limit this run was held to (hang limit or time-out), ms. */
+  limitMs: number;
   /** Time the workload itself ran (application up, test script running). */
   workloadMs: number;
   appLog: string;
@@ -61,26 +74,54 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
     logFile: appLog,
   });
   const started = Date.now();
-  const finish = async (verdict: Verdict, reason?: string): Promise<AttemptOutcome> => {
+  let exitCode: number | null | undefined;
+  void sandbox.process.exited.then((status) => (exitCode = status.code));
+  const finish = async (verdict: Verdict, failure?: FailureKind, reason?: string): Promise<AttemptOutcome> => {
     const workloadMs = Date.now() - started;
+    // A server that crashed before or while the script ran: the crash, not the script's answer, is the failure.
+    const crashed = failure !== undefined && failure !== 'hang' && crashSignal(exitCode) !== undefined;
     await sandbox.process.kill();
-    return { verdict, reason, workloadMs, appLog, testLog };
+    const kind = crashed ? 'crash' : failure;
+    const why = crashed && failure !== 'crash' ? `${reason}; the program died from ${crashSignal(exitCode)}` : reason;
+    return { verdict, ...(kind ? { failure: kind } : {}), ...(why !== undefined ? { reason: why } : {}), limitMs, workloadMs, appLog, testLog };
   };
   if (sandbox.namespacePid === undefined) {
     const status = await sandbox.process.exited;
-    return finish('broken', `sandbox did not start (bwrap exit ${status.code ?? status.signal}); see ${appLog}`);
+    return finish('broken', 'start', `sandbox did not start (bwrap exit ${status.code ?? status.signal}); see ${appLog}`);
   }
 
   if (workload.sequential || workload.testScript === undefined) {
     const status = await sandbox.process.waitWithTimeout(Math.max(0, deadline - Date.now()));
-    if (status.timedOut) return finish('broken', `program still running after ${limitMs} ms${hangNote(exp)}`);
-    if (status.code !== 0) return finish('broken', `program exited with ${status.code ?? status.signal}`);
+    if (status.timedOut) return finish('broken', 'hang', `program still running after ${limitMs} ms${hangNote(exp)}`);
+    if (status.code !== 0) {
+      const signal = crashSignal(status.code);
+      return finish('broken', signal ? 'crash' : 'exit', `program exited with ${status.code ?? status.signal}${signal ? ` (${signal})` : ''}`);
+    }
     if (workload.testScript === undefined) return finish('works');
     return finish(...(await judgeWithScript(exp, ctx, [], appLog, testLog, deadline)));
   }
 
   await waitUntilReady(sandbox, exp.judge.readyListeners, Math.min(deadline, Date.now() + exp.judge.readyWaitMs));
   return finish(...(await judgeWithScript(exp, ctx, sandbox.networkEntry(), appLog, testLog, deadline)));
+}
+
+/**
+ * Signals that a program raises on itself when it goes wrong, never sent by load or by us
+ * (we kill with SIGKILL; the OOM killer too). bwrap reports a child killed by signal N as
+ * exit status 128 + N.
+ */
+const CRASH_SIGNALS = new Map<number, string>([
+  [4, 'SIGILL'],
+  [5, 'SIGTRAP'],
+  [6, 'SIGABRT'],
+  [7, 'SIGBUS'],
+  [8, 'SIGFPE'],
+  [11, 'SIGSEGV'],
+  [31, 'SIGSYS'],
+]);
+
+function crashSignal(code: number | null | undefined): string | undefined {
+  return code !== null && code !== undefined && code > 128 ? CRASH_SIGNALS.get(code - 128) : undefined;
 }
 
 function hangNote(exp: Experiment): string {
@@ -103,7 +144,7 @@ async function judgeWithScript(
   appLog: string,
   testLog: string,
   deadline: number,
-): Promise<[Verdict, string?]> {
+): Promise<[Verdict, FailureKind?, string?]> {
   const script = exp.workload.testScript!;
   let backoffMs = 20;
   for (let ask = 0; ; ask++) {
@@ -111,12 +152,12 @@ async function judgeWithScript(
     const test = ctx.groups.start({ argv: [...prefix, script, appLog], cwd: exp.workload.cwd, stdio: ['ignore', log, log] });
     closeSync(log);
     const status = await test.waitWithTimeout(Math.max(0, deadline - Date.now()));
-    if (test.spawnError) return ['broken', `test script could not start: ${test.spawnError.message}`];
-    if (status.timedOut) return ['broken', `test script still running at the limit${hangNote(exp)}`];
+    if (test.spawnError) return ['broken', 'start', `test script could not start: ${test.spawnError.message}`];
+    if (status.timedOut) return ['broken', 'hang', `test script still running at the limit${hangNote(exp)}`];
     if (status.code === 0) return ['works'];
-    if (status.code !== INCONCLUSIVE_EXIT) return ['broken', `test script exited with ${status.code ?? status.signal}`];
+    if (status.code !== INCONCLUSIVE_EXIT) return ['broken', 'test', `test script exited with ${status.code ?? status.signal}`];
     if (ask >= exp.judge.inconclusiveRetries || Date.now() + backoffMs >= deadline) {
-      return ['broken', `test script still inconclusive (200) after ${ask + 1} tries`];
+      return ['broken', 'inconclusive', `test script still inconclusive (200) after ${ask + 1} tries`];
     }
     await sleep(backoffMs);
     backoffMs = Math.min(backoffMs * 2, 1000);

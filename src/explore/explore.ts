@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { SyscallTable } from '../syscalls/table.js';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import type { ProcessGroups } from '../sandbox/process.js';
@@ -42,7 +43,7 @@ const HANG_FLOOR_MS = 1000;
 
 export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
   const wallStart = Date.now();
-  const env: RunnerEnvironment = { groups: opts.groups, launcher: opts.launcher, table: opts.table, workDir: opts.workDir };
+  const env: RunnerEnvironment = { groups: opts.groups, launcher: opts.launcher, table: opts.table, workDir: opts.workDir, observed: { slowestWorkingMs: 0 } };
   mkdirSync(opts.workDir, { recursive: true });
 
   opts.onPhase?.('discovery', 1);
@@ -121,6 +122,8 @@ function toRecord(r: ExperimentResult, description: string): ExperimentRecord {
     durationMs: r.durationMs,
     workloadMs: r.workloadMs,
     ...(r.reason !== undefined ? { reason: r.reason } : {}),
+    ...(r.retries !== undefined ? { retries: r.retries } : {}),
+    ...(r.stoppedBecause !== undefined ? { stoppedBecause: r.stoppedBecause } : {}),
   };
 }
 
@@ -147,6 +150,8 @@ async function calibrate(opts: ExploreOptions, env: RunnerEnvironment, discovery
       'make the workload pass on its own first: run the application and the test script by hand, check ports, paths and --timeout',
     );
   }
+  // The baseline ran alone; side by side, runs share the cores. It stands in until a working experiment is seen.
+  env.observed!.slowestWorkingMs = result.workloadMs * Math.max(1, opts.jobs / availableParallelism());
   return {
     ...probe,
     readyWaitMs: Math.min(opts.workload.timeoutMs, Math.max(READY_WAIT_FLOOR_MS, READY_WAIT_FACTOR * result.workloadMs)),

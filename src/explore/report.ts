@@ -18,6 +18,10 @@ export interface ExperimentRecord {
   workloadMs: number;
   /** Why a run was judged broken (test exit code, timeout, program exit status). */
   reason?: string;
+  /** Why each attempt after the first was made. */
+  retries?: string[];
+  /** Why the failure was accepted without a further attempt (deterministic, load cannot explain a hang, attempts used up). */
+  stoppedBecause?: string;
 }
 
 export interface FinalCheck {

@@ -6,6 +6,7 @@ import type { ProcessGroups } from '../sandbox/process.js';
 import type { SyscallTable } from '../syscalls/table.js';
 import { absentFilesArgv } from '../trace/inject-command.js';
 import { runAttempt, type AttemptOutcome } from './attempt.js';
+import { decideRetry, type FailedAttempt } from './retry-policy.js';
 import type { Experiment, ExperimentResult, RuleSpec } from './experiment.js';
 
 /** What a machine needs to run experiments: none of it travels with the experiment. */
@@ -15,6 +16,14 @@ export interface RunnerEnvironment {
   table: SyscallTable;
   /** Folder under which each experiment gets a folder of its own. */
   workDir: string;
+  /** What the analysis has seen so far, shared by every run of it; tells load from a real hang. */
+  observed?: RunObservations;
+}
+
+/** Shared by the runs of one analysis; updated as runs finish. */
+export interface RunObservations {
+  /** Longest workload time of a run judged working so far (ms); a stand-in from the baseline before any. */
+  slowestWorkingMs: number;
 }
 
 export interface DetailedResult extends ExperimentResult {
@@ -45,30 +54,47 @@ function filterFor(rules: readonly RuleSpec[], table: SyscallTable): Buffer | un
 
 const safeDirName = (id: string): string => id.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120);
 
-/** Runs an experiment, attempting a failing one again before "broken" is recorded. */
+/**
+ * Runs an experiment, attempting a failing one again while load could explain the failure
+ * (see decideRetry); `retries` says why each further attempt was made, `stoppedBecause` why
+ * the last failure was accepted as the verdict.
+ */
 export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Promise<DetailedResult> {
   const started = Date.now();
   const filter = filterFor(exp.perturbation.rules, env.table);
   let workloadMs = 0;
   let outcome: AttemptOutcome | undefined;
-  let attempt = 0;
-  while (attempt < Math.max(1, exp.judge.attempts)) {
-    attempt++;
+  const failures: FailedAttempt[] = [];
+  const retries: string[] = [];
+  let stoppedBecause: string | undefined;
+  for (let attempt = 1; ; attempt++) {
     const dir = join(env.workDir, safeDirName(exp.id), `attempt-${attempt}`);
     mkdirSync(dir, { recursive: true });
     const absent = exp.perturbation.absentFiles ?? [];
     const wrapper = absent.length > 0 ? absentFilesArgv(absent, join(dir, 'inject.log')) : undefined;
     outcome = await runAttempt(exp, { groups: env.groups, launcher: env.launcher, dir, filter, wrapper });
     workloadMs += outcome.workloadMs;
-    if (outcome.verdict === 'works') break;
+    if (outcome.verdict === 'works') {
+      if (env.observed) env.observed.slowestWorkingMs = Math.max(env.observed.slowestWorkingMs, outcome.workloadMs);
+      break;
+    }
+    failures.push({ failure: outcome.failure ?? 'test', reason: outcome.reason ?? 'broken', limitMs: outcome.limitMs });
+    const decision = decideRetry(failures, Math.max(1, exp.judge.attempts), env.observed?.slowestWorkingMs ?? 0);
+    if (!decision.retry) {
+      stoppedBecause = decision.why;
+      break;
+    }
+    retries.push(decision.why);
   }
   return {
     id: exp.id,
-    verdict: outcome!.verdict,
-    attempts: attempt,
+    verdict: outcome.verdict,
+    attempts: failures.length + (outcome.verdict === 'works' ? 1 : 0),
     durationMs: Date.now() - started,
     workloadMs,
-    reason: outcome!.reason,
-    lastAttempt: outcome!,
+    reason: outcome.reason,
+    ...(retries.length > 0 ? { retries } : {}),
+    ...(stoppedBecause !== undefined ? { stoppedBecause } : {}),
+    lastAttempt: outcome,
   };
 }
