@@ -29,6 +29,7 @@ export interface ExploreCommandOptions {
   outputSysNames: boolean;
   finalCheck: boolean;
   partialSupport: boolean;
+  groupTesting?: boolean;
   disableStatic: boolean;
   jobs?: number;
   attempts: number;
@@ -95,6 +96,7 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
       jobs,
       attempts: o.attempts,
       partialSupport: o.partialSupport,
+      groupTesting: o.groupTesting ?? false,
       finalCheck: o.finalCheck,
       journal,
       signal: abort.signal,

@@ -73,6 +73,8 @@ export interface ExperimentResult {
   /** Time the application (and test) ran; the rest of durationMs is the engine's own overhead. */
   workloadMs: number;
   reason?: string;
+  /** Not run: the verdict comes from this group experiment, which worked (group testing). */
+  inferredFrom?: string;
   /** Why each attempt after the first was made (one entry per retry). */
   retries?: string[];
   /** Why a failure was accepted as the verdict without a further attempt. */

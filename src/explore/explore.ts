@@ -9,6 +9,8 @@ import { runPool } from './scheduler.js';
 import { planArgumentExperiments, planPseudoFileExperiments, planSyscallExperiments, type PlannedExperiment } from './plan.js';
 import { subfeatureVerdicts, syscallVerdicts } from './classify.js';
 import { largestWorkingSet } from './final-check.js';
+import { runGroupTested, type GroupTestingSummary } from './group-testing.js';
+import { expectedRunMs, longestFirst, type CostContext } from './priors.js';
 import type { Experiment, ExperimentResult, JudgeSettings, Workload } from './experiment.js';
 import type { ExperimentRecord, ExploreReport, FinalCheck, SyscallVerdict } from './report.js';
 import type { Journal } from './journal.js';
@@ -26,6 +28,8 @@ export interface ExploreOptions {
   attempts: number;
   partialSupport: boolean;
   finalCheck: boolean;
+  /** Test whole syscalls by groups (see group-testing.ts) instead of one at a time. */
+  groupTesting?: boolean;
   journal?: Journal;
   signal?: AbortSignal;
   version: string;
@@ -59,15 +63,25 @@ export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
   }
 
   opts.onPhase?.('baseline', 1);
-  const judge = await calibrate(opts, env, discovery);
+  const { judge, baselineMs } = await calibrate(opts, env, discovery);
+  const cost: CostContext = { sequential: opts.workload.sequential, baselineMs, limitMs: Math.min(opts.workload.timeoutMs, judge.hangLimitMs ?? Infinity) };
 
   const experimentsStart = Date.now();
   const results = new Map<string, ExperimentResult>();
-  const run = (planned: readonly PlannedExperiment[]): Promise<void> => runAll(planned.map((p) => p.experiment), opts, env, results);
+  const run = (planned: readonly PlannedExperiment[]): Promise<void> =>
+    runAll(longestFirst(planned, (p) => expectedRunMs(p.experiment.perturbation.rules, cost)).map((p) => p.experiment), opts, env, results);
 
   const syscallPlan = planSyscallExperiments(discovery.used, opts.table, opts.workload, judge);
   opts.onPhase?.('syscalls', syscallPlan.length);
-  await run(syscallPlan);
+  let groupTesting: GroupTestingSummary | undefined;
+  if (opts.groupTesting) {
+    groupTesting = await runGroupTested(syscallPlan, {
+      run: (exp) => runRecorded(exp, opts, env, results),
+      record: (r) => results.set(r.id, r),
+      pool: (tasks) => runPool(tasks, opts.jobs, (task) => task(), opts.signal).then(() => undefined),
+      cost,
+    });
+  } else await run(syscallPlan);
   const syscalls = syscallVerdicts(syscallPlan, results, opts.table);
 
   let subfeaturePlan: PlannedExperiment[] = [];
@@ -108,6 +122,7 @@ export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
     syscalls,
     subfeatures: subfeatureVerdicts(subfeaturePlan, results),
     ...(finalCheck ? { finalCheck } : {}),
+    ...(groupTesting ? { groupTesting } : {}),
     experiments: [...results.values()].map((r) => toRecord(r, descriptions.get(r.id) ?? r.id)),
     timing: { wallMs: Date.now() - wallStart, discoveryMs, experimentsMs, jobs: opts.jobs },
   };
@@ -122,6 +137,7 @@ function toRecord(r: ExperimentResult, description: string): ExperimentRecord {
     durationMs: r.durationMs,
     workloadMs: r.workloadMs,
     ...(r.reason !== undefined ? { reason: r.reason } : {}),
+    ...(r.inferredFrom !== undefined ? { inferredFrom: r.inferredFrom } : {}),
     ...(r.retries !== undefined ? { retries: r.retries } : {}),
     ...(r.stoppedBecause !== undefined ? { stoppedBecause: r.stoppedBecause } : {}),
   };
@@ -131,7 +147,7 @@ function toRecord(r: ExperimentResult, description: string): ExperimentRecord {
  * The unperturbed workload must pass its test before anything else is worth running; its
  * run also tells how long the server takes to listen, which bounds later waits.
  */
-async function calibrate(opts: ExploreOptions, env: RunnerEnvironment, discovery: DiscoveryData): Promise<JudgeSettings> {
+async function calibrate(opts: ExploreOptions, env: RunnerEnvironment, discovery: DiscoveryData): Promise<{ judge: JudgeSettings; baselineMs: number }> {
   const probe: JudgeSettings = {
     attempts: opts.attempts,
     inconclusiveRetries: INCONCLUSIVE_RETRIES,
@@ -152,26 +168,26 @@ async function calibrate(opts: ExploreOptions, env: RunnerEnvironment, discovery
   }
   // The baseline ran alone; side by side, runs share the cores. It stands in until a working experiment is seen.
   env.observed!.slowestWorkingMs = result.workloadMs * Math.max(1, opts.jobs / availableParallelism());
-  return {
+  const judge: JudgeSettings = {
     ...probe,
     readyWaitMs: Math.min(opts.workload.timeoutMs, Math.max(READY_WAIT_FLOOR_MS, READY_WAIT_FACTOR * result.workloadMs)),
     hangLimitMs: Math.max(HANG_FLOOR_MS, HANG_FACTOR * result.workloadMs),
   };
+  return { judge, baselineMs: result.workloadMs };
 }
 
 async function runAll(experiments: readonly Experiment[], opts: ExploreOptions, env: RunnerEnvironment, results: Map<string, ExperimentResult>): Promise<void> {
-  await runPool(
-    experiments,
-    opts.jobs,
-    async (exp) => {
-      const journaled = opts.journal?.get(exp.id);
-      const result: ExperimentResult = journaled ?? stripDetails(await runExperiment(exp, env));
-      if (!journaled) opts.journal?.record(result);
-      results.set(exp.id, result);
-      opts.onExperiment?.(result, exp.description);
-    },
-    opts.signal,
-  );
+  await runPool(experiments, opts.jobs, (exp) => runRecorded(exp, opts, env, results), opts.signal);
+}
+
+/** Runs one experiment (or takes it from the journal), records its result and reports it. */
+async function runRecorded(exp: Experiment, opts: ExploreOptions, env: RunnerEnvironment, results: Map<string, ExperimentResult>): Promise<ExperimentResult> {
+  const journaled = opts.journal?.get(exp.id);
+  const result: ExperimentResult = journaled ?? stripDetails(await runExperiment(exp, env));
+  if (!journaled) opts.journal?.record(result);
+  results.set(exp.id, result);
+  opts.onExperiment?.(result, exp.description);
+  return result;
 }
 
 function stripDetails(r: ExperimentResult & { lastAttempt?: unknown }): ExperimentResult {

@@ -1,4 +1,5 @@
 import type { SubfeatureVerdict, SyscallVerdict, Verdict } from '../core/verdict.js';
+import type { GroupTestingSummary } from './group-testing.js';
 
 export type { SubfeatureVerdict, SyscallVerdict, Verdict };
 
@@ -18,6 +19,8 @@ export interface ExperimentRecord {
   workloadMs: number;
   /** Why a run was judged broken (test exit code, timeout, program exit status). */
   reason?: string;
+  /** Not run (attempts 0): the verdict comes from this group experiment, which worked (`--group-testing`). */
+  inferredFrom?: string;
   /** Why each attempt after the first was made. */
   retries?: string[];
   /** Why the failure was accepted without a further attempt (deterministic, load cannot explain a hang, attempts used up). */
@@ -52,6 +55,8 @@ export interface ExploreReport {
   syscalls: SyscallVerdict[];
   subfeatures: SubfeatureVerdict[];
   finalCheck?: FinalCheck;
+  /** With `--group-testing`: runs made and saved, interactions found. */
+  groupTesting?: GroupTestingSummary;
   /** Static upper bound of the analysed binary with its libraries (absent with --disable-static). */
   static?: { syscalls: number[]; unresolvedSites: number } | { error: string };
   experiments: ExperimentRecord[];
