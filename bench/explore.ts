@@ -2,9 +2,11 @@
  * Benchmark of `loupe explore` on the bundled examples. Prints, per example: wall time
  * (median of --runs), experiments, experiments per second, and the engine's own overhead per
  * experiment (time not spent in the application or the test script). With --stability, runs
- * the redis analysis twice and prints how many syscalls got the same class in both.
+ * the redis analysis twice and prints how many syscalls got the same class in both. With
+ * --compare-group-testing, runs each example one syscall at a time and with --group-testing and
+ * prints the runs each made and every syscall whose class differs.
  *
- *   npm run bench -- [--runs N] [--jobs N] [--only lua,nginx,redis] [--stability]
+ *   npm run bench -- [--runs N] [--jobs N] [--only lua,nginx,redis] [--stability] [--compare-group-testing] [--group-testing]
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -36,14 +38,16 @@ const { values } = parseArgs({
     jobs: { type: 'string' },
     only: { type: 'string', default: 'lua,nginx' },
     stability: { type: 'boolean', default: false },
+    'compare-group-testing': { type: 'boolean', default: false },
+    'group-testing': { type: 'boolean', default: false },
   },
 });
 
-function explore(example: Example): { report: ExploreReport; wallMs: number } {
+function explore(example: Example, extra: readonly string[] = values['group-testing'] ? ['--group-testing'] : []): { report: ExploreReport; wallMs: number } {
   const cli = join(PACKAGE_ROOT, 'dist/src/cli/main.js');
   const jobs = values.jobs ? ['--jobs', values.jobs] : [];
   const started = Date.now();
-  const r = spawnSync(process.execPath, [cli, 'explore', '--json', '--disable-static', ...jobs, ...example.args], { cwd: join(PACKAGE_ROOT, example.dir), encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, [cli, 'explore', '--json', '--disable-static', ...jobs, ...extra, ...example.args], { cwd: join(PACKAGE_ROOT, example.dir), encoding: 'utf8', maxBuffer: 64 << 20 });
   const wallMs = Date.now() - started;
   if (r.status !== 0) throw new Error(`explore of ${example.name} failed (exit ${r.status}):\n${r.stderr}`);
   return { report: JSON.parse(r.stdout) as ExploreReport, wallMs };
@@ -65,8 +69,8 @@ function benchmark(example: Example, runs: number): void {
   }
   const report = last!;
   const wall = median(walls) / 1000;
-  const n = report.experiments.length;
-  const overheads = report.experiments.map((e) => (e.durationMs - e.workloadMs) / e.attempts);
+  const n = runsOf(report);
+  const overheads = report.experiments.filter((e) => e.attempts > 0).map((e) => (e.durationMs - e.workloadMs) / e.attempts);
   const ratio = example.originalSeconds ? `, ${(example.originalSeconds / wall).toFixed(1)}x faster than the original's ${example.originalSeconds} s` : '';
   console.log(
     `${example.name.padEnd(6)} wall ${wall.toFixed(2)} s (median of ${runs}: ${walls.map((w) => (w / 1000).toFixed(2)).join(', ')})${ratio}\n` +
@@ -86,6 +90,24 @@ function stability(example: Example): void {
   for (const d of [...disagreements, ...onlyInB]) console.log(`       differs: ${d}`);
 }
 
+/** Experiments actually run (verdicts inferred from a group that worked are not runs). */
+const runsOf = (report: ExploreReport): number => report.experiments.filter((e) => e.attempts > 0).length;
+
+function compareGroupTesting(example: Example): void {
+  const single = explore(example, []);
+  const grouped = explore(example, ['--group-testing']);
+  const classes = new Map(single.report.syscalls.map((s) => [s.name, s.class]));
+  const differing = grouped.report.syscalls.filter((s) => classes.get(s.name) !== s.class).map((s) => `${s.name}: ${classes.get(s.name) ?? 'unused'} one at a time, ${s.class} grouped`);
+  const g = grouped.report.groupTesting!;
+  console.log(
+    `${example.name.padEnd(6)} one at a time: ${runsOf(single.report)} runs, ${(single.wallMs / 1000).toFixed(2)} s; grouped: ${runsOf(grouped.report)} runs, ${(grouped.wallMs / 1000).toFixed(2)} s ` +
+      `(${g.runsSaved} of ${g.oneAtATimeRuns} syscall runs saved, ${g.groupRuns} group runs, ${g.interactions.length} interactions); ` +
+      `classes identical on ${grouped.report.syscalls.length - differing.length} of ${grouped.report.syscalls.length}`,
+  );
+  for (const d of differing) console.log(`       differs: ${d}`);
+}
+
 const selected = EXAMPLES.filter((e) => values.only!.split(',').includes(e.name));
-if (values.stability) for (const example of selected) stability(example);
+if (values['compare-group-testing']) for (const example of selected) compareGroupTesting(example);
+else if (values.stability) for (const example of selected) stability(example);
 else for (const example of selected) benchmark(example, Number(values.runs));

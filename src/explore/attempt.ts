@@ -156,9 +156,9 @@ async function judgeWithScript(
     if (status.timedOut) return ['broken', 'hang', `test script still running at the limit${hangNote(exp)}`];
     if (status.code === 0) return ['works'];
     if (status.code !== INCONCLUSIVE_EXIT) return ['broken', 'test', `test script exited with ${status.code ?? status.signal}`];
-    if (ask >= exp.judge.inconclusiveRetries || Date.now() + backoffMs >= deadline) {
-      return ['broken', 'inconclusive', `test script still inconclusive (200) after ${ask + 1} tries`];
-    }
+    // Still not ready at the limit: as much a hang as a script that never returns.
+    if (Date.now() + backoffMs >= deadline) return ['broken', 'hang', `test script still inconclusive (200) at the limit after ${ask + 1} tries${hangNote(exp)}`];
+    if (ask >= exp.judge.inconclusiveRetries) return ['broken', 'inconclusive', `test script still inconclusive (200) after ${ask + 1} tries`];
     await sleep(backoffMs);
     backoffMs = Math.min(backoffMs * 2, 1000);
   }

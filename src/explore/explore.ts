@@ -5,6 +5,7 @@ import { ExitCode, LoupeError } from '../core/errors.js';
 import type { ProcessGroups } from '../sandbox/process.js';
 import { runExperiment, type RunnerEnvironment } from './run-experiment.js';
 import { INCONCLUSIVE_RETRIES } from './attempt.js';
+import { WorkingRunTimes } from './retry-policy.js';
 import { runPool } from './scheduler.js';
 import { planArgumentExperiments, planPseudoFileExperiments, planSyscallExperiments, type PlannedExperiment } from './plan.js';
 import { subfeatureVerdicts, syscallVerdicts } from './classify.js';
@@ -47,7 +48,7 @@ const HANG_FLOOR_MS = 1000;
 
 export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
   const wallStart = Date.now();
-  const env: RunnerEnvironment = { groups: opts.groups, launcher: opts.launcher, table: opts.table, workDir: opts.workDir, observed: { slowestWorkingMs: 0 } };
+  const env: RunnerEnvironment = { groups: opts.groups, launcher: opts.launcher, table: opts.table, workDir: opts.workDir, workingRunTimes: new WorkingRunTimes() };
   mkdirSync(opts.workDir, { recursive: true });
 
   opts.onPhase?.('discovery', 1);
@@ -167,7 +168,7 @@ async function calibrate(opts: ExploreOptions, env: RunnerEnvironment, discovery
     );
   }
   // The baseline ran alone; side by side, runs share the cores. It stands in until a working experiment is seen.
-  env.observed!.slowestWorkingMs = result.workloadMs * Math.max(1, opts.jobs / availableParallelism());
+  env.workingRunTimes!.setStandIn(result.workloadMs * Math.max(1, opts.jobs / availableParallelism()));
   const judge: JudgeSettings = {
     ...probe,
     readyWaitMs: Math.min(opts.workload.timeoutMs, Math.max(READY_WAIT_FLOOR_MS, READY_WAIT_FACTOR * result.workloadMs)),

@@ -6,7 +6,8 @@ import type { ProcessGroups } from '../sandbox/process.js';
 import type { SyscallTable } from '../syscalls/table.js';
 import { absentFilesArgv } from '../trace/inject-command.js';
 import { runAttempt, type AttemptOutcome } from './attempt.js';
-import { decideRetry, type FailedAttempt } from './retry-policy.js';
+import { decideRetry, WorkingRunTimes, type FailedAttempt } from './retry-policy.js';
+import { expectedWorks } from './priors.js';
 import type { Experiment, ExperimentResult, RuleSpec } from './experiment.js';
 
 /** What a machine needs to run experiments: none of it travels with the experiment. */
@@ -16,14 +17,8 @@ export interface RunnerEnvironment {
   table: SyscallTable;
   /** Folder under which each experiment gets a folder of its own. */
   workDir: string;
-  /** What the analysis has seen so far, shared by every run of it; tells load from a real hang. */
-  observed?: RunObservations;
-}
-
-/** Shared by the runs of one analysis; updated as runs finish. */
-export interface RunObservations {
-  /** Longest workload time of a run judged working so far (ms); a stand-in from the baseline before any. */
-  slowestWorkingMs: number;
+  /** Durations of the working runs of this analysis so far, shared by its runs: tells load from a real hang. */
+  workingRunTimes?: WorkingRunTimes;
 }
 
 export interface DetailedResult extends ExperimentResult {
@@ -62,6 +57,8 @@ const safeDirName = (id: string): string => id.replace(/[^A-Za-z0-9._-]+/g, '_')
 export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Promise<DetailedResult> {
   const started = Date.now();
   const filter = filterFor(exp.perturbation.rules, env.table);
+  // The database's priors are about whole syscalls; a single argument value or file has none.
+  const wholeSyscalls = exp.perturbation.rules.every((r) => r.argIndex === undefined) && !exp.perturbation.absentFiles?.length && !exp.perturbation.emptyFiles?.length;
   let workloadMs = 0;
   let outcome: AttemptOutcome | undefined;
   const failures: FailedAttempt[] = [];
@@ -75,11 +72,16 @@ export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Pr
     outcome = await runAttempt(exp, { groups: env.groups, launcher: env.launcher, dir, filter, wrapper });
     workloadMs += outcome.workloadMs;
     if (outcome.verdict === 'works') {
-      if (env.observed) env.observed.slowestWorkingMs = Math.max(env.observed.slowestWorkingMs, outcome.workloadMs);
+      env.workingRunTimes?.record(outcome.workloadMs);
       break;
     }
     failures.push({ failure: outcome.failure ?? 'test', reason: outcome.reason ?? 'broken', limitMs: outcome.limitMs });
-    const decision = decideRetry(failures, Math.max(1, exp.judge.attempts), env.observed?.slowestWorkingMs ?? 0);
+    const decision = decideRetry(failures, {
+      attemptsAllowed: Math.max(1, exp.judge.attempts),
+      typicalWorkingMs: env.workingRunTimes?.typical() ?? 0,
+      priorWorks: wholeSyscalls ? expectedWorks(exp.perturbation.rules) : 1,
+      group: exp.perturbation.rules.length > 1,
+    });
     if (!decision.retry) {
       stoppedBecause = decision.why;
       break;
