@@ -48,6 +48,8 @@ export interface AttemptOutcome {
   limitMs: number;
   /** Time the workload itself ran (application up, test script running). */
   workloadMs: number;
+  /** Where the attempt's time went, ms: bwrap setting up the namespaces until the program starts; the test script's runs (part of workloadMs); killing and reaping the run. */
+  phases: { sandboxStartMs: number; testScriptMs: number; teardownMs: number };
   appLog: string;
   testLog: string;
 }
@@ -60,6 +62,7 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
   const testLog = join(ctx.dir, 'test.log');
   const limitMs = Math.min(workload.timeoutMs, exp.judge.hangLimitMs ?? Infinity);
   const deadline = Date.now() + limitMs;
+  const sandboxStart = Date.now();
   const sandbox = await SandboxRun.start(ctx.groups, {
     program: workload.program,
     args: workload.args,
@@ -76,14 +79,16 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
   const started = Date.now();
   let exitCode: number | null | undefined;
   void sandbox.process.exited.then((status) => (exitCode = status.code));
+  const script = { ms: 0 };
   const finish = async (verdict: Verdict, failure?: FailureKind, reason?: string): Promise<AttemptOutcome> => {
     const workloadMs = Date.now() - started;
     // A server that crashed before or while the script ran: the crash, not the script's answer, is the failure.
     const crashed = failure !== undefined && failure !== 'hang' && crashSignal(exitCode) !== undefined;
     await sandbox.process.kill();
+    const phases = { sandboxStartMs: started - sandboxStart, testScriptMs: script.ms, teardownMs: Date.now() - started - workloadMs };
     const kind = crashed ? 'crash' : failure;
     const why = crashed && failure !== 'crash' ? `${reason}; the program died from ${crashSignal(exitCode)}` : reason;
-    return { verdict, ...(kind ? { failure: kind } : {}), ...(why !== undefined ? { reason: why } : {}), limitMs, workloadMs, appLog, testLog };
+    return { verdict, ...(kind ? { failure: kind } : {}), ...(why !== undefined ? { reason: why } : {}), limitMs, workloadMs, phases, appLog, testLog };
   };
   if (sandbox.namespacePid === undefined) {
     const status = await sandbox.process.exited;
@@ -98,11 +103,11 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
       return finish('broken', signal ? 'crash' : 'exit', `program exited with ${status.code ?? status.signal}${signal ? ` (${signal})` : ''}`);
     }
     if (workload.testScript === undefined) return finish('works');
-    return finish(...(await judgeWithScript(exp, ctx, [], appLog, testLog, deadline)));
+    return finish(...(await judgeWithScript(exp, ctx, [], appLog, testLog, deadline, script)));
   }
 
   await waitUntilReady(sandbox, exp.judge.readyListeners, Math.min(deadline, Date.now() + exp.judge.readyWaitMs));
-  return finish(...(await judgeWithScript(exp, ctx, sandbox.networkEntry(), appLog, testLog, deadline)));
+  return finish(...(await judgeWithScript(exp, ctx, sandbox.networkEntry(), appLog, testLog, deadline, script)));
 }
 
 /**
@@ -144,6 +149,7 @@ async function judgeWithScript(
   appLog: string,
   testLog: string,
   deadline: number,
+  spent: { ms: number },
 ): Promise<[Verdict, FailureKind?, string?]> {
   const script = exp.workload.testScript!;
   let backoffMs = 20;
@@ -151,7 +157,9 @@ async function judgeWithScript(
     const log = openSync(testLog, 'a');
     const test = ctx.groups.start({ argv: [...prefix, script, appLog], cwd: exp.workload.cwd, stdio: ['ignore', log, log] });
     closeSync(log);
+    const asked = Date.now();
     const status = await test.waitWithTimeout(Math.max(0, deadline - Date.now()));
+    spent.ms += Date.now() - asked;
     if (test.spawnError) return ['broken', 'start', `test script could not start: ${test.spawnError.message}`];
     if (status.timedOut) return ['broken', 'hang', `test script still running at the limit${hangNote(exp)}`];
     if (status.code === 0) return ['works'];

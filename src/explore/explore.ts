@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import type { SyscallTable } from '../syscalls/table.js';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import type { ProcessGroups } from '../sandbox/process.js';
-import { runExperiment, type RunnerEnvironment } from './run-experiment.js';
+import { noCosts, runExperiment, type RunnerEnvironment } from './run-experiment.js';
 import { INCONCLUSIVE_RETRIES } from './attempt.js';
 import { WorkingRunTimes } from './retry-policy.js';
 import { runPool } from './scheduler.js';
@@ -48,7 +48,7 @@ const HANG_FLOOR_MS = 1000;
 
 export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
   const wallStart = Date.now();
-  const env: RunnerEnvironment = { groups: opts.groups, launcher: opts.launcher, table: opts.table, workDir: opts.workDir, workingRunTimes: new WorkingRunTimes() };
+  const env: RunnerEnvironment = { groups: opts.groups, launcher: opts.launcher, table: opts.table, workDir: opts.workDir, workingRunTimes: new WorkingRunTimes(), costs: noCosts() };
   mkdirSync(opts.workDir, { recursive: true });
 
   opts.onPhase?.('discovery', 1);
@@ -64,7 +64,9 @@ export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
   }
 
   opts.onPhase?.('baseline', 1);
+  const baselineStart = Date.now();
   const { judge, baselineMs } = await calibrate(opts, env, discovery);
+  const calibrationMs = Date.now() - baselineStart;
   const cost: CostContext = { sequential: opts.workload.sequential, baselineMs, limitMs: Math.min(opts.workload.timeoutMs, judge.hangLimitMs ?? Infinity) };
 
   const experimentsStart = Date.now();
@@ -125,7 +127,7 @@ export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
     ...(finalCheck ? { finalCheck } : {}),
     ...(groupTesting ? { groupTesting } : {}),
     experiments: [...results.values()].map((r) => toRecord(r, descriptions.get(r.id) ?? r.id)),
-    timing: { wallMs: Date.now() - wallStart, discoveryMs, experimentsMs, jobs: opts.jobs },
+    timing: { wallMs: Date.now() - wallStart, discoveryMs, baselineMs: calibrationMs, experimentsMs, jobs: opts.jobs, runs: env.costs! },
   };
 }
 

@@ -1,5 +1,6 @@
 import type { SubfeatureVerdict, SyscallVerdict, Verdict } from '../core/verdict.js';
 import type { GroupTestingSummary } from './group-testing.js';
+import type { RunCosts } from './run-experiment.js';
 
 export type { SubfeatureVerdict, SyscallVerdict, Verdict };
 
@@ -60,5 +61,9 @@ export interface ExploreReport {
   /** Static upper bound of the analysed binary with its libraries (absent with --disable-static). */
   static?: { syscalls: number[]; unresolvedSites: number } | { error: string };
   experiments: ExperimentRecord[];
-  timing: { wallMs: number; discoveryMs: number; experimentsMs: number; jobs: number };
+  /**
+   * Wall times of the phases, ms; `runs` sums where the time of every attempt went (sandbox
+   * start-up, workload, test script, teardown, filter building).
+   */
+  timing: { wallMs: number; discoveryMs: number; baselineMs?: number; experimentsMs: number; jobs: number; runs?: RunCosts };
 }

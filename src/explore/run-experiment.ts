@@ -19,7 +19,22 @@ export interface RunnerEnvironment {
   workDir: string;
   /** Durations of the working runs of this analysis so far, shared by its runs: tells load from a real hang. */
   workingRunTimes?: WorkingRunTimes;
+  /** Totals of where the runs' time went, for the benchmark's breakdown; added to as runs finish. */
+  costs?: RunCosts;
 }
+
+/** Sums over every attempt of an analysis, ms (see AttemptOutcome.phases). */
+export interface RunCosts {
+  attempts: number;
+  filterBuildMs: number;
+  sandboxStartMs: number;
+  /** Application and test script running (includes testScriptMs). */
+  workloadMs: number;
+  testScriptMs: number;
+  teardownMs: number;
+}
+
+export const noCosts = (): RunCosts => ({ attempts: 0, filterBuildMs: 0, sandboxStartMs: 0, workloadMs: 0, testScriptMs: 0, teardownMs: 0 });
 
 export interface DetailedResult extends ExperimentResult {
   lastAttempt: AttemptOutcome;
@@ -57,6 +72,7 @@ const safeDirName = (id: string): string => id.replace(/[^A-Za-z0-9._-]+/g, '_')
 export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Promise<DetailedResult> {
   const started = Date.now();
   const filter = filterFor(exp.perturbation.rules, env.table);
+  if (env.costs) env.costs.filterBuildMs += Date.now() - started;
   // The database's priors are about whole syscalls; a single argument value or file has none.
   const wholeSyscalls = exp.perturbation.rules.every((r) => r.argIndex === undefined) && !exp.perturbation.absentFiles?.length && !exp.perturbation.emptyFiles?.length;
   let workloadMs = 0;
@@ -71,6 +87,13 @@ export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Pr
     const wrapper = absent.length > 0 ? absentFilesArgv(absent, join(dir, 'inject.log')) : undefined;
     outcome = await runAttempt(exp, { groups: env.groups, launcher: env.launcher, dir, filter, wrapper });
     workloadMs += outcome.workloadMs;
+    if (env.costs) {
+      env.costs.attempts++;
+      env.costs.sandboxStartMs += outcome.phases.sandboxStartMs;
+      env.costs.workloadMs += outcome.workloadMs;
+      env.costs.testScriptMs += outcome.phases.testScriptMs;
+      env.costs.teardownMs += outcome.phases.teardownMs;
+    }
     if (outcome.verdict === 'works') {
       env.workingRunTimes?.record(outcome.workloadMs);
       break;
