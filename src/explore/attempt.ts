@@ -2,6 +2,7 @@ import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { SandboxRun } from '../sandbox/sandbox.js';
 import { ProcessGroups, sleep } from '../sandbox/process.js';
+import { treeCpuMs } from '../sandbox/cpu-time.js';
 import type { Verdict } from './report.js';
 import type { Experiment } from './experiment.js';
 
@@ -33,11 +34,12 @@ export interface AttemptContext {
 /**
  * Why a run failed, as far as the engine can tell: `hang` (still running at the limit),
  * `crash` (the program died from a signal such as SIGSEGV or SIGABRT: bwrap exits with
- * 128 + the signal number), `exit` (the program exited non-zero), `test` (the script said
+ * 128 + the signal number), `spin` (a run to completion used more CPU time than its CPU limit:
+ * a spinning hang, whatever the load), `exit` (the program exited non-zero), `test` (the script said
  * broken), `inconclusive` (the script kept answering 200), `start` (sandbox or script could
  * not start).
  */
-export type FailureKind = 'hang' | 'crash' | 'exit' | 'test' | 'inconclusive' | 'start';
+export type FailureKind = 'hang' | 'spin' | 'crash' | 'exit' | 'test' | 'inconclusive' | 'start';
 
 export interface AttemptOutcome {
   verdict: Verdict;
@@ -48,6 +50,8 @@ export interface AttemptOutcome {
   limitMs: number;
   /** Time the workload itself ran (application up, test script running). */
   workloadMs: number;
+  /** CPU time the run's processes used (sampled every CPU_POLL_MS while a run to completion runs: a lower bound), ms. */
+  cpuMs: number;
   /** Where the attempt's time went, ms: bwrap setting up the namespaces until the program starts; the test script's runs (part of workloadMs); killing and reaping the run. */
   phases: { sandboxStartMs: number; testScriptMs: number; teardownMs: number };
   appLog: string;
@@ -55,6 +59,8 @@ export interface AttemptOutcome {
 }
 
 const READY_POLL_MS = 5;
+/** How often a run to completion's CPU time is read. */
+const CPU_POLL_MS = 20;
 
 export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<AttemptOutcome> {
   const { workload } = exp;
@@ -80,6 +86,7 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
   let exitCode: number | null | undefined;
   void sandbox.process.exited.then((status) => (exitCode = status.code));
   const script = { ms: 0 };
+  let cpuMs = 0;
   const finish = async (verdict: Verdict, failure?: FailureKind, reason?: string): Promise<AttemptOutcome> => {
     const workloadMs = Date.now() - started;
     // A server that crashed before or while the script ran: the crash, not the script's answer, is the failure.
@@ -88,7 +95,7 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
     const phases = { sandboxStartMs: started - sandboxStart, testScriptMs: script.ms, teardownMs: Date.now() - started - workloadMs };
     const kind = crashed ? 'crash' : failure;
     const why = crashed && failure !== 'crash' ? `${reason}; the program died from ${crashSignal(exitCode)}` : reason;
-    return { verdict, ...(kind ? { failure: kind } : {}), ...(why !== undefined ? { reason: why } : {}), limitMs, workloadMs, phases, appLog, testLog };
+    return { verdict, ...(kind ? { failure: kind } : {}), ...(why !== undefined ? { reason: why } : {}), limitMs, workloadMs, cpuMs, phases, appLog, testLog };
   };
   if (sandbox.namespacePid === undefined) {
     const status = await sandbox.process.exited;
@@ -96,7 +103,18 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
   }
 
   if (workload.sequential || workload.testScript === undefined) {
+    const cpuLimitMs = exp.judge.cpuLimitMs;
+    let spinning = false;
+    const watch = setInterval(() => {
+      cpuMs = Math.max(cpuMs, treeCpuMs(sandbox.namespacePid!));
+      if (cpuLimitMs !== undefined && cpuMs > cpuLimitMs && !spinning) {
+        spinning = true;
+        void sandbox.process.kill();
+      }
+    }, CPU_POLL_MS);
     const status = await sandbox.process.waitWithTimeout(Math.max(0, deadline - Date.now()));
+    clearInterval(watch);
+    if (spinning) return finish('broken', 'spin', `program used more than ${cpuLimitMs} ms of CPU time (CPU limit, set from the unperturbed run)`);
     if (status.timedOut) return finish('broken', 'hang', `program still running after ${limitMs} ms${hangNote(exp)}`);
     if (status.code !== 0) {
       const signal = crashSignal(status.code);

@@ -55,6 +55,12 @@ export interface JudgeSettings {
    * loop forever costs seconds, not the whole time-out. Absent: only the time-out applies.
    */
   hangLimitMs?: number;
+  /**
+   * Runs to completion: a run whose processes have used more CPU time than this is judged hung
+   * (spinning) at once. CPU time does not grow with load as wall time does, so this limit can be
+   * far below the wall-time one. Absent: no CPU limit.
+   */
+  cpuLimitMs?: number;
 }
 
 export interface Experiment {

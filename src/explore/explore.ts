@@ -45,6 +45,8 @@ const READY_WAIT_FLOOR_MS = 1000;
 /** A run lasting this many times the unperturbed one is judged hung (see JudgeSettings.hangLimitMs). */
 const HANG_FACTOR = 10;
 const HANG_FLOOR_MS = 1000;
+/** The CPU-time limit of runs to completion (see JudgeSettings.cpuLimitMs): the same factor, a lower floor, as load does not inflate CPU time. */
+const CPU_HANG_FLOOR_MS = 250;
 
 export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
   const wallStart = Date.now();
@@ -175,6 +177,7 @@ async function calibrate(opts: ExploreOptions, env: RunnerEnvironment, discovery
     ...probe,
     readyWaitMs: Math.min(opts.workload.timeoutMs, Math.max(READY_WAIT_FLOOR_MS, READY_WAIT_FACTOR * result.workloadMs)),
     hangLimitMs: Math.max(HANG_FLOOR_MS, HANG_FACTOR * result.workloadMs),
+    ...(opts.workload.sequential ? { cpuLimitMs: Math.max(CPU_HANG_FLOOR_MS, HANG_FACTOR * result.lastAttempt.cpuMs) } : {}),
   };
   return { judge, baselineMs: result.workloadMs };
 }

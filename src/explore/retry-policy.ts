@@ -6,6 +6,7 @@ import type { FailureKind } from './attempt.js';
  * time. Pure: the caller passes what it observed. In order:
  *
  * - A crash with a signal the program raises on itself (SIGSEGV, SIGABRT...) is deterministic.
+ * - A run past its CPU-time limit spins: load does not make a run use more CPU, so no retry.
  * - The same failure twice in a row is deterministic.
  * - A group run (group testing) is never retried: its failure is followed by runs of each half,
  *   so a failure caused by load costs runs but never a wrong verdict.
@@ -51,6 +52,7 @@ export function decideRetry(history: readonly FailedAttempt[], ctx: RetryContext
   const last = history[history.length - 1];
   if (last === undefined) throw new Error('decideRetry needs at least one failed attempt');
   if (last.failure === 'crash') return { retry: false, why: `deterministic: ${last.reason}` };
+  if (last.failure === 'spin') return { retry: false, why: `spinning: ${last.reason}; load slows a run, it does not make it use more CPU` };
   const previous = history[history.length - 2];
   if (previous !== undefined && previous.failure === last.failure && previous.reason === last.reason) {
     return { retry: false, why: `deterministic: the same failure twice (${last.reason})` };
