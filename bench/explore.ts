@@ -22,7 +22,7 @@ import { dynCsvOf } from '../src/commands/explore.js';
 import { X86_64 } from '../src/syscalls/table.js';
 import { parseArgs } from 'node:util';
 import type { ExploreReport } from '../src/explore/report.js';
-import { PACKAGE_ROOT } from '../src/version.js';
+import { PACKAGE_ROOT } from '../src/core/version.js';
 
 interface Example {
   name: string;

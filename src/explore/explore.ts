@@ -6,7 +6,7 @@ import type { ProcessGroups } from '../sandbox/process.js';
 import { noCosts, runExperiment, type RunnerEnvironment } from './run-experiment.js';
 import { INCONCLUSIVE_RETRIES } from './attempt.js';
 import { WorkingRunTimes } from './retry-policy.js';
-import { runPool } from './scheduler.js';
+import { runPool } from '../core/pool.js';
 import { planArgumentExperiments, planPseudoFileExperiments, planSyscallExperiments, type PlannedExperiment } from './plan.js';
 import { subfeatureVerdicts, syscallVerdicts } from './classify.js';
 import { largestWorkingSet } from './final-check.js';
@@ -83,7 +83,7 @@ export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
     groupTesting = await runGroupTested(syscallPlan, {
       run: (exp) => runRecorded(exp, opts, env, results),
       record: (r) => results.set(r.id, r),
-      pool: (tasks) => runPool(tasks, opts.jobs, (task) => task(), opts.signal).then(() => undefined),
+      pool: (tasks) => runPool(tasks, (task) => task(), { jobs: opts.jobs, ...(opts.signal ? { signal: opts.signal } : {}), stopOnFirstError: true }).then(() => undefined),
       cost,
     });
   } else await run(syscallPlan);
@@ -183,7 +183,7 @@ async function calibrate(opts: ExploreOptions, env: RunnerEnvironment, discovery
 }
 
 async function runAll(experiments: readonly Experiment[], opts: ExploreOptions, env: RunnerEnvironment, results: Map<string, ExperimentResult>): Promise<void> {
-  await runPool(experiments, opts.jobs, (exp) => runRecorded(exp, opts, env, results), opts.signal);
+  await runPool(experiments, (exp) => runRecorded(exp, opts, env, results), { jobs: opts.jobs, ...(opts.signal ? { signal: opts.signal } : {}), stopOnFirstError: true });
 }
 
 /** Runs one experiment (or takes it from the journal), records its result and reports it. */

@@ -4,7 +4,7 @@ import { groupExperiment, planGroups, runGroupTested, ALONE_BELOW, MAX_GROUP } f
 import { splitFailures, largestWorkingSet } from '../../src/explore/final-check.js';
 import { planSyscallExperiments } from '../../src/explore/plan.js';
 import { expectedRunMs, isHangProne, longestFirst, priorWorks } from '../../src/explore/priors.js';
-import { runPool } from '../../src/explore/scheduler.js';
+import { runPool } from '../../src/core/pool.js';
 import type { Experiment, ExperimentResult, JudgeSettings, Workload } from '../../src/explore/experiment.js';
 import { X86_64 } from '../../src/syscalls/table.js';
 
@@ -71,7 +71,7 @@ test('group testing gives the verdicts of one-at-a-time testing, in fewer runs, 
       return r;
     },
     record: (r) => results.set(r.id, r),
-    pool: async (tasks) => void (await runPool(tasks, 3, (t) => t())),
+    pool: async (tasks) => void (await runPool(tasks, (t) => t(), { jobs: 3, stopOnFirstError: true })),
     cost: { sequential: true, baselineMs: 50, limitMs: 1000 },
   });
   for (const p of plan) {
