@@ -11,7 +11,7 @@ import { planArgumentExperiments, planPseudoFileExperiments, planSyscallExperime
 import { subfeatureVerdicts, syscallVerdicts } from './classify.js';
 import { largestWorkingSet } from './final-check.js';
 import { runGroupTested, type GroupTestingSummary } from './group-testing.js';
-import { expectedRunMs, longestFirst, type CostContext } from './priors.js';
+import { expectedRunMs, longestFirst, type CostContext, type EarlierVerdicts } from './priors.js';
 import type { Experiment, ExperimentResult, JudgeSettings, Workload } from './experiment.js';
 import type { ExperimentRecord, ExploreReport, FinalCheck, SyscallVerdict } from './report.js';
 import type { Journal } from './journal.js';
@@ -31,6 +31,8 @@ export interface ExploreOptions {
   finalCheck: boolean;
   /** Test whole syscalls by groups (see group-testing.ts) instead of one at a time. */
   groupTesting?: boolean;
+  /** Verdicts of an earlier analysis of the same application (`--priors`): priors for grouping, ordering and retries. */
+  earlier?: EarlierVerdicts;
   journal?: Journal;
   signal?: AbortSignal;
   version: string;
@@ -50,7 +52,7 @@ const CPU_HANG_FLOOR_MS = 250;
 
 export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
   const wallStart = Date.now();
-  const env: RunnerEnvironment = { groups: opts.groups, launcher: opts.launcher, table: opts.table, workDir: opts.workDir, workingRunTimes: new WorkingRunTimes(), costs: noCosts() };
+  const env: RunnerEnvironment = { groups: opts.groups, launcher: opts.launcher, table: opts.table, workDir: opts.workDir, workingRunTimes: new WorkingRunTimes(), costs: noCosts(), ...(opts.earlier ? { earlier: opts.earlier } : {}) };
   mkdirSync(opts.workDir, { recursive: true });
 
   opts.onPhase?.('discovery', 1);
@@ -69,7 +71,7 @@ export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
   const baselineStart = Date.now();
   const { judge, baselineMs } = await calibrate(opts, env, discovery);
   const calibrationMs = Date.now() - baselineStart;
-  const cost: CostContext = { sequential: opts.workload.sequential, baselineMs, limitMs: Math.min(opts.workload.timeoutMs, judge.hangLimitMs ?? Infinity) };
+  const cost: CostContext = { sequential: opts.workload.sequential, baselineMs, limitMs: Math.min(opts.workload.timeoutMs, judge.hangLimitMs ?? Infinity), ...(opts.earlier ? { earlier: opts.earlier } : {}) };
 
   const experimentsStart = Date.now();
   const results = new Map<string, ExperimentResult>();

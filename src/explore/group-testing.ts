@@ -2,7 +2,7 @@ import type { Treatment } from '../core/verdict.js';
 import type { Experiment, ExperimentResult } from './experiment.js';
 import type { PlannedExperiment } from './plan.js';
 import { splitFailures } from './final-check.js';
-import { expectedRunMs, expectedWorks, isHangProne, longestFirst, priorWorks, type CostContext } from './priors.js';
+import { expectedRunMs, expectedWorks, isHangProne, longestFirst, priorWorks, type CostContext, type EarlierVerdicts } from './priors.js';
 
 /**
  * Group testing (Dorfman 1943, adaptive splitting as in Hwang 1972): several syscalls perturbed
@@ -11,8 +11,9 @@ import { expectedRunMs, expectedWorks, isHangProne, longestFirst, priorWorks, ty
  * down to single syscalls, whose runs are then the same as one-at-a-time testing. An interaction
  * (a group fails although each member works alone) is found by the split and reported.
  *
- * Priors decide the grouping: a syscall likely to be required (the public database says it
- * rarely works under that treatment) or likely to hang is tested alone, as a group holding it
+ * Priors decide the grouping: a syscall likely to be required (an earlier analysis of the same
+ * application found it broken, or the public database says it rarely works under that
+ * treatment) or likely to hang is tested alone, as a group holding it
  * would fail (or hang) and only add runs; the others are packed while the group's chance of
  * working stays at least GROUP_WORKS_TARGET.
  *
@@ -32,12 +33,12 @@ export const MAX_GROUP = 8;
  * Splits the one-at-a-time plan of whole syscalls into groups of one treatment each.
  * Deterministic for the same plan, so that a journal resumes the same group runs.
  */
-export function planGroups(plan: readonly PlannedExperiment[]): PlannedExperiment[][] {
+export function planGroups(plan: readonly PlannedExperiment[], earlier?: EarlierVerdicts): PlannedExperiment[][] {
   const groups: PlannedExperiment[][] = [];
   for (const treatment of ['stub', 'fake'] as const) {
     const members = plan
       .filter((p) => p.syscall !== undefined && p.action === treatment)
-      .map((p) => ({ p, works: priorWorks(p.syscall!, treatment) }))
+      .map((p) => ({ p, works: priorWorks(p.syscall!, treatment, earlier) }))
       .sort((a, b) => b.works - a.works || a.p.syscall! - b.p.syscall!);
     let current: PlannedExperiment[] = [];
     let chance = 1;
@@ -103,7 +104,7 @@ export interface GroupTestingDeps {
  * group's splitting runs on one worker slot, the groups longest-expected first across slots.
  */
 export async function runGroupTested(plan: readonly PlannedExperiment[], deps: GroupTestingDeps): Promise<GroupTestingSummary> {
-  const groups = planGroups(plan);
+  const groups = planGroups(plan, deps.cost.earlier);
   let runs = 0;
   let groupRuns = 0;
   let inferred = 0;
@@ -135,7 +136,7 @@ export async function runGroupTested(plan: readonly PlannedExperiment[], deps: G
 
   const taskCost = (members: readonly PlannedExperiment[]): number => {
     const rules = members.flatMap((m) => m.experiment.perturbation.rules);
-    const splits = members.length > 1 ? (1 - expectedWorks(rules)) * 2 * Math.log2(members.length) : 0;
+    const splits = members.length > 1 ? (1 - expectedWorks(rules, deps.cost.earlier)) * 2 * Math.log2(members.length) : 0;
     return expectedRunMs(rules, deps.cost) * (1 + splits);
   };
   await deps.pool(longestFirst(groups, taskCost).map((members) => async () => void (await splitFailures(members, testChunk))));

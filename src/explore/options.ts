@@ -16,6 +16,7 @@ export interface AnalysisOptions {
   disableStatic: boolean;
   attempts: number;
   groupTesting: boolean;
+  priors?: string;
 }
 
 /** How a value is read from the command line. */
@@ -54,6 +55,8 @@ export const ANALYSIS_OPTIONS: readonly AnalysisOptionSpec[] = [
     description: 'runs of a failing experiment before "broken" is recorded' },
   { key: 'groupTesting', flags: '--group-testing', kind: 'flag', default: false,
     description: 'perturb several likely-working syscalls in one run, splitting a group that fails (fewer runs, same verdicts)' },
+  { key: 'priors', flags: '--priors <dyn.csv>', kind: 'path',
+    description: "an earlier analysis' dyn.csv of the same application: what to group, run first and not retry" },
 ];
 
 /** The long option of a spec, e.g. `--test-script`. */

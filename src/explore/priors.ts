@@ -2,6 +2,7 @@ import type { Treatment } from '../core/verdict.js';
 import type { RuleSpec } from './experiment.js';
 import { LOUPEDB_PRIORS } from './loupedb-priors.js';
 import { X86_64 } from '../syscalls/table.js';
+import type { DynRow } from '../db/csv.js';
 
 /**
  * What an analysis expects before running anything: how likely a perturbation is to work,
@@ -9,12 +10,27 @@ import { X86_64 } from '../syscalls/table.js';
  * first) and to group syscalls (likely-working ones together). Pure.
  */
 
+/** Verdicts of an earlier analysis of the same application (`--priors`): syscall number -> works stubbed, works faked. */
+export type EarlierVerdicts = ReadonlyMap<number, { stub: boolean; fake: boolean }>;
+
+/** The used rows of an earlier analysis' dyn.csv as verdicts. */
+export function earlierVerdicts(rows: readonly DynRow[]): EarlierVerdicts {
+  return new Map(rows.filter((r) => r.used).map((r) => [r.nr, { stub: r.stubOnly || r.both, fake: r.fakeOnly || r.both }]));
+}
+
+/** Chance given to a perturbation that worked, or failed, in an earlier analysis of the same application. */
+const EARLIER_WORKS = 0.95;
+const EARLIER_BROKEN = 0.05;
+
 /**
- * Probability that the workload works with syscall `nr` perturbed by `treatment`, from the
- * public Loupe database (fraction of the workloads using it where it worked), with Laplace's
- * rule of succession, (k + 1) / (n + 2), so an unseen syscall gets 1/2.
+ * Probability that the workload works with syscall `nr` perturbed by `treatment`: from an
+ * earlier analysis of the same application when it has the syscall, else from the public Loupe
+ * database (fraction of the workloads using it where it worked), with Laplace's rule of
+ * succession, (k + 1) / (n + 2), so an unseen syscall gets 1/2.
  */
-export function priorWorks(nr: number, treatment: Treatment): number {
+export function priorWorks(nr: number, treatment: Treatment, earlier?: EarlierVerdicts): number {
+  const before = earlier?.get(nr);
+  if (before) return before[treatment] ? EARLIER_WORKS : EARLIER_BROKEN;
   const [used, stubWorks, fakeWorks] = LOUPEDB_PRIORS[nr] ?? [0, 0, 0];
   return ((treatment === 'stub' ? stubWorks : fakeWorks) + 1) / (used + 2);
 }
@@ -49,9 +65,9 @@ export function isHangProne(nr: number, treatment: Treatment): boolean {
 }
 
 /** Probability that perturbing `nr` alone makes the run last until the hang limit. */
-export function priorHangs(nr: number, treatment: Treatment, sequential: boolean): number {
+export function priorHangs(nr: number, treatment: Treatment, sequential: boolean, earlier?: EarlierVerdicts): number {
   if (isHangProne(nr, treatment)) return HANG_IF_PRONE;
-  return (1 - priorWorks(nr, treatment)) * (sequential ? HANG_IF_BROKEN_SEQUENTIAL : HANG_IF_BROKEN_SERVER);
+  return (1 - priorWorks(nr, treatment, earlier)) * (sequential ? HANG_IF_BROKEN_SEQUENTIAL : HANG_IF_BROKEN_SERVER);
 }
 
 export interface CostContext {
@@ -60,6 +76,7 @@ export interface CostContext {
   baselineMs: number;
   /** The limit a run is held to, ms. */
   limitMs: number;
+  earlier?: EarlierVerdicts;
 }
 
 /**
@@ -67,13 +84,13 @@ export interface CostContext {
  * the limit when it hangs, the baseline's time otherwise. Rules act independently in this model.
  */
 export function expectedRunMs(rules: readonly RuleSpec[], ctx: CostContext): number {
-  const noHang = rules.reduce((p, r) => p * (1 - priorHangs(r.nr, r.action, ctx.sequential)), 1);
+  const noHang = rules.reduce((p, r) => p * (1 - priorHangs(r.nr, r.action, ctx.sequential, ctx.earlier)), 1);
   return (1 - noHang) * ctx.limitMs + noHang * ctx.baselineMs;
 }
 
 /** Probability that a run perturbing all `rules` works (independent members). */
-export function expectedWorks(rules: readonly RuleSpec[]): number {
-  return rules.reduce((p, r) => p * priorWorks(r.nr, r.action), 1);
+export function expectedWorks(rules: readonly RuleSpec[], earlier?: EarlierVerdicts): number {
+  return rules.reduce((p, r) => p * priorWorks(r.nr, r.action, earlier), 1);
 }
 
 /**

@@ -7,7 +7,7 @@ import type { SyscallTable } from '../syscalls/table.js';
 import { absentFilesArgv } from '../trace/inject-command.js';
 import { runAttempt, type AttemptOutcome } from './attempt.js';
 import { decideRetry, WorkingRunTimes, type FailedAttempt } from './retry-policy.js';
-import { expectedWorks } from './priors.js';
+import { expectedWorks, type EarlierVerdicts } from './priors.js';
 import type { Experiment, ExperimentResult, RuleSpec } from './experiment.js';
 
 /** What a machine needs to run experiments: none of it travels with the experiment. */
@@ -21,6 +21,8 @@ export interface RunnerEnvironment {
   workingRunTimes?: WorkingRunTimes;
   /** Totals of where the runs' time went, for the benchmark's breakdown; added to as runs finish. */
   costs?: RunCosts;
+  /** Verdicts of an earlier analysis of the same application, the best prior there is. */
+  earlier?: EarlierVerdicts;
 }
 
 /** Sums over every attempt of an analysis, ms (see AttemptOutcome.phases). */
@@ -102,7 +104,7 @@ export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Pr
     const decision = decideRetry(failures, {
       attemptsAllowed: Math.max(1, exp.judge.attempts),
       typicalWorkingMs: env.workingRunTimes?.typical() ?? 0,
-      priorWorks: wholeSyscalls ? expectedWorks(exp.perturbation.rules) : 1,
+      priorWorks: wholeSyscalls ? expectedWorks(exp.perturbation.rules, env.earlier) : 1,
       group: exp.perturbation.rules.length > 1,
     });
     if (!decision.retry) {

@@ -18,6 +18,12 @@ interface Workload {
   cwd: string;
 }
 
+async function analyseWith(args: readonly string[], cwd: string): Promise<ExploreReport> {
+  const r = await runLoupe(['explore', '--json', '--disable-static', ...args], { cwd });
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as ExploreReport;
+}
+
 async function analyse(w: Workload, grouped: boolean): Promise<ExploreReport> {
   const r = await runLoupe(['explore', '--json', '--disable-static', ...(grouped ? ['--group-testing'] : []), ...w.args], { cwd: w.cwd });
   assert.equal(r.code, 0, `${w.name}${grouped ? ' (grouped)' : ''}: ${r.stderr}`);
@@ -65,6 +71,16 @@ test('group testing: an interaction (a group fails, each member works alone) is 
   assert.equal(c.sysinfo, 'both');
   const found = grouped.groupTesting!.interactions.filter((i) => i.treatment === 'stub' && i.syscalls.includes('madvise') && i.syscalls.includes('sysinfo'));
   assert.equal(found.length, 1, JSON.stringify(grouped.groupTesting!.interactions));
+
+  // An earlier analysis' dyn.csv as priors: the same classes again.
+  const first = await runLoupe(['explore', '--disable-static', '-q', '--out', join(dir, 'first'), '-b', prog, '-t', script, '--test-sequential'], { cwd: dir });
+  assert.equal(first.code, 0, first.stderr);
+  const again = await analyseWith(['--group-testing', '--priors', join(dir, 'first', 'dyn.csv'), '-b', prog, '-t', script, '--test-sequential'], dir);
+  assert.deepEqual(classes(again), classes(grouped));
+  assert.ok(again.groupTesting!.runsSaved > 0);
+  const bad = await runLoupe(['explore', '--priors', join(dir, 'test.sh'), '-b', prog, '-t', script, '--test-sequential'], { cwd: dir });
+  assert.equal(bad.code, 3, 'a priors file that is not a dyn.csv is bad input');
+  assert.match(bad.stderr, /cannot read the priors file: .*test\.sh:1/);
 });
 
 test('group testing: a forking server on a fixed port gets the same classes', async () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { groupExperiment, planGroups, runGroupTested, ALONE_BELOW, MAX_GROUP } from '../../src/explore/group-testing.js';
 import { splitFailures, largestWorkingSet } from '../../src/explore/final-check.js';
 import { planSyscallExperiments } from '../../src/explore/plan.js';
-import { expectedRunMs, isHangProne, longestFirst, priorWorks } from '../../src/explore/priors.js';
+import { earlierVerdicts, expectedRunMs, isHangProne, longestFirst, priorWorks } from '../../src/explore/priors.js';
 import { runPool } from '../../src/core/pool.js';
 import type { Experiment, ExperimentResult, JudgeSettings, Workload } from '../../src/explore/experiment.js';
 import { X86_64 } from '../../src/syscalls/table.js';
@@ -99,4 +99,19 @@ test('longest expected first: likely hangs lead, ties keep their order', () => {
   assert.equal(ordered[0], 'fake:write');
   assert.ok(expectedRunMs([{ nr: nr('write'), action: 'fake' }], cost) > 10 * expectedRunMs([{ nr: nr('getppid'), action: 'stub' }], cost));
   assert.deepEqual(longestFirst(['a', 'b', 'c'], () => 1), ['a', 'b', 'c']);
+});
+
+test("an earlier analysis' verdicts outweigh the database's", () => {
+  const earlier = earlierVerdicts([
+    { nr: nr('read'), used: true, fakeOnly: false, stubOnly: true, both: false },
+    { nr: nr('brk'), used: true, fakeOnly: false, stubOnly: false, both: false },
+    { nr: nr('write'), used: false, fakeOnly: false, stubOnly: false, both: false },
+  ]);
+  assert.ok(priorWorks(nr('read'), 'stub') < 0.1 && priorWorks(nr('read'), 'stub', earlier) > 0.9);
+  assert.ok(priorWorks(nr('read'), 'fake', earlier) < 0.1);
+  assert.ok(priorWorks(nr('brk'), 'stub', earlier) < 0.1);
+  assert.equal(priorWorks(nr('write'), 'stub', earlier), priorWorks(nr('write'), 'stub'), 'unused rows say nothing');
+  const groups = planGroups(plan, earlier);
+  assert.ok(groups.some((g) => g.length > 1 && g.some((p) => p.experiment.id === 'stub:read')), 'read worked stubbed before: grouped');
+  assert.ok(groups.some((g) => g.length === 1 && g[0]!.experiment.id === 'stub:brk'), 'brk broke before: alone');
 });
