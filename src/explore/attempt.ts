@@ -1,10 +1,11 @@
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { SandboxRun } from '../sandbox/sandbox.js';
-import { ProcessGroups, sleep } from '../sandbox/process.js';
+import { ProcessGroups, sleep, type ExitStatus } from '../sandbox/process.js';
 import { treeCpuMs } from '../sandbox/cpu-time.js';
 import type { Verdict } from './report.js';
 import type { Experiment } from './experiment.js';
+import { DEFAULT_ISOLATION } from '../sandbox/isolation.js';
 
 /**
  * One run of an experiment under the test-script protocol of the original Loupe:
@@ -23,21 +24,24 @@ export const INCONCLUSIVE_RETRIES = 20;
 export interface AttemptContext {
   groups: ProcessGroups;
   launcher: string;
+  /** The filesystem isolation helper (dist/bin/loupe-isolate). */
+  isolateHelper: string;
+  /** The analysis' own work folder: bound through, so traces and logs written in a run reach it. */
+  workDir: string;
   /** Folder of this attempt's own (filter, logs). */
   dir: string;
-  /** Encoded seccomp program for the experiment's rules; undefined runs unperturbed. */
-  filter?: Buffer;
+  /** Encoded seccomp program for the experiment's rules (one that allows everything for a control run). */
+  filter: Buffer;
   /** Command prefix inside the sandbox (strace for discovery and absent files). */
   wrapper?: string[];
 }
 
 /**
  * Why a run failed, as far as the engine can tell: `hang` (still running at the limit),
- * `crash` (the program died from a signal such as SIGSEGV or SIGABRT: bwrap exits with
- * 128 + the signal number), `spin` (a run to completion used more CPU time than its CPU limit:
- * a spinning hang, whatever the load), `exit` (the program exited non-zero), `test` (the script said
- * broken), `inconclusive` (the script kept answering 200), `start` (sandbox or script could
- * not start).
+ * `spin` (a run to completion used more CPU time than its CPU limit: a spinning hang, whatever
+ * the load), `crash` (the program died from a signal it raises on itself, such as SIGSEGV or
+ * SIGABRT), `exit` (the program exited non-zero), `test` (the script said broken),
+ * `inconclusive` (the script kept answering 200), `start` (sandbox or script could not start).
  */
 export type FailureKind = 'hang' | 'spin' | 'crash' | 'exit' | 'test' | 'inconclusive' | 'start';
 
@@ -52,7 +56,7 @@ export interface AttemptOutcome {
   workloadMs: number;
   /** CPU time the run's processes used (sampled every CPU_POLL_MS while a run to completion runs: a lower bound), ms. */
   cpuMs: number;
-  /** Where the attempt's time went, ms: bwrap setting up the namespaces until the program starts; the test script's runs (part of workloadMs); killing and reaping the run. */
+  /** Where the attempt's time went, ms: setting up the sandbox until the program starts; the test script's runs (part of workloadMs); stopping the run. */
   phases: { sandboxStartMs: number; testScriptMs: number; teardownMs: number };
   appLog: string;
   testLog: string;
@@ -74,8 +78,11 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
     args: workload.args,
     cwd: workload.cwd,
     launcher: ctx.launcher,
+    isolateHelper: ctx.isolateHelper,
+    isolation: workload.filesystem ?? DEFAULT_ISOLATION,
+    passThrough: [ctx.workDir],
+    keptLayersDir: join(ctx.dir, 'writes'),
     runDir: join(ctx.dir, 'sandbox'),
-    perturbed: ctx.filter !== undefined,
     filter: ctx.filter,
     onlyConsider: workload.onlyConsider,
     emptyFiles: exp.perturbation.emptyFiles,
@@ -83,23 +90,23 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
     logFile: appLog,
   });
   const started = Date.now();
-  let exitCode: number | null | undefined;
-  void sandbox.process.exited.then((status) => (exitCode = status.code));
+  let appStatus: ExitStatus | undefined;
+  void sandbox.appExited.then((status) => (appStatus = status));
   const script = { ms: 0 };
   let cpuMs = 0;
   const finish = async (verdict: Verdict, failure?: FailureKind, reason?: string): Promise<AttemptOutcome> => {
     const workloadMs = Date.now() - started;
     // A server that crashed before or while the script ran: the crash, not the script's answer, is the failure.
-    const crashed = failure !== undefined && failure !== 'hang' && crashSignal(exitCode) !== undefined;
-    await sandbox.process.kill();
+    const crashed = failure !== undefined && failure !== 'hang' && crashSignal(appStatus) !== undefined;
+    await sandbox.stop();
     const phases = { sandboxStartMs: started - sandboxStart, testScriptMs: script.ms, teardownMs: Date.now() - started - workloadMs };
     const kind = crashed ? 'crash' : failure;
-    const why = crashed && failure !== 'crash' ? `${reason}; the program died from ${crashSignal(exitCode)}` : reason;
+    const why = crashed && failure !== 'crash' ? `${reason}; the program died from ${crashSignal(appStatus)}` : reason;
     return { verdict, ...(kind ? { failure: kind } : {}), ...(why !== undefined ? { reason: why } : {}), limitMs, workloadMs, cpuMs, phases, appLog, testLog };
   };
   if (sandbox.namespacePid === undefined) {
-    const status = await sandbox.process.exited;
-    return finish('broken', 'start', `sandbox did not start (bwrap exit ${status.code ?? status.signal}); see ${appLog}`);
+    const status = await sandbox.appExited;
+    return finish('broken', 'start', `sandbox did not start (exit ${status.code ?? status.signal}); see ${appLog}`);
   }
 
   if (workload.sequential || workload.testScript === undefined) {
@@ -112,39 +119,30 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
         void sandbox.process.kill();
       }
     }, CPU_POLL_MS);
-    const status = await sandbox.process.waitWithTimeout(Math.max(0, deadline - Date.now()));
+    const status = await sandbox.waitForApp(Math.max(0, deadline - Date.now()));
     clearInterval(watch);
     if (spinning) return finish('broken', 'spin', `program used more than ${cpuLimitMs} ms of CPU time (CPU limit, set from the unperturbed run)`);
     if (status.timedOut) return finish('broken', 'hang', `program still running after ${limitMs} ms${hangNote(exp)}`);
     if (status.code !== 0) {
-      const signal = crashSignal(status.code);
-      return finish('broken', signal ? 'crash' : 'exit', `program exited with ${status.code ?? status.signal}${signal ? ` (${signal})` : ''}`);
+      const signal = crashSignal(status);
+      return finish('broken', signal ? 'crash' : 'exit', `program exited with ${status.code ?? status.signal}`);
     }
     if (workload.testScript === undefined) return finish('works');
-    return finish(...(await judgeWithScript(exp, ctx, [], appLog, testLog, deadline, script)));
+    return finish(...(await judgeWithScript(exp, ctx, sandbox.testEntry(workload.cwd, false), appLog, testLog, deadline, script)));
   }
 
   await waitUntilReady(sandbox, exp.judge.readyListeners, Math.min(deadline, Date.now() + exp.judge.readyWaitMs));
-  return finish(...(await judgeWithScript(exp, ctx, sandbox.networkEntry(), appLog, testLog, deadline, script)));
+  return finish(...(await judgeWithScript(exp, ctx, sandbox.testEntry(workload.cwd, true), appLog, testLog, deadline, script)));
 }
 
 /**
- * Signals that a program raises on itself when it goes wrong, never sent by load or by us
- * (we kill with SIGKILL; the OOM killer too). bwrap reports a child killed by signal N as
- * exit status 128 + N.
+ * Signals that a program raises on itself when it goes wrong, never sent by load or by us (we
+ * stop runs with SIGTERM and SIGKILL; the OOM killer sends SIGKILL).
  */
-const CRASH_SIGNALS = new Map<number, string>([
-  [4, 'SIGILL'],
-  [5, 'SIGTRAP'],
-  [6, 'SIGABRT'],
-  [7, 'SIGBUS'],
-  [8, 'SIGFPE'],
-  [11, 'SIGSEGV'],
-  [31, 'SIGSYS'],
-]);
+const CRASH_SIGNALS: ReadonlySet<string> = new Set(['SIGILL', 'SIGTRAP', 'SIGABRT', 'SIGBUS', 'SIGFPE', 'SIGSEGV', 'SIGSYS']);
 
-function crashSignal(code: number | null | undefined): string | undefined {
-  return code !== null && code !== undefined && code > 128 ? CRASH_SIGNALS.get(code - 128) : undefined;
+function crashSignal(status: ExitStatus | undefined): string | undefined {
+  return status?.signal && CRASH_SIGNALS.has(status.signal) ? status.signal : undefined;
 }
 
 function hangNote(exp: Experiment): string {
@@ -155,7 +153,7 @@ function hangNote(exp: Experiment): string {
 async function waitUntilReady(sandbox: SandboxRun, listeners: number, until: number): Promise<void> {
   if (listeners === 0) return;
   let exited = false;
-  void sandbox.process.exited.then(() => (exited = true));
+  void sandbox.appExited.then(() => (exited = true));
   while (!exited && Date.now() < until && sandbox.listeningSockets() < listeners) await sleep(READY_POLL_MS);
 }
 

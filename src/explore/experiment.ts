@@ -1,5 +1,6 @@
 import type { Treatment } from '../core/verdict.js';
 import type { Verdict } from './report.js';
+import type { FilesystemIsolation } from '../sandbox/isolation.js';
 
 /**
  * An experiment is a self-contained, JSON-serialisable value: what to run, what to perturb and
@@ -18,6 +19,8 @@ export interface Workload {
   timeoutMs: number;
   /** Perturb (and attribute usage to) only processes executing this binary. */
   onlyConsider?: string;
+  /** What runs may write to the machine's files; absent: nothing (each run has a copy-on-write view). */
+  filesystem?: FilesystemIsolation;
 }
 
 /** A perturbation rule in serialisable form: 64-bit values as decimal strings. */

@@ -18,12 +18,17 @@ import type { Journal } from './journal.js';
 import type { DiscoveryData } from './discover.js';
 import { DISCOVERY_READY_WAIT_MS, runDiscovery } from './discover.js';
 import { tailOf } from './logs.js';
+import { runNegativeControl } from './negative-control.js';
+import { checkNoPrivilegeLoss, executablesSeen } from './privileges.js';
+import { withCancellation } from './cancellation.js';
 
 export interface ExploreOptions {
   workload: Workload;
   table: SyscallTable;
   groups: ProcessGroups;
   launcher: string;
+  /** The filesystem isolation helper (dist/bin/loupe-isolate). */
+  isolateHelper: string;
   workDir: string;
   jobs: number;
   attempts: number;
@@ -33,6 +38,8 @@ export interface ExploreOptions {
   groupTesting?: boolean;
   /** Verdicts of an earlier analysis of the same application (`--priors`): priors for grouping, ordering and retries. */
   earlier?: EarlierVerdicts;
+  /** A test script that calls a do-nothing stand-in "works" is an error, not a warning (negative-control.ts). */
+  strict?: boolean;
   journal?: Journal;
   signal?: AbortSignal;
   version: string;
@@ -50,9 +57,18 @@ const HANG_FLOOR_MS = 1000;
 /** The CPU-time limit of runs to completion (see JudgeSettings.cpuLimitMs): the same factor, a lower floor, as load does not inflate CPU time. */
 const CPU_HANG_FLOOR_MS = 250;
 
+/**
+ * Runs a whole analysis. Ctrl-C (`signal` aborted) or an internal error stops every run in
+ * flight at once (ProcessGroups.stopAll) and throws; a run stopped that way is never recorded
+ * as a verdict, in the report or in the journal.
+ */
 export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
+  return withCancellation(opts.signal, opts.groups, (signal) => exploreSteps({ ...opts, signal }));
+}
+
+async function exploreSteps(opts: ExploreOptions): Promise<ExploreReport> {
   const wallStart = Date.now();
-  const env: RunnerEnvironment = { groups: opts.groups, launcher: opts.launcher, table: opts.table, workDir: opts.workDir, workingRunTimes: new WorkingRunTimes(), costs: noCosts(), ...(opts.earlier ? { earlier: opts.earlier } : {}) };
+  const env: RunnerEnvironment = { groups: opts.groups, launcher: opts.launcher, isolateHelper: opts.isolateHelper, table: opts.table, workDir: opts.workDir, signal: opts.signal, workingRunTimes: new WorkingRunTimes(), costs: noCosts(), ...(opts.earlier ? { earlier: opts.earlier } : {}) };
   mkdirSync(opts.workDir, { recursive: true });
 
   opts.onPhase?.('discovery', 1);
@@ -67,11 +83,15 @@ export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
     );
   }
 
+  await checkNoPrivilegeLoss(executablesSeen(discovery.trace), opts.workload.cwd, 'executed by the workload');
+
   opts.onPhase?.('baseline', 1);
   const baselineStart = Date.now();
   const { judge, baselineMs } = await calibrate(opts, env, discovery);
   const calibrationMs = Date.now() - baselineStart;
   const cost: CostContext = { sequential: opts.workload.sequential, baselineMs, limitMs: Math.min(opts.workload.timeoutMs, judge.hangLimitMs ?? Infinity), ...(opts.earlier ? { earlier: opts.earlier } : {}) };
+  opts.onPhase?.('negative control', 1);
+  const negativeControl = await runNegativeControl(opts.workload, judge, env, opts.strict ?? false);
 
   const experimentsStart = Date.now();
   const results = new Map<string, ExperimentResult>();
@@ -126,6 +146,8 @@ export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
     },
     used: discovery.used,
     usedByExecutable: discovery.trace.usedByExecutable,
+    discovery: discovery.diagnostics,
+    ...(negativeControl ? { negativeControl } : {}),
     syscalls,
     subfeatures: subfeatureVerdicts(subfeaturePlan, results),
     ...(finalCheck ? { finalCheck } : {}),
@@ -192,6 +214,8 @@ async function runAll(experiments: readonly Experiment[], opts: ExploreOptions, 
 async function runRecorded(exp: Experiment, opts: ExploreOptions, env: RunnerEnvironment, results: Map<string, ExperimentResult>): Promise<ExperimentResult> {
   const journaled = opts.journal?.get(exp.id);
   const result: ExperimentResult = journaled ?? stripDetails(await runExperiment(exp, env));
+  // A run stopped by a cancellation is no verdict.
+  opts.signal?.throwIfAborted();
   if (!journaled) opts.journal?.record(result);
   results.set(exp.id, result);
   opts.onExperiment?.(result, exp.description);

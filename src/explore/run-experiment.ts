@@ -14,6 +14,8 @@ import type { Experiment, ExperimentResult, RuleSpec } from './experiment.js';
 export interface RunnerEnvironment {
   groups: ProcessGroups;
   launcher: string;
+  /** The filesystem isolation helper (dist/bin/loupe-isolate). */
+  isolateHelper: string;
   table: SyscallTable;
   /** Folder under which each experiment gets a folder of its own. */
   workDir: string;
@@ -23,6 +25,8 @@ export interface RunnerEnvironment {
   costs?: RunCosts;
   /** Verdicts of an earlier analysis of the same application, the best prior there is. */
   earlier?: EarlierVerdicts;
+  /** Aborted on Ctrl-C or an internal error: no further attempt starts, and the result is thrown away. */
+  signal?: AbortSignal;
 }
 
 /** Sums over every attempt of an analysis, ms (see AttemptOutcome.phases). */
@@ -53,8 +57,8 @@ function toPerturbRule(spec: RuleSpec): PerturbRule {
   return { nr: spec.nr, action: spec.action, select: { kind: 'all' } };
 }
 
-function filterFor(rules: readonly RuleSpec[], table: SyscallTable): Buffer | undefined {
-  if (rules.length === 0) return undefined;
+/** The experiment's seccomp program; with no rules, one that allows everything (a control run). */
+export function filterFor(rules: readonly RuleSpec[], table: SyscallTable): Buffer {
   const execve = table.number('execve')!;
   return encodeFilter(
     buildSeccompFilter(rules.map(toPerturbRule), {
@@ -83,12 +87,14 @@ export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Pr
   const retries: string[] = [];
   let stoppedBecause: string | undefined;
   for (let attempt = 1; ; attempt++) {
+    env.signal?.throwIfAborted();
     const dir = join(env.workDir, safeDirName(exp.id), `attempt-${attempt}`);
     mkdirSync(dir, { recursive: true });
     const absent = exp.perturbation.absentFiles ?? [];
     const wrapper = absent.length > 0 ? absentFilesArgv(absent, join(dir, 'inject.log')) : undefined;
-    outcome = await runAttempt(exp, { groups: env.groups, launcher: env.launcher, dir, filter, wrapper });
+    outcome = await runAttempt(exp, { groups: env.groups, launcher: env.launcher, isolateHelper: env.isolateHelper, workDir: env.workDir, dir, filter, wrapper });
     workloadMs += outcome.workloadMs;
+    env.signal?.throwIfAborted();
     if (env.costs) {
       env.costs.attempts++;
       env.costs.sandboxStartMs += outcome.phases.sandboxStartMs;
