@@ -1,5 +1,4 @@
 import { Command, Option } from 'commander';
-import { generateCommand } from '../commands/generate.js';
 import { shellJoin } from '../generate/shell-words.js';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import { addAnalysisOptions, analysisOptionsFrom, positiveInteger } from './analysis-options.js';
@@ -62,6 +61,7 @@ See docs/generate.md for the database layout, replicas, resume and the Docker ba
         throw new LoupeError('--coverage-binary needs --coverage BUILD_DIR', ExitCode.usage);
       }
       const name = flags.workload ?? '';
+      const { generateCommand } = await import('../commands/generate.js');
       await generateCommand({
         db: flags.db,
         app: flags.application,
