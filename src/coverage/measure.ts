@@ -3,7 +3,7 @@
  * program's .gcda files redirected into a folder of ours, the tracefile and its totals, and the
  * syscall call sites of the static source analysis joined with the lines the run executed.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import { INCONCLUSIVE_RETRIES, runAttempt, type AttemptOutcome } from '../explore/attempt.js';
@@ -89,6 +89,8 @@ export async function measureCoverage(o: CoverageOptions): Promise<CoverageRepor
   const prefix = join(o.workDir, 'gcda');
   const runDir = join(o.workDir, 'run');
   mkdirSync(prefix, { recursive: true });
+  // Servers write their counts from processes that dropped root (nginx's workers run as nobody).
+  chmodSync(prefix, 0o777);
   mkdirSync(runDir, { recursive: true });
   const experiment: Experiment = {
     id: 'coverage',
