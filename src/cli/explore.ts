@@ -28,6 +28,7 @@ export function registerExplore(program: Command): void {
     .option('--output-sys-names', 'print the classes as lists of syscall names', false)
     .option('--final-check', 'stub all stubbable syscalls together, fake all fakeable ones together, and find a large set that works jointly', false)
     .option('--partial-support', 'also test sub-features: argument values, flag bits, and pseudo-files under /proc, /sys, /dev', false)
+    .option('--no-fallbacks', 'do not record what the application executes instead when a perturbation works')
     .option('--disable-static', 'do not run the static analysis of the binary', false)
     .addOption(new Option('-j, --jobs <n>', `experiments run side by side (default: ${defaultJobs()}, two per core)`).argParser(positiveInteger))
     .option('--attempts <n>', 'runs of a failing experiment before "broken" is recorded', positiveInteger, 2)
@@ -49,6 +50,7 @@ export function registerExplore(program: Command): void {
         outputSysNames: opts.outputSysNames as boolean,
         finalCheck: opts.finalCheck as boolean,
         partialSupport: opts.partialSupport as boolean,
+        fallbacks: opts.fallbacks as boolean,
         disableStatic: opts.disableStatic as boolean,
         jobs: opts.jobs as number | undefined,
         attempts: opts.attempts as number,

@@ -29,6 +29,8 @@ export interface ExploreCommandOptions {
   outputSysNames: boolean;
   finalCheck: boolean;
   partialSupport: boolean;
+  /** Measure fallbacks (commander's --no-fallbacks sets false). */
+  fallbacks: boolean;
   disableStatic: boolean;
   jobs?: number;
   attempts: number;
@@ -40,6 +42,7 @@ export interface ExploreCommandOptions {
 }
 
 export const LAUNCHER_PATH = join(PACKAGE_ROOT, 'dist/bin/loupe-launch');
+const SYSCALL_COUNTER_PATH = join(PACKAGE_ROOT, 'dist/bin/loupe-syscall-counter');
 
 /**
  * Experiments mostly wait (a server idles between requests, a benchmark runs for a fixed
@@ -96,6 +99,7 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
       attempts: o.attempts,
       partialSupport: o.partialSupport,
       finalCheck: o.finalCheck,
+      ...(o.fallbacks ? { syscallCounter: SYSCALL_COUNTER_PATH } : {}),
       journal,
       signal: abort.signal,
       version: VERSION,

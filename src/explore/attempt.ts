@@ -28,6 +28,8 @@ export interface AttemptContext {
   filter?: Buffer;
   /** Command prefix inside the sandbox (strace for discovery and absent files). */
   wrapper?: string[];
+  /** cgroup.procs file the launcher joins, so the run's syscalls are counted (needs `filter`). */
+  cgroupProcs?: string;
 }
 
 export interface AttemptOutcome {
@@ -59,6 +61,7 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
     emptyFiles: exp.perturbation.emptyFiles,
     wrapper: ctx.wrapper,
     logFile: appLog,
+    cgroupProcs: ctx.cgroupProcs,
   });
   const started = Date.now();
   const finish = async (verdict: Verdict, reason?: string): Promise<AttemptOutcome> => {

@@ -14,6 +14,7 @@ import type { Journal } from './journal.js';
 import type { DiscoveryData } from './discover.js';
 import { DISCOVERY_READY_WAIT_MS, runDiscovery } from './discover.js';
 import { tailOf } from './logs.js';
+import { BASELINE_ID, FallbackMeasurement } from './fallbacks.js';
 
 export interface ExploreOptions {
   workload: Workload;
@@ -25,6 +26,11 @@ export interface ExploreOptions {
   attempts: number;
   partialSupport: boolean;
   finalCheck: boolean;
+  /**
+   * Path of dist/bin/loupe-syscall-counter: fallbacks are measured with it (the report says why
+   * when the machine cannot). Absent: fallbacks are not measured.
+   */
+  syscallCounter?: string;
   journal?: Journal;
   signal?: AbortSignal;
   version: string;
@@ -45,10 +51,23 @@ export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
   const env: RunnerEnvironment = { groups: opts.groups, launcher: opts.launcher, table: opts.table, workDir: opts.workDir };
   mkdirSync(opts.workDir, { recursive: true });
 
+  // The counter starts (bpftrace compiles its probe) while discovery runs.
+  const measuring = opts.syscallCounter === undefined ? undefined : FallbackMeasurement.start(opts.groups, opts.syscallCounter, opts.workDir);
+  try {
+    return await exploreMeasured(opts, env, wallStart, measuring);
+  } catch (err) {
+    await (await measuring)?.abandon();
+    throw err;
+  }
+}
+
+async function exploreMeasured(opts: ExploreOptions, env: RunnerEnvironment, wallStart: number, measuring: Promise<FallbackMeasurement> | undefined): Promise<ExploreReport> {
   opts.onPhase?.('discovery', 1);
   const discoveryStart = Date.now();
   const discovery = await runDiscovery(opts.workload, env, opts.signal);
   const discoveryMs = Date.now() - discoveryStart;
+  const measurement = await measuring;
+  if (measurement?.counter) env.counter = measurement.counter;
   if (discovery.used.length === 0) {
     throw new LoupeError(
       `discovery saw no system call from ${opts.workload.onlyConsider ?? opts.workload.program}`,
@@ -58,11 +77,11 @@ export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
   }
 
   opts.onPhase?.('baseline', 1);
-  const judge = await calibrate(opts, env, discovery);
+  const judge = await calibrate(opts, env, discovery, measurement);
 
   const experimentsStart = Date.now();
   const results = new Map<string, ExperimentResult>();
-  const run = (planned: readonly PlannedExperiment[]): Promise<void> => runAll(planned.map((p) => p.experiment), opts, env, results);
+  const run = (planned: readonly PlannedExperiment[]): Promise<void> => runAll(planned.map((p) => p.experiment), opts, env, results, measurement);
 
   const syscallPlan = planSyscallExperiments(discovery.used, opts.table, opts.workload, judge);
   opts.onPhase?.('syscalls', syscallPlan.length);
@@ -88,6 +107,7 @@ export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
   }
 
   const experimentsMs = Date.now() - experimentsStart;
+  const measured = await measurement?.finish(discovery.used, [...syscallPlan, ...subfeaturePlan], results);
   const descriptions = new Map([...syscallPlan, ...subfeaturePlan].map((p) => [p.experiment.id, p.experiment.description]));
   return {
     schema: 'loupe-explore/1',
@@ -107,6 +127,7 @@ export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
     syscalls,
     subfeatures: subfeatureVerdicts(subfeaturePlan, results),
     ...(finalCheck ? { finalCheck } : {}),
+    ...(measured ? ('fallbacks' in measured ? { fallbacks: measured.fallbacks } : { fallbacksUnavailable: measured.unavailable }) : {}),
     experiments: [...results.values()].map((r) => toRecord(r, descriptions.get(r.id) ?? r.id)),
     timing: { wallMs: Date.now() - wallStart, discoveryMs, experimentsMs, jobs: opts.jobs },
   };
@@ -128,7 +149,7 @@ function toRecord(r: ExperimentResult, description: string): ExperimentRecord {
  * The unperturbed workload must pass its test before anything else is worth running; its
  * run also tells how long the server takes to listen, which bounds later waits.
  */
-async function calibrate(opts: ExploreOptions, env: RunnerEnvironment, discovery: DiscoveryData): Promise<JudgeSettings> {
+async function calibrate(opts: ExploreOptions, env: RunnerEnvironment, discovery: DiscoveryData, measurement?: FallbackMeasurement): Promise<JudgeSettings> {
   const probe: JudgeSettings = {
     attempts: opts.attempts,
     inconclusiveRetries: INCONCLUSIVE_RETRIES,
@@ -136,8 +157,9 @@ async function calibrate(opts: ExploreOptions, env: RunnerEnvironment, discovery
     // Never let the wait for sockets eat the test script's time.
     readyWaitMs: Math.min(DISCOVERY_READY_WAIT_MS, opts.workload.timeoutMs / 2),
   };
-  const baseline: Experiment = { id: 'baseline', description: 'baseline (nothing perturbed)', workload: opts.workload, perturbation: { rules: [] }, judge: probe };
+  const baseline: Experiment = { id: BASELINE_ID, description: 'baseline (nothing perturbed)', workload: opts.workload, perturbation: { rules: [] }, judge: probe };
   const result = await runExperiment(baseline, env);
+  measurement?.record(BASELINE_ID, result);
   if (result.verdict !== 'works') {
     throw new LoupeError(
       `the baseline run already fails, with nothing perturbed: ${result.reason ?? 'test failed'}\n` +
@@ -154,13 +176,21 @@ async function calibrate(opts: ExploreOptions, env: RunnerEnvironment, discovery
   };
 }
 
-async function runAll(experiments: readonly Experiment[], opts: ExploreOptions, env: RunnerEnvironment, results: Map<string, ExperimentResult>): Promise<void> {
+async function runAll(
+  experiments: readonly Experiment[],
+  opts: ExploreOptions,
+  env: RunnerEnvironment,
+  results: Map<string, ExperimentResult>,
+  measurement?: FallbackMeasurement,
+): Promise<void> {
   await runPool(
     experiments,
     opts.jobs,
     async (exp) => {
       const journaled = opts.journal?.get(exp.id);
-      const result: ExperimentResult = journaled ?? stripDetails(await runExperiment(exp, env));
+      const detailed = journaled ? undefined : await runExperiment(exp, env);
+      if (detailed) measurement?.record(exp.id, detailed);
+      const result: ExperimentResult = journaled ?? stripDetails(detailed!);
       if (!journaled) opts.journal?.record(result);
       results.set(exp.id, result);
       opts.onExperiment?.(result, exp.description);
@@ -169,8 +199,8 @@ async function runAll(experiments: readonly Experiment[], opts: ExploreOptions, 
   );
 }
 
-function stripDetails(r: ExperimentResult & { lastAttempt?: unknown }): ExperimentResult {
-  const { lastAttempt: _unused, ...rest } = r;
+function stripDetails(r: ExperimentResult & { lastAttempt?: unknown; countedRun?: string }): ExperimentResult {
+  const { lastAttempt: _unused, countedRun: _counted, ...rest } = r;
   return rest;
 }
 

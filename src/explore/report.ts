@@ -1,4 +1,5 @@
 import type { SubfeatureVerdict, SyscallVerdict, Verdict } from '../core/verdict.js';
+import type { Fallbacks } from './fallbacks.js';
 
 export type { SubfeatureVerdict, SyscallVerdict, Verdict };
 
@@ -48,6 +49,10 @@ export interface ExploreReport {
   syscalls: SyscallVerdict[];
   subfeatures: SubfeatureVerdict[];
   finalCheck?: FinalCheck;
+  /** What working perturbations made the application execute instead (src/explore/fallbacks.ts). */
+  fallbacks?: Fallbacks;
+  /** Why fallbacks were not measured (e.g. bpftrace missing), when they were asked for. */
+  fallbacksUnavailable?: string;
   /** Static upper bound of the analysed binary with its libraries (absent with --disable-static). */
   static?: { syscalls: number[]; unresolvedSites: number } | { error: string };
   experiments: ExperimentRecord[];

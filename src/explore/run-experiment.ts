@@ -5,6 +5,7 @@ import { LAUNCHER_EXEC_PATH_ADDRESS } from '../sandbox/bwrap.js';
 import type { ProcessGroups } from '../sandbox/process.js';
 import type { SyscallTable } from '../syscalls/table.js';
 import { absentFilesArgv } from '../trace/inject-command.js';
+import type { SyscallCounter } from '../trace/syscall-counter.js';
 import { runAttempt, type AttemptOutcome } from './attempt.js';
 import type { Experiment, ExperimentResult, RuleSpec } from './experiment.js';
 
@@ -15,10 +16,14 @@ export interface RunnerEnvironment {
   table: SyscallTable;
   /** Folder under which each experiment gets a folder of its own. */
   workDir: string;
+  /** Counts the syscalls of each run (fallbacks); absent where the machine cannot. */
+  counter?: SyscallCounter;
 }
 
 export interface DetailedResult extends ExperimentResult {
   lastAttempt: AttemptOutcome;
+  /** Counter id of the last attempt's run, when its syscalls were counted. */
+  countedRun?: string;
 }
 
 function toPerturbRule(spec: RuleSpec): PerturbRule {
@@ -32,8 +37,9 @@ function toPerturbRule(spec: RuleSpec): PerturbRule {
   return { nr: spec.nr, action: spec.action, select: { kind: 'all' } };
 }
 
-function filterFor(rules: readonly RuleSpec[], table: SyscallTable): Buffer | undefined {
-  if (rules.length === 0) return undefined;
+/** `counted`: an unperturbed run still goes through the launcher (with a filter that allows all), which joins the counted cgroup. */
+function filterFor(rules: readonly RuleSpec[], table: SyscallTable, counted: boolean): Buffer | undefined {
+  if (rules.length === 0 && !counted) return undefined;
   const execve = table.number('execve')!;
   return encodeFilter(
     buildSeccompFilter(rules.map(toPerturbRule), {
@@ -48,9 +54,12 @@ const safeDirName = (id: string): string => id.replace(/[^A-Za-z0-9._-]+/g, '_')
 /** Runs an experiment, attempting a failing one again before "broken" is recorded. */
 export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Promise<DetailedResult> {
   const started = Date.now();
-  const filter = filterFor(exp.perturbation.rules, env.table);
+  // Pseudo-file experiments are not syscall perturbations: they have no fallbacks to count.
+  const counter = exp.perturbation.absentFiles?.length || exp.perturbation.emptyFiles?.length ? undefined : env.counter;
+  const filter = filterFor(exp.perturbation.rules, env.table, counter !== undefined);
   let workloadMs = 0;
   let outcome: AttemptOutcome | undefined;
+  let countedRun: string | undefined;
   let attempt = 0;
   while (attempt < Math.max(1, exp.judge.attempts)) {
     attempt++;
@@ -58,7 +67,9 @@ export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Pr
     mkdirSync(dir, { recursive: true });
     const absent = exp.perturbation.absentFiles ?? [];
     const wrapper = absent.length > 0 ? absentFilesArgv(absent, join(dir, 'inject.log')) : undefined;
-    outcome = await runAttempt(exp, { groups: env.groups, launcher: env.launcher, dir, filter, wrapper });
+    const counted = counter?.newRun();
+    countedRun = counted?.id;
+    outcome = await runAttempt(exp, { groups: env.groups, launcher: env.launcher, dir, filter, wrapper, cgroupProcs: counted?.procsFile });
     workloadMs += outcome.workloadMs;
     if (outcome.verdict === 'works') break;
   }
@@ -70,5 +81,6 @@ export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Pr
     workloadMs,
     reason: outcome!.reason,
     lastAttempt: outcome!,
+    ...(countedRun !== undefined ? { countedRun } : {}),
   };
 }

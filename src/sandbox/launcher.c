@@ -12,6 +12,11 @@
  * The program's path is passed to execve from a page at a fixed address: the filter exempts
  * execve calls whose first argument is that address, so that stubbing execve does not stop
  * this launcher from starting the application.
+ *
+ * When SANDBOX_DIR/cgroup names a cgroup.procs file, the launcher moves itself into that
+ * cgroup just before installing the filter, so that the syscalls counted per cgroup (see
+ * src/trace/syscall-counter.ts) are the application's own: after the move it only calls
+ * seccomp and execve.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -39,34 +44,51 @@ static void die(const char *what, const char *detail) {
 	_exit(127);
 }
 
-static void install_filter(const char *path) {
+static struct sock_fprog load_filter(const char *path) {
 	static struct sock_filter insns[MAX_FILTER_BYTES / 8];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) die("cannot open filter", path);
 	ssize_t n = read(fd, insns, sizeof insns);
 	if (n <= 0 || n % 8 != 0) die("bad filter file", path);
 	close(fd);
-	struct sock_fprog prog = { .len = (unsigned short)(n / 8), .filter = insns };
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("prctl(PR_SET_NO_NEW_PRIVS)", NULL);
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) die("seccomp(SECCOMP_SET_MODE_FILTER)", NULL);
+	return (struct sock_fprog){ .len = (unsigned short)(n / 8), .filter = insns };
 }
 
-static void exec_from_fixed_address(const char *program, char **argv) {
+/* A failure here loses only the count, never the run: the engine sees an empty count. */
+static void join_counted_cgroup(void) {
+	static char procs[4096];
+	int fd = open(SANDBOX_DIR "/cgroup", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) return;
+	ssize_t n = read(fd, procs, sizeof procs - 1);
+	close(fd);
+	if (n <= 0) return;
+	procs[n] = '\0';
+	/* Left open (close-on-exec): closing it would be one more counted syscall. */
+	int cg = open(procs, O_WRONLY | O_CLOEXEC);
+	if (cg < 0 || write(cg, "0", 1) != 1) fprintf(stderr, "loupe-launch: cannot join cgroup %s: %s\n", procs, strerror(errno));
+}
+
+static char *exec_path_page(const char *program) {
 	size_t len = strlen(program) + 1;
 	char *page = mmap((void *)EXEC_PATH_ADDRESS, len, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 	if (page != (void *)EXEC_PATH_ADDRESS) die("cannot map the exec path page", NULL);
 	memcpy(page, program, len);
+	return page;
+}
+
+static void launch(const char *filter_path, const char *program, char **argv) {
+	struct sock_fprog prog = load_filter(filter_path);
+	char *page = exec_path_page(program);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("prctl(PR_SET_NO_NEW_PRIVS)", NULL);
+	join_counted_cgroup();
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) die("seccomp(SECCOMP_SET_MODE_FILTER)", NULL);
 	execve(page, argv, environ);
 	die("cannot execute", program);
 }
 
 int main(int argc, char **argv) {
-	if (argc >= 3 && strncmp(argv[1], FILTER_FLAG, strlen(FILTER_FLAG)) == 0) {
-		install_filter(argv[1] + strlen(FILTER_FLAG));
-		exec_from_fixed_address(argv[2], argv + 2);
-	}
-	install_filter(SANDBOX_DIR "/filter.bpf");
-	exec_from_fixed_address(SANDBOX_DIR "/target", argv);
+	if (argc >= 3 && strncmp(argv[1], FILTER_FLAG, strlen(FILTER_FLAG)) == 0) launch(argv[1] + strlen(FILTER_FLAG), argv[2], argv + 2);
+	launch(SANDBOX_DIR "/filter.bpf", SANDBOX_DIR "/target", argv);
 	return 127;
 }

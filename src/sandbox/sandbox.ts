@@ -18,9 +18,9 @@ export class SandboxRun {
 
   static async start(
     groups: ProcessGroups,
-    spec: Omit<SandboxSpec, 'runDir'> & { runDir: string; filter?: Buffer; logFile: string },
+    spec: Omit<SandboxSpec, 'runDir'> & { runDir: string; filter?: Buffer; logFile: string; cgroupProcs?: string },
   ): Promise<SandboxRun> {
-    prepareRunDir(spec.runDir, spec.filter);
+    prepareRunDir(spec.runDir, spec.filter, spec.cgroupProcs);
     const log = openSync(spec.logFile, 'a');
     const proc = groups.start({ argv: bwrapArgv(spec), cwd: spec.cwd, stdio: ['ignore', log, log, 'pipe'] });
     closeSync(log);
@@ -47,9 +47,11 @@ export class SandboxRun {
   }
 }
 
-function prepareRunDir(runDir: string, filter: Buffer | undefined): void {
+/** `cgroupProcs`: the cgroup.procs file the launcher joins before executing the program (counted runs). */
+function prepareRunDir(runDir: string, filter: Buffer | undefined, cgroupProcs: string | undefined): void {
   mkdirSync(runDir, { recursive: true });
   writeFileSync(join(runDir, 'filter.bpf'), filter ?? Buffer.alloc(0));
+  writeFileSync(join(runDir, 'cgroup'), cgroupProcs ?? '');
   // Mount points for the bound binary and the source of empty pseudo-files.
   writeFileSync(join(runDir, 'target'), '');
   writeFileSync(join(runDir, 'empty'), '');
