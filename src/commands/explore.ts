@@ -7,6 +7,7 @@ import { defaultJobs } from '../explore/jobs.js';
 import { formatDynCsv, formatStaticCsv, rowFromVerdicts } from '../db/csv.js';
 import { startStaticAnalysis } from './static-beside-explore.js';
 import { formatSubfeatureCsvs } from '../db/subfeature-csv.js';
+import { FALLBACKS_CSV, formatFallbacksCsv } from '../db/fallbacks-csv.js';
 import { explore } from '../explore/explore.js';
 import { formatSummary } from '../explore/format.js';
 import { Journal, workloadFingerprint } from '../explore/journal.js';
@@ -151,4 +152,5 @@ function writeOutputs(outDir: string, report: ExploreReport, table: SyscallTable
   writeAtomically(join(outDir, 'explore.json'), JSON.stringify(report, null, 2) + '\n');
   writeAtomically(join(outDir, 'explore.log'), `${formatSummary(report)}\nExperiments:\n${experimentLines.join('\n')}\n`);
   for (const [name, text] of formatSubfeatureCsvs(report.subfeatures)) writeAtomically(join(outDir, name), text);
+  if (report.fallbacks) writeAtomically(join(outDir, FALLBACKS_CSV), formatFallbacksCsv(report.fallbacks));
 }

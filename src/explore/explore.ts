@@ -107,7 +107,9 @@ async function exploreMeasured(opts: ExploreOptions, env: RunnerEnvironment, wal
   }
 
   const experimentsMs = Date.now() - experimentsStart;
-  const measured = await measurement?.finish(discovery.used, [...syscallPlan, ...subfeaturePlan], results);
+  const measuredPlan = [...syscallPlan, ...subfeaturePlan];
+  await measurement?.confirm(discovery.used, measuredPlan, results, env, opts.jobs, opts.signal);
+  const measured = await measurement?.finish(discovery.used, measuredPlan, results);
   const descriptions = new Map([...syscallPlan, ...subfeaturePlan].map((p) => [p.experiment.id, p.experiment.description]));
   return {
     schema: 'loupe-explore/1',

@@ -1,9 +1,12 @@
 import { join } from 'node:path';
 import type { SubfeatureVerdict, Treatment } from '../core/verdict.js';
+import { fallbackKey, parseFallbackKey, type FallbackTarget, type Fallbacks } from '../core/fallbacks.js';
 import type { ProcessGroups } from '../sandbox/process.js';
 import { X86_64, displayName, type SyscallTable } from '../syscalls/table.js';
 import { SyscallCounter } from '../trace/syscall-counter.js';
 import type { ExperimentResult } from './experiment.js';
+import { runExperiment, type RunnerEnvironment } from './run-experiment.js';
+import { runPool } from './scheduler.js';
 import type { PlannedExperiment } from './plan.js';
 
 /**
@@ -24,53 +27,19 @@ import type { PlannedExperiment } from './plan.js';
  * lists. Pure: values in, values out.
  */
 
-export interface FallbackSets {
-  /** Syscall numbers, sorted. */
-  added: number[];
-  dropped: number[];
-}
-
-/** Per treatment that works: what changed. A treatment that did not work has no entry. */
-export type FallbackEntry = Partial<Record<Treatment, FallbackSets>>;
-
-/**
- * Keyed by the perturbed syscall's number as a string (`"435"`), or for a sub-feature by
- * `"<nr>/<argIndex>=<value>"` (argument value) or `"<nr>/<argIndex>&<bit>"` (one flag bit),
- * values as unsigned decimals.
- */
-export type Fallbacks = Record<string, FallbackEntry>;
-
-/** What a perturbation targets, as in the JSON keys. */
-export interface FallbackTarget {
-  nr: number;
-  argIndex?: number;
-  value?: string;
-  bit?: boolean;
-}
-
-export function fallbackKey(t: FallbackTarget): string {
-  if (t.argIndex === undefined || t.value === undefined) return String(t.nr);
-  return `${t.nr}/${t.argIndex}${t.bit ? '&' : '='}${t.value}`;
-}
-
-/** Inverse of fallbackKey; undefined for a malformed key. */
-export function parseFallbackKey(key: string): FallbackTarget | undefined {
-  const m = /^(\d+)(?:\/(\d+)([=&])(\d+))?$/.exec(key);
-  if (!m) return undefined;
-  if (m[2] === undefined) return { nr: Number(m[1]) };
-  return { nr: Number(m[1]), argIndex: Number(m[2]), value: m[4]!, ...(m[3] === '&' ? { bit: true } : {}) };
-}
-
 export interface CountedExperiment {
   target: FallbackTarget;
   treatment: Treatment;
-  /** Syscalls the judged run executed. */
-  executed: ReadonlySet<number>;
+  /** Syscalls executed by each counted working run of the experiment: the judged one, and the confirming one if any. */
+  executed: readonly ReadonlySet<number>[];
 }
 
 const sorted = (xs: Iterable<number>): number[] => [...xs].sort((a, b) => a - b);
 
-/** The fallbacks of working experiments against the two references (see the top of this file). */
+/**
+ * The fallbacks of working experiments against the two references (see the top of this file);
+ * with several runs of one experiment, only what every run shows.
+ */
 export function computeFallbacks(discovery: readonly number[], baseline: ReadonlySet<number>, experiments: readonly CountedExperiment[]): Fallbacks {
   const seen = new Set([...discovery, ...baseline]);
   const always = discovery.filter((nr) => baseline.has(nr));
@@ -78,9 +47,11 @@ export function computeFallbacks(discovery: readonly number[], baseline: Readonl
   for (const e of experiments) {
     const key = fallbackKey(e.target);
     const entry = out[key] ?? {};
+    const inEvery = (nrs: Iterable<number>, test: (run: ReadonlySet<number>, nr: number) => boolean): number[] =>
+      sorted([...nrs].filter((nr) => e.executed.every((run) => test(run, nr))));
     entry[e.treatment] = {
-      added: sorted([...e.executed].filter((nr) => !seen.has(nr))),
-      dropped: sorted(always.filter((nr) => !e.executed.has(nr))),
+      added: inEvery(new Set(e.executed.flatMap((run) => [...run]).filter((nr) => !seen.has(nr))), (run, nr) => run.has(nr)),
+      dropped: inEvery(always, (run, nr) => !run.has(nr)),
     };
     out[key] = entry;
   }
@@ -124,16 +95,18 @@ export function describeFallbacks(fallbacks: Fallbacks, table: SyscallTable, lab
 }
 
 /**
- * The measurement during one analysis: starts the kernel counter, gives each run a cgroup
- * (through RunnerEnvironment.counter), remembers which run judged which experiment, and turns
- * the counts into Fallbacks at the end.
+ * The measurement during one analysis: starts the kernel recorder, gives each run a cgroup
+ * (through RunnerEnvironment.counter), remembers which run judged which experiment, runs a
+ * working experiment once more when its run showed a change (so that a syscall some runs
+ * execute by chance is not reported), and turns the records into Fallbacks at the end.
  */
 export class FallbackMeasurement {
-  private readonly runs = new Map<string, string>();
+  /** Experiment id -> counted runs that worked: the judged one, then the confirming one. */
+  private readonly runs = new Map<string, string[]>();
 
   private constructor(
     readonly counter: SyscallCounter | undefined,
-    /** Why nothing is measured, when the counter could not start. */
+    /** Why nothing is measured, when the recorder could not start. */
     readonly unavailable: string | undefined,
   ) {}
 
@@ -145,11 +118,34 @@ export class FallbackMeasurement {
 
   /** Remembers the counted run of an experiment's last attempt (the one its verdict comes from). */
   record(experimentId: string, result: { countedRun?: string }): void {
-    if (result.countedRun !== undefined) this.runs.set(experimentId, result.countedRun);
+    if (result.countedRun !== undefined) this.runs.set(experimentId, [result.countedRun]);
   }
 
   /**
-   * Stops counting; the fallbacks of every working planned experiment whose run was counted.
+   * Runs once more (one attempt, `jobs` at a time) every working experiment whose run showed a
+   * change other than the perturbed syscall's own drop. Only the changes both runs show count;
+   * a confirming run that fails its test confirms nothing and is left out.
+   */
+  async confirm(discovery: readonly number[], planned: readonly PlannedExperiment[], results: ReadonlyMap<string, ExperimentResult>, env: RunnerEnvironment, jobs: number, signal?: AbortSignal): Promise<number> {
+    if (!this.counter) return 0;
+    const counts = await this.counter.snapshot();
+    const { baseline, experiments } = this.counted(planned, results, counts);
+    if (!baseline) return 0;
+    const fallbacks = computeFallbacks(discovery, baseline, experiments.map((e) => e.counted));
+    const changed = experiments.filter(({ counted }) => {
+      const sets = fallbacks[fallbackKey(counted.target)]?.[counted.treatment];
+      return sets !== undefined && (sets.added.length > 0 || sets.dropped.some((nr) => nr !== counted.target.nr || counted.target.argIndex !== undefined));
+    });
+    await runPool(changed, jobs, async ({ planned: p }) => {
+      const exp = p.experiment;
+      const again = await runExperiment({ ...exp, id: `${CONFIRM_PREFIX}${exp.id}`, judge: { ...exp.judge, attempts: 1 } }, env);
+      if (again.verdict === 'works' && again.countedRun !== undefined) this.runs.get(exp.id)?.push(again.countedRun);
+    }, signal);
+    return changed.length;
+  }
+
+  /**
+   * Stops recording; the fallbacks of every working planned experiment whose run was counted.
    * Experiments restored from a journal were not run in this session and have no entry.
    * Returns `unavailable` instead when the baseline was not counted.
    */
@@ -160,31 +156,40 @@ export class FallbackMeasurement {
   ): Promise<{ fallbacks: Fallbacks } | { unavailable: string }> {
     if (!this.counter) return { unavailable: this.unavailable ?? 'not measured' };
     const { counts } = await this.counter.finish();
-    const executed = (id: string): Set<number> | undefined => {
-      const run = this.runs.get(id);
-      return run === undefined ? undefined : counts.get(run);
-    };
-    const baseline = executed(BASELINE_ID);
-    if (!baseline) return { unavailable: 'the baseline run was not counted (see syscall-counter.log in the work folder)' };
-    const experiments: CountedExperiment[] = [];
+    const { baseline, experiments } = this.counted(planned, results, counts);
+    if (!baseline) return { unavailable: 'the baseline run was not recorded (see syscall-counter.log in the work folder)' };
+    return { fallbacks: computeFallbacks(discovery, baseline, experiments.map((e) => e.counted)) };
+  }
+
+  private counted(
+    planned: readonly PlannedExperiment[],
+    results: ReadonlyMap<string, ExperimentResult>,
+    counts: ReadonlyMap<string, Set<number>>,
+  ): { baseline?: Set<number>; experiments: { planned: PlannedExperiment; counted: CountedExperiment }[] } {
+    // A run that executed nothing was not recorded (the launcher could not join its cgroup).
+    const executed = (id: string): Set<number>[] => (this.runs.get(id) ?? []).map((run) => counts.get(run)).filter((set): set is Set<number> => set !== undefined && set.size > 0);
+    const baseline = executed(BASELINE_ID)[0];
+    const experiments: { planned: PlannedExperiment; counted: CountedExperiment }[] = [];
     for (const p of planned) {
       const target: FallbackTarget | undefined =
         p.syscall !== undefined ? { nr: p.syscall }
         : p.subfeature?.nr !== undefined ? { nr: p.subfeature.nr, argIndex: p.subfeature.argIndex, value: p.subfeature.value, ...(p.subfeature.bit ? { bit: true } : {}) }
         : undefined;
-      // A run that executed nothing was not counted (the launcher could not join its cgroup).
-      const set = executed(p.experiment.id);
-      if (target && results.get(p.experiment.id)?.verdict === 'works' && set && set.size > 0) {
-        experiments.push({ target, treatment: p.action, executed: set });
+      const runs = executed(p.experiment.id);
+      if (target && results.get(p.experiment.id)?.verdict === 'works' && runs.length > 0) {
+        experiments.push({ planned: p, counted: { target, treatment: p.action, executed: runs } });
       }
     }
-    return { fallbacks: computeFallbacks(discovery, baseline, experiments) };
+    return { ...(baseline ? { baseline } : {}), experiments };
   }
 
   async abandon(): Promise<void> {
     await this.counter?.abandon();
   }
 }
+
+/** Ids of confirming runs: the experiment's id after this prefix (their logs go to a folder of their own). */
+const CONFIRM_PREFIX = 'fallbacks-confirm:';
 
 /** Id of the unperturbed calibration run (explore.ts). */
 export const BASELINE_ID = 'baseline';

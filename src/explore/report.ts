@@ -1,5 +1,5 @@
 import type { SubfeatureVerdict, SyscallVerdict, Verdict } from '../core/verdict.js';
-import type { Fallbacks } from './fallbacks.js';
+import type { Fallbacks } from '../core/fallbacks.js';
 
 export type { SubfeatureVerdict, SyscallVerdict, Verdict };
 

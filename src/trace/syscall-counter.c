@@ -3,9 +3,10 @@
  * execute, for cgroups whose id is above a given one (those loupe creates for its runs).
  *
  *   loupe-syscall-counter MIN_CGROUP_ID
- *       loads a small eBPF program on the raw tracepoint `sys_enter`, writes `ready` on stdout,
- *       then waits until stdin is closed; then writes one line `CGROUP_ID SYSCALL_NR` per pair
- *       seen and exits 0. Errors: a message on stderr and exit 1.
+ *       loads a small eBPF program on the raw tracepoint `sys_enter` and writes `ready` on
+ *       stdout; then, for every line read on stdin and once more when stdin is closed, writes
+ *       one line `CGROUP_ID SYSCALL_NR` per pair seen so far, then `end`. Exits 0 after the last
+ *       dump. Errors: a message on stderr and exit 1.
  *
  * The program adds (cgroup v2 id of the current task, syscall number) to a hash map the first
  * time the pair occurs; later calls cost one map lookup. No tracer, no ptrace stop, nothing
@@ -45,6 +46,27 @@ struct key {
 	uint64_t cgroup;
 	uint64_t nr;
 };
+
+static void dump(int map) {
+	union bpf_attr attr;
+	struct key key, next;
+	int first = 1;
+	for (;;) {
+		memset(&attr, 0, sizeof attr);
+		attr.map_fd = map;
+		attr.key = first ? 0 : (uint64_t)(uintptr_t)&key;
+		attr.next_key = (uint64_t)(uintptr_t)&next;
+		if (bpf(BPF_MAP_GET_NEXT_KEY, &attr) < 0) {
+			if (errno == ENOENT) break;
+			fail("cannot read the BPF map");
+		}
+		printf("%llu %llu\n", (unsigned long long)next.cgroup, (unsigned long long)next.nr);
+		key = next;
+		first = 0;
+	}
+	printf("end\n");
+	if (fflush(stdout) != 0) fail("cannot write");
+}
 
 int main(int argc, char **argv) {
 	if (argc != 2) {
@@ -109,24 +131,8 @@ int main(int argc, char **argv) {
 
 	printf("ready\n");
 	fflush(stdout);
-	char buf[256];
-	while (read(0, buf, sizeof buf) > 0) {
-	}
-
-	struct key key, next;
-	int first = 1;
-	for (;;) {
-		memset(&attr, 0, sizeof attr);
-		attr.map_fd = map;
-		attr.key = first ? 0 : (uint64_t)(uintptr_t)&key;
-		attr.next_key = (uint64_t)(uintptr_t)&next;
-		if (bpf(BPF_MAP_GET_NEXT_KEY, &attr) < 0) {
-			if (errno == ENOENT) break;
-			fail("cannot read the BPF map");
-		}
-		printf("%llu %llu\n", (unsigned long long)next.cgroup, (unsigned long long)next.nr);
-		key = next;
-		first = 0;
-	}
-	return fflush(stdout) == 0 ? 0 : 1;
+	char line[256];
+	while (fgets(line, sizeof line, stdin) != NULL) dump(map);
+	dump(map);
+	return 0;
 }

@@ -55,17 +55,39 @@ export class SyscallCounter {
     return { procsFile: join(dir, 'cgroup.procs'), id: String(statSync(dir, { bigint: true }).ino) };
   }
 
+  /** Per run cgroup id, the syscall numbers executed at least once so far. Recording goes on. */
+  async snapshot(): Promise<Map<string, Set<number>>> {
+    const from = this.stdout.length;
+    const dumped = this.nextDump(from);
+    this.proc.child.stdin?.write('\n');
+    return parseCounts(await dumped);
+  }
+
   /**
    * Stops recording and returns, per run cgroup id, the syscall numbers executed at least once.
    * Removes the cgroups (those still holding a process stay, and are named in `leftover`).
    */
   async finish(): Promise<{ counts: Map<string, Set<number>>; leftover: string[] }> {
-    // The helper dumps its map once its stdin is closed, then exits.
+    const from = this.stdout.length;
+    // The helper dumps its map a last time once its stdin is closed, then exits.
     this.proc.child.stdin?.end();
     const status = await this.proc.exited;
     const leftover = this.removeCgroups();
-    if (status.code !== 0) return { counts: new Map(), leftover };
-    return { counts: parseCounts(this.stdout), leftover };
+    return { counts: status.code === 0 ? parseCounts(this.stdout.slice(from)) : new Map(), leftover };
+  }
+
+  /** The dump written after offset `from` of stdout, up to its `end` line; empty if the helper dies. */
+  private nextDump(from: number): Promise<string> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        const end = this.stdout.indexOf('end\n', from);
+        if (end < 0) return;
+        this.proc.child.stdout?.off('data', check);
+        resolve(this.stdout.slice(from, end));
+      };
+      this.proc.child.stdout?.on('data', check);
+      void this.proc.exited.then(() => resolve(''));
+    });
   }
 
   /** Stops recording without reading (error paths). */
@@ -147,7 +169,7 @@ function cgroup2Root(): string | undefined {
   return undefined;
 }
 
-/** Parses the helper's dump: a `ready` line, then lines `CGROUP_ID SYSCALL_NR`. Pure. */
+/** Parses one dump of the helper: lines `CGROUP_ID SYSCALL_NR` (others are ignored). Pure. */
 export function parseCounts(text: string): Map<string, Set<number>> {
   const counts = new Map<string, Set<number>>();
   for (const match of text.matchAll(/^(\d+) (\d+)$/gm)) {
