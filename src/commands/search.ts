@@ -6,8 +6,8 @@ import { basename, resolve } from 'node:path';
 import { compatScore, type CompatScore } from '../analysis/compat-score.js';
 import { cumulativeCurve, histogramBars, PAPER_HISTOGRAM_APPS, syscallShares, ANALYSES, type HistogramBar } from '../analysis/figures.js';
 import { ALL, selectApplications, usageByWorkloadKind, type Selection } from '../analysis/selection.js';
-import { meanAppsRunning, planSupport, PLANNERS, type PlannerName, type SupportPlan } from '../analysis/support-plan.js';
-import { combineUsage, sortedNumbers, type Usage } from '../analysis/usage.js';
+import { meanAppsRunning, planSupport, PLANNERS, type FallbackReliance, type PlannerName, type SupportPlan } from '../analysis/support-plan.js';
+import { combineUsage, sortedNumbers, treatmentWorks, type Usage } from '../analysis/usage.js';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import { readDatabase, readOsList, type Database, type OsList } from '../db/reader.js';
 import { cumulativeSpec, heatmapSpec, histogramSpec, planCurvesSpec, type PlanCurveRow } from '../plots/specs.js';
@@ -82,7 +82,27 @@ function usageJson(ctx: Context, selection: Selection, usage: Usage): Record<str
   };
   if (usage.staticBinary) json.staticBinary = ctx.show(usage.staticBinary);
   if (ctx.options.staticSource && usage.staticSources) json.staticSources = ctx.show(usage.staticSources);
+  if (usage.fallbacks) json.fallbacks = fallbacksJson(ctx, usage);
   return json;
+}
+
+/** `{"435": {"stub": [56]}}` (names with --output-sys-names), for syscalls used whose working treatment has fallbacks. */
+function fallbacksJson(ctx: Context, usage: Usage): Record<string, Record<string, Syscall[]>> {
+  const out: Record<string, Record<string, Syscall[]>> = {};
+  for (const nr of sortedNumbers(usage.fallbacks!.keys())) {
+    const entry = usage.fallbacks!.get(nr)!;
+    const key = String(ctx.show([nr])[0]);
+    for (const t of ['stub', 'fake'] as const) if (entry[t] && treatmentWorks(usage, nr, t)) out[key] = { ...out[key], [t]: ctx.show(entry[t]!) };
+  }
+  return out;
+}
+
+/** Lines such as `clone3: stub falls back to clone`. */
+function fallbackLines(ctx: Context, usage: Usage): string[] {
+  const name = (nr: number): string => displayName(ctx.db.table, nr);
+  return Object.entries(fallbacksJson({ ...ctx, show: (nrs) => sortedNumbers(nrs) }, usage)).map(
+    ([nr, entry]) => `  ${name(Number(nr))}: ${Object.entries(entry).map(([t, nrs]) => `${t} falls back to ${nrs.map((n) => name(Number(n))).join(', ')}`).join('; ')}`,
+  );
 }
 
 function showUsage(ctx: Context, selection: Selection): Record<string, unknown> {
@@ -101,6 +121,10 @@ function showUsage(ctx: Context, selection: Selection): Record<string, unknown> 
     if (usage.staticSources) ctx.out.push(...wrapList('Static source analysis', ctx.show(usage.staticSources)));
     else ctx.out.push('Static source analysis: no selected run has static_sources.csv');
   }
+  if (usage.fallbacks) {
+    const lines = fallbackLines(ctx, usage);
+    ctx.out.push(`Fallbacks (what the applications execute instead when a treatment works) (${lines.length}):`, ...lines);
+  }
   return json;
 }
 
@@ -112,11 +136,28 @@ function planJson(ctx: Context, os: OsList, plan: SupportPlan, other: SupportPla
     supportedWithoutChanges: plan.supportedWithoutChanges,
     initialStub: ctx.show(plan.initialStub),
     initialFake: ctx.show(plan.initialFake),
-    steps: plan.steps.map((s) => ({ apps: s.apps, implement: ctx.show(s.implement), stub: ctx.show(s.stub), fake: ctx.show(s.fake) })),
+    ...(plan.initialFallbacks ? { initialFallbacks: plan.initialFallbacks.map((r) => relianceJson(ctx, r)) } : {}),
+    steps: plan.steps.map((s) => ({
+      apps: s.apps,
+      implement: ctx.show(s.implement),
+      stub: ctx.show(s.stub),
+      fake: ctx.show(s.fake),
+      ...(s.fallbacks ? { fallbacks: s.fallbacks.map((r) => relianceJson(ctx, r)) } : {}),
+    })),
     curve: plan.curve,
     meanAppsRunning: { [plan.planner]: meanAppsRunning(plan.curve, width), [other.planner]: meanAppsRunning(other.curve, width), overImplemented: width },
     unknownNames: os.unknownNames,
   };
+}
+
+function relianceJson(ctx: Context, r: FallbackReliance): Record<string, unknown> {
+  return { syscall: ctx.show([r.nr])[0], treatment: r.treatment, fallbacks: ctx.show(r.fallbacks), apps: r.apps };
+}
+
+/** Why a step implements a syscall no application requires: `  stub clone3: redis falls back to clone`. */
+function relianceLines(ctx: Context, reliances: readonly FallbackReliance[] | undefined): string[] {
+  const name = (nr: number): string => displayName(ctx.db.table, nr);
+  return (reliances ?? []).map((r) => `  ${r.treatment} ${name(r.nr)}: ${r.apps.join(', ')} then call${r.apps.length === 1 ? 's' : ''} ${r.fallbacks.map(name).join(', ')} instead (fallback, supported from here)`);
 }
 
 function guideSupport(ctx: Context, selection: Selection, osFile: string): Record<string, unknown> {
@@ -131,6 +172,7 @@ function guideSupport(ctx: Context, selection: Selection, osFile: string): Recor
   ctx.out.push(`Supported without implementing anything (${plan.supportedWithoutChanges.length}): ${plan.supportedWithoutChanges.join(', ') || '-'}`);
   ctx.out.push(`  stub: ${list(plan.initialStub)}`);
   ctx.out.push(`  fake: ${list(plan.initialFake)}`);
+  ctx.out.push(...relianceLines(ctx, plan.initialFallbacks));
   let running = plan.supportedWithoutChanges.length;
   let implemented = 0;
   plan.steps.forEach((step, i) => {
@@ -140,6 +182,7 @@ function guideSupport(ctx: Context, selection: Selection, osFile: string): Recor
     ctx.out.push(`  implement: ${list(step.implement)}`);
     if (step.stub.length > 0) ctx.out.push(`  stub: ${list(step.stub)}`);
     if (step.fake.length > 0) ctx.out.push(`  fake: ${list(step.fake)}`);
+    ctx.out.push(...relianceLines(ctx, step.fallbacks));
   });
   const means = json.meanAppsRunning as Record<string, number>;
   ctx.out.push(

@@ -43,3 +43,9 @@ export function parseFallbackKey(key: string): FallbackTarget | undefined {
   return { nr: Number(m[1]), argIndex: Number(m[2]), value: m[4]!, ...(m[3] === '&' ? { bit: true } : {}) };
 }
 
+
+/** Order of keys in files and reports: whole syscalls by number, each followed by its sub-features. */
+export function compareFallbackKeys(a: string, b: string): number {
+  const [ta, tb] = [parseFallbackKey(a), parseFallbackKey(b)];
+  return (ta?.nr ?? 0) - (tb?.nr ?? 0) || a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+}

@@ -16,6 +16,8 @@ import { simpleGit } from 'simple-git';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import { X86_64, type SyscallTable } from '../syscalls/table.js';
 import { CsvFormatError, parseDynCsv, parseStaticCsv, type DynRow } from './csv.js';
+import { FALLBACKS_CSV, parseFallbacksCsv } from './fallbacks-csv.js';
+import type { Fallbacks } from '../core/fallbacks.js';
 import {
   CMD_TXT, DATA_DIR, DYN_CSV, IMPORTED_RUN, STATIC_BINARY_CSV, STATIC_SOURCES_CSV, isRunDirName, parseWorkloadDirName,
   type WorkloadId,
@@ -41,6 +43,8 @@ export interface Run {
   dyn?: DynRow[];
   staticBinary?: number[];
   staticSources?: number[];
+  /** data/fallbacks.csv: absent for runs measured without fallbacks (older runs, the original tool). */
+  fallbacks?: Fallbacks;
   extraData: ExtraDataFile[];
 }
 
@@ -104,7 +108,7 @@ function parseCsvFile<T>(parse: () => T): T {
   }
 }
 
-const STANDARD_DATA_FILES = new Set([DYN_CSV, STATIC_BINARY_CSV, STATIC_SOURCES_CSV]);
+const STANDARD_DATA_FILES = new Set([DYN_CSV, STATIC_BINARY_CSV, STATIC_SOURCES_CSV, FALLBACKS_CSV]);
 
 function readRun(root: string, app: string, workload: string, name: string, warnings: string[]): Run {
   const path = `${app}/${workload}/${name}`;
@@ -125,6 +129,10 @@ function readRun(root: string, app: string, workload: string, name: string, warn
   const sourcesText = readIfExists(join(dataDir, STATIC_SOURCES_CSV));
   if (sourcesText !== undefined) {
     run.staticSources = parseCsvFile(() => parseStaticCsv(sourcesText, `${path}/${DATA_DIR}/${STATIC_SOURCES_CSV}`));
+  }
+  const fallbacksText = readIfExists(join(dataDir, FALLBACKS_CSV));
+  if (fallbacksText !== undefined) {
+    run.fallbacks = parseCsvFile(() => parseFallbacksCsv(fallbacksText, `${path}/${DATA_DIR}/${FALLBACKS_CSV}`));
   }
   for (const file of readdirSync(dataDir).sort()) {
     if (STANDARD_DATA_FILES.has(file) || !statSync(join(dataDir, file)).isFile()) continue;

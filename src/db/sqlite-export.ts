@@ -11,7 +11,8 @@ import { combineUsage, usageOfRun, type Usage } from '../analysis/usage.js';
 import { classOf } from './csv.js';
 import type { Database as LoupeDatabase } from './reader.js';
 import { IMPORTED_RUN } from './layout.js';
-import { SYSCALL_CLASSES } from '../core/verdict.js';
+import { SYSCALL_CLASSES, TREATMENTS } from '../core/verdict.js';
+import { parseFallbackKey } from '../core/fallbacks.js';
 
 const CLASS_LIST = SYSCALL_CLASSES.map((c) => `'${c}'`).join(', ');
 
@@ -70,6 +71,16 @@ CREATE TABLE extra_data_rows (
   fields TEXT NOT NULL,
   PRIMARY KEY (run_id, file, line)
 );
+CREATE TABLE fallbacks (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  nr INTEGER NOT NULL,
+  argument INTEGER,
+  scope TEXT CHECK (scope IS NULL OR scope IN ('value', 'bit')),
+  value TEXT,
+  treatment TEXT NOT NULL CHECK (treatment IN ('stub', 'fake')),
+  change TEXT NOT NULL CHECK (change IN ('added', 'dropped', 'none')),
+  syscall_nr INTEGER CHECK ((change = 'none') = (syscall_nr IS NULL))
+);
 CREATE TABLE os_lists (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, file TEXT NOT NULL);
 CREATE TABLE os_syscalls (
   os_id INTEGER NOT NULL REFERENCES os_lists(id),
@@ -83,6 +94,7 @@ CREATE INDEX static_results_by_syscall ON static_results (nr, analysis);
 CREATE INDEX application_usage_by_syscall ON application_usage (nr, class);
 CREATE INDEX os_syscalls_by_syscall ON os_syscalls (nr);
 CREATE INDEX runs_by_workload ON runs (workload_id, chosen);
+CREATE INDEX fallbacks_by_run ON fallbacks (run_id, nr);
 
 CREATE VIEW chosen_runs AS
   SELECT a.name AS application, w.dir AS workload, w.kind AS kind, r.id AS run_id, r.name AS run, r.path AS path, r.cmd AS cmd
@@ -91,6 +103,11 @@ CREATE VIEW chosen_runs AS
 CREATE VIEW dynamic_usage AS
   SELECT c.application, c.workload, c.kind, d.nr, s.name AS syscall, d.class
   FROM chosen_runs c JOIN dynamic_results d ON d.run_id = c.run_id JOIN syscalls s ON s.nr = d.nr;
+CREATE VIEW fallback_usage AS
+  SELECT c.application, c.workload, f.nr, s.name AS syscall, f.argument, f.scope, f.value, f.treatment,
+         f.change, f.syscall_nr AS fallback_nr, fs.name AS fallback
+  FROM chosen_runs c JOIN fallbacks f ON f.run_id = c.run_id
+  LEFT JOIN syscalls s ON s.nr = f.nr LEFT JOIN syscalls fs ON fs.nr = f.syscall_nr;
 CREATE VIEW required_syscalls_per_application AS
   SELECT a.name AS application, u.nr, s.name AS syscall
   FROM application_usage u JOIN applications a ON a.id = u.application_id JOIN syscalls s ON s.nr = u.nr
@@ -134,6 +151,7 @@ function fill(sql: Database.Database, db: LoupeDatabase): void {
     usage: sql.prepare('INSERT INTO application_usage (application_id, nr, class) VALUES (?, ?, ?)'),
     extraFile: sql.prepare('INSERT INTO extra_data_files (run_id, file, content) VALUES (?, ?, ?)'),
     extraRow: sql.prepare('INSERT INTO extra_data_rows (run_id, file, line, fields) VALUES (?, ?, ?, ?)'),
+    fallback: sql.prepare('INSERT INTO fallbacks (run_id, nr, argument, scope, value, treatment, change, syscall_nr) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
     os: sql.prepare('INSERT INTO os_lists (name, file) VALUES (?, ?)'),
     osSyscall: sql.prepare('INSERT INTO os_syscalls (os_id, nr) VALUES (?, ?)'),
     osUnknown: sql.prepare('INSERT INTO os_unknown_names (os_id, name) VALUES (?, ?)'),
@@ -157,6 +175,18 @@ function fill(sql: Database.Database, db: LoupeDatabase): void {
         }
         for (const nr of r.staticBinary ?? []) insert.static.run(runId, 'binary', nr);
         for (const nr of r.staticSources ?? []) insert.static.run(runId, 'sources', nr);
+        for (const [key, entry] of Object.entries(r.fallbacks ?? {})) {
+          const t = parseFallbackKey(key);
+          if (!t) continue;
+          const target = [t.nr, t.argIndex ?? null, t.argIndex === undefined ? null : t.bit ? 'bit' : 'value', t.value ?? null] as const;
+          for (const treatment of TREATMENTS) {
+            const sets = entry[treatment];
+            if (!sets) continue;
+            for (const nr of sets.added) insert.fallback.run(runId, ...target, treatment, 'added', nr);
+            for (const nr of sets.dropped) insert.fallback.run(runId, ...target, treatment, 'dropped', nr);
+            if (sets.added.length + sets.dropped.length === 0) insert.fallback.run(runId, ...target, treatment, 'none', null);
+          }
+        }
         for (const extra of r.extraData) {
           insert.extraFile.run(runId, extra.file, extra.text);
           for (const row of csvRows(extra.text)) insert.extraRow.run(runId, extra.file, row.line, JSON.stringify(row.fields));

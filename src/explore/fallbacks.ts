@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { SubfeatureVerdict, Treatment } from '../core/verdict.js';
-import { fallbackKey, parseFallbackKey, type FallbackTarget, type Fallbacks } from '../core/fallbacks.js';
+import { compareFallbackKeys, fallbackKey, parseFallbackKey, type FallbackTarget, type Fallbacks } from '../core/fallbacks.js';
 import type { ProcessGroups } from '../sandbox/process.js';
 import { X86_64, displayName, type SyscallTable } from '../syscalls/table.js';
 import { SyscallCounter } from '../trace/syscall-counter.js';
@@ -55,13 +55,7 @@ export function computeFallbacks(discovery: readonly number[], baseline: Readonl
     };
     out[key] = entry;
   }
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => compareKeys(a, b)));
-}
-
-/** Whole syscalls by number, then their sub-features. */
-function compareKeys(a: string, b: string): number {
-  const [ta, tb] = [parseFallbackKey(a), parseFallbackKey(b)];
-  return (ta?.nr ?? 0) - (tb?.nr ?? 0) || (a.length === b.length ? (a < b ? -1 : a > b ? 1 : 0) : a.length - b.length);
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => compareFallbackKeys(a, b)));
 }
 
 /**

@@ -1,13 +1,15 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatDynCsv, type DynRow } from '../db/csv.js';
+import { CsvFormatError, formatDynCsv, type DynRow } from '../db/csv.js';
+import { FALLBACKS_CSV, formatFallbacksCsv, parseFallbacksCsv } from '../db/fallbacks-csv.js';
+import type { Fallbacks } from '../core/fallbacks.js';
 import { CMD_TXT, DATA_DIR, DYN_CSV, EXPLORE_LOGS, STATIC_BINARY_CSV } from '../db/layout.js';
 import type { RunFileContent } from '../db/writer.js';
 import type { ProcessGroups } from '../sandbox/process.js';
 import type { SyscallTable } from '../syscalls/table.js';
 import { replicaFailure, type AnalysisEnvironment, type ReplicaProcess } from './environments.js';
 import {
-  checkPlausible, describeDisagreements, describeSubfeatureDisagreements, mergeReplicas, mergeSubfeatureCsv,
+  checkPlausible, describeDisagreements, describeSubfeatureDisagreements, mergeFallbacks, mergeReplicas, mergeSubfeatureCsv,
   type Disagreement, type SubfeatureDisagreement,
 } from './merge.js';
 import type { GenerateProgress } from './progress.js';
@@ -77,6 +79,8 @@ function journalEntries(file: string): number {
 
 export interface MergedRun {
   rows: DynRow[];
+  /** Merged fallbacks.csv text; absent when no replica measured fallbacks. */
+  fallbacks?: string;
   disagreements: Disagreement[];
   /** Merged sub-feature CSVs (file name -> text) and where the replicas disagreed on them. */
   subfeatures: Map<string, string>;
@@ -98,7 +102,19 @@ export function mergeAndCheck(outputs: readonly ReplicaOutput[], table: SyscallT
     subfeatures.set(name, merged.text);
     subfeatureDisagreements.push(...merged.disagreements);
   }
-  return { rows, disagreements, subfeatures, subfeatureDisagreements };
+  const fallbacks = mergeFallbacks(outputs.map((o, i) => (o.fallbacks === undefined ? undefined : readFallbacks(o.fallbacks, i + 1))));
+  return { rows, disagreements, subfeatures, subfeatureDisagreements, ...(fallbacks ? { fallbacks: formatFallbacksCsv(fallbacks) } : {}) };
+}
+
+function readFallbacks(text: string, replica: number): Fallbacks {
+  try {
+    return parseFallbacksCsv(text, `replica ${replica} ${FALLBACKS_CSV}`);
+  } catch (err) {
+    if (err instanceof CsvFormatError) {
+      throw new LoupeError(`the analysis output of replica ${replica} is invalid: ${err.message}`, ExitCode.failed, 'see the replica\'s log above; the database was not changed');
+    }
+    throw err;
+  }
 }
 
 export interface RunContents {
@@ -120,6 +136,7 @@ export function assembleRunFiles(c: RunContents): Map<string, RunFileContent> {
   const staticBinary = c.outputs[0]!.staticBinary;
   if (staticBinary !== undefined) files.set(`${DATA_DIR}/${STATIC_BINARY_CSV}`, staticBinary);
   for (const [name, text] of c.merged.subfeatures) files.set(`${DATA_DIR}/${name}`, text);
+  if (c.merged.fallbacks !== undefined) files.set(`${DATA_DIR}/${FALLBACKS_CSV}`, c.merged.fallbacks);
   return files;
 }
 
@@ -128,6 +145,8 @@ function exploreLogs(c: RunContents): string {
   parts.push(`**** Replicas: ${c.outputs.length}; merge rule: agreement keeps the verdict, disagreement counts as required ****`);
   if (c.merged.disagreements.length === 0) parts.push('The replicas agreed on every syscall.');
   else parts.push(`The replicas disagreed on ${c.merged.disagreements.length} syscall(s), stored as required:`, ...describeDisagreements(c.merged.disagreements));
+  const measured = c.outputs.filter((o) => o.fallbacks !== undefined).length;
+  if (measured > 0) parts.push(`Fallbacks measured by ${measured} of ${c.outputs.length} replicas; merged: added syscalls united, dropped ones intersected.`);
   if (c.merged.subfeatureDisagreements.length > 0) {
     parts.push(`The replicas disagreed on ${c.merged.subfeatureDisagreements.length} sub-feature(s), stored as N,N:`, ...describeSubfeatureDisagreements(c.merged.subfeatureDisagreements));
   }
