@@ -1,5 +1,5 @@
 import { TREATMENTS, type Treatment } from '../core/verdict.js';
-import { fallbackKey, parseFallbackKey, type Fallbacks } from '../core/fallbacks.js';
+import { compareFallbackKeys, fallbackKey, parseFallbackKey, type Fallbacks } from '../core/fallbacks.js';
 import { CsvFormatError } from './csv.js';
 
 /**
@@ -23,7 +23,7 @@ export const FALLBACKS_CSV_HEADER = '# syscall, argument, scope, value, treatmen
 
 export function formatFallbacksCsv(fallbacks: Fallbacks): string {
   const lines = [FALLBACKS_CSV_HEADER];
-  for (const [key, entry] of Object.entries(fallbacks)) {
+  for (const [key, entry] of Object.entries(fallbacks).sort(([a], [b]) => compareFallbackKeys(a, b))) {
     const t = parseFallbackKey(key);
     if (!t) continue;
     for (const treatment of TREATMENTS) {
