@@ -9,7 +9,7 @@ import { ALL, selectApplications, usageByWorkloadKind, type Selection } from '..
 import { meanAppsRunning, planSupport, PLANNERS, type FallbackReliance, type PlannerName, type SupportPlan } from '../analysis/support-plan.js';
 import { combineUsage, sortedNumbers, treatmentWorks, type Usage } from '../analysis/usage.js';
 import { ExitCode, LoupeError } from '../core/errors.js';
-import { readDatabase, readOsList, type Database, type OsList } from '../db/reader.js';
+import { readDatabase, readOsList, type DatabaseContents, type OsList } from '../db/reader.js';
 import { cumulativeSpec, heatmapSpec, histogramSpec, planCurvesSpec, type PlanCurveRow } from '../plots/specs.js';
 import { displayName } from '../syscalls/table.js';
 import type { TopLevelSpec } from 'vega-lite';
@@ -36,7 +36,7 @@ export interface SearchOptions {
 type Syscall = number | string;
 
 interface Context {
-  db: Database;
+  db: DatabaseContents;
   options: SearchOptions;
   /** Syscall numbers as printed: numbers, or names with --output-sys-names. */
   show: (nrs: Iterable<number>) => Syscall[];
@@ -289,7 +289,9 @@ function planCurves(ctx: Context, selection: Selection): PlanCurveRow[] {
 
 async function exportDatabase(ctx: Context, file: string): Promise<Record<string, unknown>> {
   const { exportSqlite } = await import('../db/sqlite-export.js');
-  await writingTo(file, () => exportSqlite(ctx.db, file));
+  const usage = new Map(selectApplications(ctx.db).applications.map((a) => [a.name, a.usage]));
+  const usageOf = (name: string): Usage => usage.get(name) ?? combineUsage([]);
+  await writingTo(file, () => exportSqlite(ctx.db, file, usageOf));
   const runs = ctx.db.applications.reduce((n, a) => n + a.workloads.reduce((m, w) => m + w.runs.length, 0), 0);
   ctx.out.push(`exported ${ctx.db.applications.length} applications, ${runs} runs and ${ctx.db.osLists.length} OS lists to ${file}`);
   return { file, applications: ctx.db.applications.length, runs, osLists: ctx.db.osLists.length };

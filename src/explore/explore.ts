@@ -4,7 +4,7 @@ import { ExitCode, LoupeError } from '../core/errors.js';
 import type { ProcessGroups } from '../sandbox/process.js';
 import { runExperiment, type RunnerEnvironment } from './run-experiment.js';
 import { INCONCLUSIVE_RETRIES } from './attempt.js';
-import { runPool } from './scheduler.js';
+import { runPool } from '../core/pool.js';
 import { planArgumentExperiments, planPseudoFileExperiments, planSyscallExperiments, type PlannedExperiment } from './plan.js';
 import { subfeatureVerdicts, syscallVerdicts } from './classify.js';
 import { largestWorkingSet } from './final-check.js';
@@ -187,7 +187,6 @@ async function runAll(
 ): Promise<void> {
   await runPool(
     experiments,
-    opts.jobs,
     async (exp) => {
       const journaled = opts.journal?.get(exp.id);
       const detailed = journaled ? undefined : await runExperiment(exp, env);
@@ -197,7 +196,7 @@ async function runAll(
       results.set(exp.id, result);
       opts.onExperiment?.(result, exp.description);
     },
-    opts.signal,
+    { jobs: opts.jobs, ...(opts.signal ? { signal: opts.signal } : {}), stopOnFirstError: true },
   );
 }
 

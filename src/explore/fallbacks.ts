@@ -6,7 +6,7 @@ import { X86_64, displayName, type SyscallTable } from '../syscalls/table.js';
 import { SyscallCounter } from '../trace/syscall-counter.js';
 import type { ExperimentResult } from './experiment.js';
 import { runExperiment, type RunnerEnvironment } from './run-experiment.js';
-import { runPool } from './scheduler.js';
+import { runPool } from '../core/pool.js';
 import type { PlannedExperiment } from './plan.js';
 
 /**
@@ -130,11 +130,11 @@ export class FallbackMeasurement {
       const sets = fallbacks[fallbackKey(counted.target)]?.[counted.treatment];
       return sets !== undefined && (sets.added.length > 0 || sets.dropped.some((nr) => nr !== counted.target.nr || counted.target.argIndex !== undefined));
     });
-    await runPool(changed, jobs, async ({ planned: p }) => {
+    await runPool(changed, async ({ planned: p }) => {
       const exp = p.experiment;
       const again = await runExperiment({ ...exp, id: `${CONFIRM_PREFIX}${exp.id}`, judge: { ...exp.judge, attempts: 1 } }, env);
       if (again.verdict === 'works' && again.countedRun !== undefined) this.runs.get(exp.id)?.push(again.countedRun);
-    }, signal);
+    }, { jobs, ...(signal ? { signal } : {}), stopOnFirstError: true });
     return changed.length;
   }
 

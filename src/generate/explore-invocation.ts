@@ -1,32 +1,10 @@
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../version.js';
+import { PACKAGE_ROOT } from '../core/version.js';
 
 /**
  * How generate calls `loupe explore` (its command-line contract), natively or inside a container.
- * Only the options that change the analysis are kept here: they go into the run's record.
+ * The analysis options themselves are declared in src/explore/options.ts.
  */
-export interface ExploreOptions {
-  testScript?: string | undefined;
-  timeoutSec?: number;
-  sequential: boolean;
-  onlyConsider?: string;
-  partialSupport: boolean;
-  finalCheck: boolean;
-  disableStatic: boolean;
-}
-
-/** The explore options as command-line arguments, in a fixed order (the record depends on it). */
-export function exploreOptionArgs(o: ExploreOptions): string[] {
-  return [
-    ...(o.testScript === undefined ? [] : ['-t', o.testScript]),
-    ...(o.timeoutSec === undefined ? [] : ['--timeout', String(o.timeoutSec)]),
-    ...(o.sequential ? ['--test-sequential'] : []),
-    ...(o.onlyConsider === undefined ? [] : ['--only-consider', o.onlyConsider]),
-    ...(o.partialSupport ? ['--partial-support'] : []),
-    ...(o.finalCheck ? ['--final-check'] : []),
-    ...(o.disableStatic ? ['--disable-static'] : []),
-  ];
-}
 
 /** Where one replica writes: its output folder, its resume journal, and its share of the cores. */
 export interface ReplicaPlacement {
@@ -37,9 +15,9 @@ export interface ReplicaPlacement {
   staticAnalysis: boolean;
 }
 
-/** `-v`: explore's stderr then tells its phases and experiments, which generate's progress follows. */
+/** `--events`: explore's stderr then carries its progress events, which generate's progress follows. */
 export function placementArgs(p: ReplicaPlacement): string[] {
-  return ['--jobs', String(p.jobs), '--journal', p.journal, '--out', p.outDir, '-v', ...(p.staticAnalysis ? [] : ['--disable-static'])];
+  return ['--jobs', String(p.jobs), '--journal', p.journal, '--out', p.outDir, '--events', ...(p.staticAnalysis ? [] : ['--disable-static'])];
 }
 
 /**

@@ -6,7 +6,7 @@ import { ExitCode, LoupeError } from '../core/errors.js';
 import { SYSCALL_CLASSES, type SyscallClass } from '../core/verdict.js';
 import { classOf } from '../db/csv.js';
 import { dockerfileName, workloadDirName } from '../db/layout.js';
-import { storeRun, type Database, type RunLocation } from '../db/writer.js';
+import { storeRun, type DatabaseWriter, type RunLocation } from '../db/writer.js';
 import { BASE_IMAGE_NAME } from '../docker/base-image.js';
 import { buildImage } from '../docker/build.js';
 import { copyDockerfileData } from '../docker/context.js';
@@ -44,7 +44,7 @@ export interface Analysis {
  * Runs the replicas in `env`, merges and checks them. Their journals stay until the result is
  * stored (or refused), so that an interrupted analysis resumes.
  */
-export async function analyse(db: Database, location: RunLocation, env: AnalysisEnvironment, s: AnalysisSettings): Promise<Analysis> {
+export async function analyse(db: DatabaseWriter, location: RunLocation, env: AnalysisEnvironment, s: AnalysisSettings): Promise<Analysis> {
   const journalDir = journalFolder([db.root, location.app, workloadDirName(location.workload), ...env.identity]);
   const outputs = await s.session.cancellable(() => runReplicas(env, {
     replicas: s.replicas, cores: availableParallelism(), totalJobs: defaultJobs(), journalDir, workDir: s.session.workDir,
@@ -78,7 +78,7 @@ export interface GenerateOutcome {
   subfeatureDisagreements: SubfeatureDisagreement[];
 }
 
-export async function storeAnalysis(db: Database, location: RunLocation, env: AnalysisEnvironment, analysis: Analysis, s: AnalysisSettings & StoreSettings): Promise<GenerateOutcome> {
+export async function storeAnalysis(db: DatabaseWriter, location: RunLocation, env: AnalysisEnvironment, analysis: Analysis, s: AnalysisSettings & StoreSettings): Promise<GenerateOutcome> {
   const { outputs, merged } = analysis;
   const files = assembleRunFiles({ env, outputs, merged, table: s.table, cmdTxt: s.cmdTxt });
   const message = `${location.app} ${workloadDirName(location.workload)}: ${env.kind} run ${location.run} (${s.replicas} replica${s.replicas === 1 ? '' : 's'})\n\n${s.commandLine}\n`;
