@@ -24,8 +24,12 @@ import type { PlannedExperiment } from './plan.js';
  *             (for a whole-syscall perturbation, the perturbed syscall itself).
  * Requiring both references for `dropped`, and neither for `added`, keeps syscalls that only
  * some unperturbed runs execute (futex under contention, a signal's rt_sigreturn) out of both
- * lists. Pure: values in, values out.
+ * lists; a second run of each experiment that shows a change keeps chance out of the rest
+ * (FallbackMeasurement.confirm). computeFallbacks and describeFallbacks are pure;
+ * FallbackMeasurement drives the recorder and the confirming runs.
  */
+
+const sortedNumbers = (xs: Iterable<number>): number[] => [...xs].sort((a, b) => a - b);
 
 export interface CountedExperiment {
   target: FallbackTarget;
@@ -34,7 +38,6 @@ export interface CountedExperiment {
   executed: readonly ReadonlySet<number>[];
 }
 
-const sorted = (xs: Iterable<number>): number[] => [...xs].sort((a, b) => a - b);
 
 /**
  * The fallbacks of working experiments against the two references (see the top of this file);
@@ -48,7 +51,7 @@ export function computeFallbacks(discovery: readonly number[], baseline: Readonl
     const key = fallbackKey(e.target);
     const entry = out[key] ?? {};
     const inEvery = (nrs: Iterable<number>, test: (run: ReadonlySet<number>, nr: number) => boolean): number[] =>
-      sorted([...nrs].filter((nr) => e.executed.every((run) => test(run, nr))));
+      sortedNumbers([...nrs].filter((nr) => e.executed.every((run) => test(run, nr))));
     entry[e.treatment] = {
       added: inEvery(new Set(e.executed.flatMap((run) => [...run]).filter((nr) => !seen.has(nr))), (run, nr) => run.has(nr)),
       dropped: inEvery(always, (run, nr) => !run.has(nr)),
