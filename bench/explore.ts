@@ -2,9 +2,12 @@
  * Benchmark of `loupe explore` on the bundled examples. Prints, per example: wall time
  * (median of --runs), experiments, experiments per second, and the engine's own overhead per
  * experiment (time not spent in the application or the test script). With --stability, runs
- * the redis analysis twice and prints how many syscalls got the same class in both.
+ * the redis analysis twice and prints how many syscalls got the same class in both. With
+ * --fallbacks-cost, runs each example with and without fallback measurement in turn (paired,
+ * so a drift of the machine's speed hits both) and prints the median of the paired wall-time
+ * ratios.
  *
- *   npm run bench -- [--runs N] [--jobs N] [--only lua,nginx,redis] [--stability]
+ *   npm run bench -- [--runs N] [--jobs N] [--only lua,nginx,redis] [--stability] [--fallbacks-cost]
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -36,14 +39,15 @@ const { values } = parseArgs({
     jobs: { type: 'string' },
     only: { type: 'string', default: 'lua,nginx' },
     stability: { type: 'boolean', default: false },
+    'fallbacks-cost': { type: 'boolean', default: false },
   },
 });
 
-function explore(example: Example): { report: ExploreReport; wallMs: number } {
+function explore(example: Example, extra: readonly string[] = []): { report: ExploreReport; wallMs: number } {
   const cli = join(PACKAGE_ROOT, 'dist/src/cli/main.js');
   const jobs = values.jobs ? ['--jobs', values.jobs] : [];
   const started = Date.now();
-  const r = spawnSync(process.execPath, [cli, 'explore', '--json', '--disable-static', ...jobs, ...example.args], { cwd: join(PACKAGE_ROOT, example.dir), encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, [cli, 'explore', '--json', '--disable-static', ...jobs, ...extra, ...example.args], { cwd: join(PACKAGE_ROOT, example.dir), encoding: 'utf8', maxBuffer: 64 << 20 });
   const wallMs = Date.now() - started;
   if (r.status !== 0) throw new Error(`explore of ${example.name} failed (exit ${r.status}):\n${r.stderr}`);
   return { report: JSON.parse(r.stdout) as ExploreReport, wallMs };
@@ -86,6 +90,28 @@ function stability(example: Example): void {
   for (const d of [...disagreements, ...onlyInB]) console.log(`       differs: ${d}`);
 }
 
+function fallbacksCost(example: Example, runs: number): void {
+  const withWalls: number[] = [];
+  const withoutWalls: number[] = [];
+  const ratios: number[] = [];
+  let report: ExploreReport | undefined;
+  for (let i = 0; i < runs; i++) {
+    const measured = explore(example);
+    const plain = explore(example, ['--no-fallbacks']);
+    report = measured.report;
+    withWalls.push(measured.wallMs);
+    withoutWalls.push(plain.wallMs);
+    ratios.push(measured.wallMs / plain.wallMs);
+  }
+  const entries = Object.values(report!.fallbacks ?? {}).reduce((n, e) => n + Object.keys(e).length, 0);
+  console.log(
+    `${example.name.padEnd(6)} fallbacks cost: wall with/without = ${median(ratios).toFixed(3)} (median of ${runs} pairs: ${ratios.map((r) => r.toFixed(2)).join(', ')})\n` +
+      `       with ${(median(withWalls) / 1000).toFixed(2)} s, without ${(median(withoutWalls) / 1000).toFixed(2)} s (medians); ${entries} working perturbations measured` +
+      (report!.fallbacksUnavailable ? `; NOT MEASURED: ${report!.fallbacksUnavailable}` : ''),
+  );
+}
+
 const selected = EXAMPLES.filter((e) => values.only!.split(',').includes(e.name));
-if (values.stability) for (const example of selected) stability(example);
+if (values['fallbacks-cost']) for (const example of selected) fallbacksCost(example, Number(values.runs));
+else if (values.stability) for (const example of selected) stability(example);
 else for (const example of selected) benchmark(example, Number(values.runs));
