@@ -108,7 +108,12 @@ async function exploreMeasured(opts: ExploreOptions, env: RunnerEnvironment, wal
 
   const experimentsMs = Date.now() - experimentsStart;
   const measuredPlan = [...syscallPlan, ...subfeaturePlan];
-  await measurement?.confirm(discovery.used, measuredPlan, results, env, opts.jobs, opts.signal);
+  await measurement?.confirm(discovery.used, measuredPlan, results, env, {
+    jobs: opts.jobs,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    onPhase: (total) => opts.onPhase?.('fallbacks', total),
+    ...(opts.onExperiment ? { onRun: opts.onExperiment } : {}),
+  });
   const measured = await measurement?.finish(discovery.used, measuredPlan, results);
   const descriptions = new Map([...syscallPlan, ...subfeaturePlan].map((p) => [p.experiment.id, p.experiment.description]));
   return {

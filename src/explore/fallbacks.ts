@@ -121,9 +121,16 @@ export class FallbackMeasurement {
   /**
    * Runs once more (one attempt, `jobs` at a time) every working experiment whose run showed a
    * change other than the perturbed syscall's own drop. Only the changes both runs show count;
-   * a confirming run that fails its test confirms nothing and is left out.
+   * a confirming run that fails its test confirms nothing and is left out. `progress` hears the
+   * number of confirming runs before they start, and each one as it finishes.
    */
-  async confirm(discovery: readonly number[], planned: readonly PlannedExperiment[], results: ReadonlyMap<string, ExperimentResult>, env: RunnerEnvironment, jobs: number, signal?: AbortSignal): Promise<number> {
+  async confirm(
+    discovery: readonly number[],
+    planned: readonly PlannedExperiment[],
+    results: ReadonlyMap<string, ExperimentResult>,
+    env: RunnerEnvironment,
+    opts: { jobs: number; signal?: AbortSignal; onPhase?: (total: number) => void; onRun?: (result: ExperimentResult, description: string) => void },
+  ): Promise<number> {
     if (!this.counter) return 0;
     const counts = await this.counter.snapshot();
     const { baseline, experiments } = this.counted(planned, results, counts);
@@ -133,11 +140,14 @@ export class FallbackMeasurement {
       const sets = fallbacks[fallbackKey(counted.target)]?.[counted.treatment];
       return sets !== undefined && (sets.added.length > 0 || sets.dropped.some((nr) => nr !== counted.target.nr || counted.target.argIndex !== undefined));
     });
+    opts.onPhase?.(changed.length);
     await runPool(changed, async ({ planned: p }) => {
       const exp = p.experiment;
       const again = await runExperiment({ ...exp, id: `${CONFIRM_PREFIX}${exp.id}`, judge: { ...exp.judge, attempts: 1 } }, env);
       if (again.verdict === 'works' && again.countedRun !== undefined) this.runs.get(exp.id)?.push(again.countedRun);
-    }, { jobs, ...(signal ? { signal } : {}), stopOnFirstError: true });
+      const { lastAttempt: _details, countedRun: _run, ...result } = again;
+      opts.onRun?.(result, `${exp.description} (again, to confirm its fallbacks)`);
+    }, { jobs: opts.jobs, ...(opts.signal ? { signal: opts.signal } : {}), stopOnFirstError: true });
     return changed.length;
   }
 
