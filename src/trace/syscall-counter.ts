@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { GroupProcess, ProcessGroups } from '../sandbox/process.js';
@@ -116,6 +116,7 @@ export class SyscallCounter {
   static async start(groups: ProcessGroups, helper: string, logFile: string): Promise<SyscallCounter | { unavailable: string }> {
     const root = cgroup2Root();
     if (root === undefined) return { unavailable: 'no cgroup v2 hierarchy is mounted' };
+    removeStaleSessions(root);
     const sessionDir = join(root, `loupe-${process.pid}-${randomBytes(4).toString('hex')}`);
     try {
       mkdirSync(sessionDir);
@@ -151,6 +152,39 @@ export class SyscallCounter {
       // No log: the helper never started.
     }
     return { unavailable: `the syscall recorder did not start (needs root and a kernel with BPF)${why ? `: ${why}` : ''}` };
+  }
+}
+
+/**
+ * Removes the empty cgroups an analysis killed outright (SIGKILL) left behind: session folders
+ * `loupe-<pid>-<hex>` whose process is gone. Best effort: a cgroup still holding a process stays.
+ */
+function removeStaleSessions(root: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const match = /^loupe-(\d+)-[0-9a-f]+$/.exec(name);
+    if (!match || processExists(Number(match[1]))) continue;
+    const session = join(root, name);
+    try {
+      for (const run of readdirSync(session, { withFileTypes: true })) if (run.isDirectory()) rmdirSync(join(session, run.name));
+      rmdirSync(session);
+    } catch {
+      // Still in use, or removed by another analysis meanwhile.
+    }
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
