@@ -15,12 +15,17 @@ export interface AnalysisOptions {
   finalCheck: boolean;
   disableStatic: boolean;
   attempts: number;
+  groupTesting: boolean;
+  priors?: string;
+  strict: boolean;
+  /** Paths whose writes reach the host; every other write stays in the run's copy-on-write layer. */
+  writable?: string[];
   /** Record what the application executes instead when a perturbation works (`--no-fallbacks` sets false). */
   fallbacks: boolean;
 }
 
 /** How a value is read from the command line. */
-export type OptionKind = 'flag' | 'path' | 'positiveNumber' | 'positiveInteger';
+export type OptionKind = 'flag' | 'path' | 'paths' | 'positiveNumber' | 'positiveInteger';
 
 export interface AnalysisOptionSpec {
   key: keyof AnalysisOptions;
@@ -28,7 +33,7 @@ export interface AnalysisOptionSpec {
   flags: string;
   description: string;
   kind: OptionKind;
-  /** Absent: the option has no value unless given (paths). */
+  /** Absent: the option has no value unless given (path). A repeatable option (paths) collects every value given. */
   default?: boolean | number;
 }
 
@@ -53,6 +58,14 @@ export const ANALYSIS_OPTIONS: readonly AnalysisOptionSpec[] = [
     description: 'do not run the static analysis of the binary' },
   { key: 'attempts', flags: '--attempts <n>', kind: 'positiveInteger', default: 2,
     description: 'runs of a failing experiment before "broken" is recorded' },
+  { key: 'groupTesting', flags: '--group-testing', kind: 'flag', default: false,
+    description: 'perturb several likely-working syscalls in one run, splitting a group that fails (fewer runs, same verdicts)' },
+  { key: 'priors', flags: '--priors <dyn.csv>', kind: 'path',
+    description: "an earlier analysis' dyn.csv of the same application: what to group, run first and not retry" },
+  { key: 'strict', flags: '--strict', kind: 'flag', default: false,
+    description: 'stop with an error, instead of a warning, when the test script calls a do-nothing stand-in "works" (negative control)' },
+  { key: 'writable', flags: '--writable <path>', kind: 'paths',
+    description: 'let runs write to this path on the host (repeatable); every other write stays in the run\'s own copy-on-write layer' },
   { key: 'fallbacks', flags: '--no-fallbacks', kind: 'flag', default: true,
     description: 'do not record what the application executes instead when a perturbation works (fallbacks)' },
 ];
@@ -73,7 +86,9 @@ export function analysisOptionArgs(o: Partial<AnalysisOptions>): string[] {
   for (const spec of ANALYSIS_OPTIONS) {
     const value = o[spec.key];
     if (value === undefined || value === spec.default) continue;
-    if (spec.kind === 'flag') {
+    if (spec.kind === 'paths') {
+      for (const path of value as string[]) args.push(longFlag(spec), path);
+    } else if (spec.kind === 'flag') {
       // A flag that differs from its default is given: `--final-check`, or `--no-fallbacks`.
       args.push(longFlag(spec));
     } else {

@@ -11,10 +11,11 @@
  *
  * The program's path is passed to execve from a page at a fixed address: the filter exempts
  * execve calls whose first argument is that address, so that stubbing execve does not stop
- * this launcher from starting the application.
+ * this launcher from starting the application. Every run, the unperturbed ones included, starts
+ * through here (with a filter that allows everything when nothing is perturbed).
  *
  * When SANDBOX_DIR/cgroup names a cgroup.procs file, the launcher moves itself into that
- * cgroup just before installing the filter, so that the syscalls counted per cgroup (see
+ * cgroup just before installing the filter, so that the syscalls recorded per cgroup (see
  * src/trace/syscall-counter.ts) are the application's own: after the move it only calls
  * seccomp and execve.
  */
@@ -44,18 +45,8 @@ static void die(const char *what, const char *detail) {
 	_exit(127);
 }
 
-static struct sock_fprog load_filter(const char *path) {
-	static struct sock_filter insns[MAX_FILTER_BYTES / 8];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) die("cannot open filter", path);
-	ssize_t n = read(fd, insns, sizeof insns);
-	if (n <= 0 || n % 8 != 0) die("bad filter file", path);
-	close(fd);
-	return (struct sock_fprog){ .len = (unsigned short)(n / 8), .filter = insns };
-}
-
-/* A failure here loses only the count, never the run: the engine sees an empty count. */
-static void join_counted_cgroup(void) {
+/* A failure here loses only the record, never the run: the engine sees an empty record. */
+static void join_recorded_cgroup(void) {
 	static char procs[4096];
 	int fd = open(SANDBOX_DIR "/cgroup", O_RDONLY | O_CLOEXEC);
 	if (fd < 0) return;
@@ -63,12 +54,44 @@ static void join_counted_cgroup(void) {
 	close(fd);
 	if (n <= 0) return;
 	procs[n] = '\0';
-	/* Left open (close-on-exec): closing it would be one more counted syscall. */
+	/* Left open (close-on-exec): closing it would be one more recorded syscall. */
 	int cg = open(procs, O_WRONLY | O_CLOEXEC);
 	if (cg < 0 || write(cg, "0", 1) != 1) fprintf(stderr, "loupe-launch: cannot join cgroup %s: %s\n", procs, strerror(errno));
 }
 
-static char *exec_path_page(const char *program) {
+static void install_filter(const char *path) {
+	static struct sock_filter insns[MAX_FILTER_BYTES / 8];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) die("cannot open filter", path);
+	ssize_t n = read(fd, insns, sizeof insns);
+	if (n <= 0 || n % 8 != 0) die("bad filter file", path);
+	close(fd);
+	struct sock_fprog prog = { .len = (unsigned short)(n / 8), .filter = insns };
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("prctl(PR_SET_NO_NEW_PRIVS)", NULL);
+	join_recorded_cgroup();
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) die("seccomp(SECCOMP_SET_MODE_FILTER)", NULL);
+}
+
+/*
+ * Copies the program's path to the page at the fixed address. Done before the filter is
+ * installed: afterwards the launcher makes no system call but its exempt execve, so that an
+ * experiment on mmap (or any other syscall) judges the application, never the launcher.
+ */
+static char *path_at_fixed_address(const char *program) {
+	static char found[4096];
+	if (strchr(program, '/') == NULL) {
+		/* A bare name (a wrapper such as strace) is looked up on PATH, like execvp would. */
+		const char *path = getenv("PATH");
+		for (const char *dir = path ? path : "/usr/bin:/bin"; *dir;) {
+			size_t n = strcspn(dir, ":");
+			if (n > 0 && snprintf(found, sizeof found, "%.*s/%s", (int)n, dir, program) < (int)sizeof found &&
+			    access(found, X_OK) == 0) {
+				program = found;
+				break;
+			}
+			dir += n + (dir[n] == ':');
+		}
+	}
 	size_t len = strlen(program) + 1;
 	char *page = mmap((void *)EXEC_PATH_ADDRESS, len, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
@@ -77,18 +100,17 @@ static char *exec_path_page(const char *program) {
 	return page;
 }
 
-static void launch(const char *filter_path, const char *program, char **argv) {
-	struct sock_fprog prog = load_filter(filter_path);
-	char *page = exec_path_page(program);
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("prctl(PR_SET_NO_NEW_PRIVS)", NULL);
-	join_counted_cgroup();
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) die("seccomp(SECCOMP_SET_MODE_FILTER)", NULL);
-	execve(page, argv, environ);
+static void install_and_exec(const char *filter_path, const char *program, char **argv) {
+	char *path = path_at_fixed_address(program);
+	install_filter(filter_path);
+	execve(path, argv, environ);
 	die("cannot execute", program);
 }
 
 int main(int argc, char **argv) {
-	if (argc >= 3 && strncmp(argv[1], FILTER_FLAG, strlen(FILTER_FLAG)) == 0) launch(argv[1] + strlen(FILTER_FLAG), argv[2], argv + 2);
-	launch(SANDBOX_DIR "/filter.bpf", SANDBOX_DIR "/target", argv);
+	if (argc >= 3 && strncmp(argv[1], FILTER_FLAG, strlen(FILTER_FLAG)) == 0) {
+		install_and_exec(argv[1] + strlen(FILTER_FLAG), argv[2], argv + 2);
+	}
+	install_and_exec(SANDBOX_DIR "/filter.bpf", SANDBOX_DIR "/target", argv);
 	return 127;
 }
