@@ -32,6 +32,11 @@ export interface SandboxSpec {
   emptyFiles?: readonly string[];
   /** Command prefix run inside the sandbox before the program (e.g. strace for discovery). */
   wrapper?: readonly string[];
+  /**
+   * The host path of the cgroup.procs file the launcher joins (runs whose syscalls are recorded,
+   * src/trace/syscall-counter.ts): bound writable at the same path over the read-only /sys.
+   */
+  cgroupProcs?: string;
 }
 
 export function bwrapArgv(spec: SandboxSpec): string[] {
@@ -49,6 +54,7 @@ export function bwrapArgv(spec: SandboxSpec): string[] {
     '--info-fd', '3',
     '--ro-bind', spec.runDir, SANDBOX_DIR,
   ];
+  if (spec.cgroupProcs !== undefined) argv.push('--bind', spec.cgroupProcs, spec.cgroupProcs);
   for (const file of spec.emptyFiles ?? []) argv.push('--ro-bind', `${spec.runDir}/empty`, file);
   const command = [...(spec.wrapper ?? []), spec.program, ...spec.args];
   if (spec.onlyConsider !== undefined) {

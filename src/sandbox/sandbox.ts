@@ -16,8 +16,6 @@ export interface SandboxRunSpec extends Omit<SandboxSpec, 'root'> {
   logFile: string;
   /** Where the writable layers and `writes.log` go with `isolation.keepWrites`. */
   keptLayersDir: string;
-  /** cgroup.procs file the launcher joins before executing the program, so the run's syscalls are recorded. */
-  cgroupProcs?: string;
 }
 
 /**
