@@ -65,8 +65,11 @@ test('cp (coreutils), perturbed alone under a shell: with copy_file_range stubbe
   const dir = tempDir('fb-cp');
   writeFileSync(join(dir, 'src.bin'), Buffer.alloc(200_000, 7));
   // Each run copies into a folder of its own: experiments run side by side in the same cwd.
+  // --writable: source and copy on the host's file system. Through a run's copy-on-write layer
+  // they would be on two file systems, where copy_file_range never works (EXDEV) and cp always
+  // writes.
   const report = await exploreJson(
-    ['-b', '/bin/sh', '--only-consider', '/usr/bin/cp', '--test-sequential', '--', '-c', 'd=$(mktemp -d) && cp src.bin "$d/dst" && cmp src.bin "$d/dst" && rm -r "$d"'],
+    ['-b', '/bin/sh', '--only-consider', '/usr/bin/cp', '--test-sequential', '--writable', dir, '--', '-c', 'd=$(mktemp -d -p "$PWD") && cp src.bin "$d/dst" && cmp src.bin "$d/dst" && rm -r "$d"'],
     dir,
   );
   const cfr = String(nr('copy_file_range'));
