@@ -28,6 +28,21 @@ export interface AttemptContext {
   filter?: Buffer;
   /** Command prefix inside the sandbox (strace for discovery and absent files). */
   wrapper?: string[];
+  /** Host command prefix of both the application and the test script (e.g. `taskset -c LIST`). */
+  hostPrefix?: string[];
+  /** Benchmark mode (--perf-analysis): the script is called as `SCRIPT LOGFILE benchmark`; its stdout goes to `benchmarkOutput`. */
+  benchmark?: boolean;
+  /** Watches the run from the host, e.g. samples its processes (sandbox/resources.ts ResourceMeter). */
+  observer?: RunObserver;
+}
+
+/** Something that follows one run: joins it through a host prefix, hears when it starts and ends. */
+export interface RunObserver {
+  /** Host command prefix of the application only (e.g. joining a cgroup), run after hostPrefix. */
+  readonly joinPrefix: string[];
+  started(namespacePid: number | undefined): void;
+  /** Called before the run is killed. */
+  stopping(): void;
 }
 
 export interface AttemptOutcome {
@@ -37,6 +52,8 @@ export interface AttemptOutcome {
   workloadMs: number;
   appLog: string;
   testLog: string;
+  /** Benchmark mode: the file holding the script's stdout of its last call. */
+  benchmarkOutput?: string;
 }
 
 const READY_POLL_MS = 5;
@@ -59,12 +76,16 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
     emptyFiles: exp.perturbation.emptyFiles,
     wrapper: ctx.wrapper,
     logFile: appLog,
+    hostPrefix: [...(ctx.hostPrefix ?? []), ...(ctx.observer?.joinPrefix ?? [])],
   });
   const started = Date.now();
+  ctx.observer?.started(sandbox.namespacePid);
+  const benchmarkOutput = ctx.benchmark ? join(ctx.dir, 'benchmark.out') : undefined;
   const finish = async (verdict: Verdict, reason?: string): Promise<AttemptOutcome> => {
     const workloadMs = Date.now() - started;
+    ctx.observer?.stopping();
     await sandbox.process.kill();
-    return { verdict, reason, workloadMs, appLog, testLog };
+    return { verdict, reason, workloadMs, appLog, testLog, ...(benchmarkOutput ? { benchmarkOutput } : {}) };
   };
   if (sandbox.namespacePid === undefined) {
     const status = await sandbox.process.exited;
@@ -76,11 +97,11 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
     if (status.timedOut) return finish('broken', `program still running after ${limitMs} ms${hangNote(exp)}`);
     if (status.code !== 0) return finish('broken', `program exited with ${status.code ?? status.signal}`);
     if (workload.testScript === undefined) return finish('works');
-    return finish(...(await judgeWithScript(exp, ctx, [], appLog, testLog, deadline)));
+    return finish(...(await judgeWithScript(exp, ctx, ctx.hostPrefix ?? [], appLog, testLog, deadline, benchmarkOutput)));
   }
 
   await waitUntilReady(sandbox, exp.judge.readyListeners, Math.min(deadline, Date.now() + exp.judge.readyWaitMs));
-  return finish(...(await judgeWithScript(exp, ctx, sandbox.networkEntry(), appLog, testLog, deadline)));
+  return finish(...(await judgeWithScript(exp, ctx, [...(ctx.hostPrefix ?? []), ...sandbox.networkEntry()], appLog, testLog, deadline, benchmarkOutput)));
 }
 
 function hangNote(exp: Experiment): string {
@@ -103,13 +124,18 @@ async function judgeWithScript(
   appLog: string,
   testLog: string,
   deadline: number,
+  benchmarkOutput?: string,
 ): Promise<[Verdict, string?]> {
   const script = exp.workload.testScript!;
   let backoffMs = 20;
   for (let ask = 0; ; ask++) {
     const log = openSync(testLog, 'a');
-    const test = ctx.groups.start({ argv: [...prefix, script, appLog], cwd: exp.workload.cwd, stdio: ['ignore', log, log] });
+    // In benchmark mode only the last call's stdout counts: an inconclusive call's output is dropped.
+    const out = benchmarkOutput === undefined ? log : openSync(benchmarkOutput, 'w');
+    const argv = [...prefix, script, appLog, ...(benchmarkOutput === undefined ? [] : ['benchmark'])];
+    const test = ctx.groups.start({ argv, cwd: exp.workload.cwd, stdio: ['ignore', out, log] });
     closeSync(log);
+    if (out !== log) closeSync(out);
     const status = await test.waitWithTimeout(Math.max(0, deadline - Date.now()));
     if (test.spawnError) return ['broken', `test script could not start: ${test.spawnError.message}`];
     if (status.timedOut) return ['broken', `test script still running at the limit${hangNote(exp)}`];

@@ -18,11 +18,12 @@ export class SandboxRun {
 
   static async start(
     groups: ProcessGroups,
-    spec: Omit<SandboxSpec, 'runDir'> & { runDir: string; filter?: Buffer; logFile: string },
+    spec: Omit<SandboxSpec, 'runDir'> & { runDir: string; filter?: Buffer; logFile: string; hostPrefix?: readonly string[] },
   ): Promise<SandboxRun> {
     prepareRunDir(spec.runDir, spec.filter);
     const log = openSync(spec.logFile, 'a');
-    const proc = groups.start({ argv: bwrapArgv(spec), cwd: spec.cwd, stdio: ['ignore', log, log, 'pipe'] });
+    // hostPrefix: commands run on the host that end by executing bwrap (CPU pinning, joining a cgroup).
+    const proc = groups.start({ argv: [...(spec.hostPrefix ?? []), ...bwrapArgv(spec)], cwd: spec.cwd, stdio: ['ignore', log, log, 'pipe'] });
     closeSync(log);
     const namespacePid = await readChildPid(proc);
     return new SandboxRun(proc, namespacePid, spec.logFile);
