@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { exploreCommand } from '../commands/explore.js';
 import { defaultJobs } from '../explore/jobs.js';
+import { DEFAULT_PERF_RUNS, DEFAULT_PERF_WARMUP } from '../explore/perf/perf.js';
 
 function positiveNumber(value: string): number {
   const n = Number(value);
@@ -11,6 +12,12 @@ function positiveNumber(value: string): number {
 function positiveInteger(value: string): number {
   const n = positiveNumber(value);
   if (!Number.isInteger(n)) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+}
+
+function nonNegativeInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number, 0 or more');
   return n;
 }
 
@@ -34,6 +41,12 @@ export function registerExplore(program: Command): void {
     .option('--json', 'print one JSON document with every result and experiment', false)
     .option('--out <dir>', 'write dyn.csv, sub-feature CSVs, explore.json, explore.log and per-run logs there')
     .option('--journal <file>', 'record finished experiments there; the same command run again resumes from it')
+    .option('--perf-analysis', 'then measure the performance and resource impact of every working stub and fake (SCRIPT LOGFILE benchmark prints one number)', false)
+    .option('--perf-runs <n>', 'measured runs per condition', positiveInteger, DEFAULT_PERF_RUNS)
+    .option('--perf-warmup <n>', 'warm-up runs per condition, not counted', nonNegativeInteger, DEFAULT_PERF_WARMUP)
+    .option('--perf-threshold <percent>', 'smallest performance change flagged (the original\'s margin)', positiveNumber, 3)
+    .option('--resource-threshold <percent>', 'smallest change of descriptors, memory or CPU time flagged', positiveNumber, 1)
+    .option('--cpus <list>', 'pin perf measurement runs (application and script) to these CPUs (taskset -c LIST)')
     .option('-v, --verbose', 'print every experiment as it finishes', false)
     .option('-q, --quiet', 'print nothing but errors (and what --output-csv or --json asks for)', false)
     .argument('[args...]', 'arguments of the application, after --')
@@ -57,6 +70,17 @@ export function registerExplore(program: Command): void {
         journal: opts.journal as string | undefined,
         verbose: opts.verbose as boolean,
         quiet: opts.quiet as boolean,
+        ...(opts.perfAnalysis
+          ? {
+              perf: {
+                perfRuns: opts.perfRuns as number,
+                perfWarmup: opts.perfWarmup as number,
+                cpus: opts.cpus as string | undefined,
+                perfThreshold: opts.perfThreshold as number,
+                resourceThreshold: opts.resourceThreshold as number,
+              },
+            }
+          : {}),
       });
     });
 }

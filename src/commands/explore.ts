@@ -17,6 +17,7 @@ import { ProcessGroups } from '../sandbox/process.js';
 import type { SyscallTable } from '../syscalls/table.js';
 import { createProgress } from '../ui/progress.js';
 import { PACKAGE_ROOT, VERSION } from '../version.js';
+import { formatPerfSummary, perfSettings, writePerfOutputs, type PerfCommandOptions } from './perf-outputs.js';
 
 export interface ExploreCommandOptions {
   binary: string;
@@ -37,6 +38,8 @@ export interface ExploreCommandOptions {
   journal?: string;
   verbose: boolean;
   quiet: boolean;
+  /** --perf-analysis and its settings; absent: no perf analysis. */
+  perf?: PerfCommandOptions;
 }
 
 export const LAUNCHER_PATH = join(PACKAGE_ROOT, 'dist/bin/loupe-launch');
@@ -60,6 +63,7 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
     ...(o.onlyConsider !== undefined ? { onlyConsider: resolveOnlyConsider(o.onlyConsider, cwd) } : {}),
   };
   await checkPrivileges();
+  const perf = o.perf ? await perfSettings(o.perf, workload.testScript) : undefined;
 
   const outDir = o.out === undefined ? undefined : resolve(o.out);
   if (outDir) mkdirSync(outDir, { recursive: true });
@@ -99,6 +103,7 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
       journal,
       signal: abort.signal,
       version: VERSION,
+      ...(perf ? { perf: { ...perf, quietBefore: staticAnalysis, onCondition: (d, failure) => { log(`perf   ${d}${failure ? ` — ${failure.message}` : ''}`); progress.tick(); } } } : {}),
       onPhase: (phase, total) => {
         log(`== ${phase} (${total})`);
         progress.phase(phase, total);
@@ -130,9 +135,14 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
   }
   const dynCsv = dynCsvOf(report, table);
   if (outDir) writeOutputs(outDir, report, table, dynCsv, experimentLines);
+  if (outDir && report.perf) await writePerfOutputs(outDir, report.perf, report.workload.onlyConsider ?? report.workload.binary);
   if (o.outputCsv) process.stdout.write(dynCsv);
   else if (o.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-  else if (!o.quiet) process.stdout.write(formatSummary(report, o.outputSysNames));
+  else if (!o.quiet) process.stdout.write(formatSummary(report, o.outputSysNames) + (report.perf ? formatPerfSummary(report.perf) : ''));
+  if (report.perf?.error) {
+    process.stderr.write(`loupe: perf analysis: ${report.perf.error}\n`);
+    process.exitCode = ExitCode.failed;
+  }
 }
 
 export function dynCsvOf(report: ExploreReport, table: SyscallTable): string {

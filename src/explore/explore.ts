@@ -14,6 +14,8 @@ import type { Journal } from './journal.js';
 import type { DiscoveryData } from './discover.js';
 import { DISCOVERY_READY_WAIT_MS, runDiscovery } from './discover.js';
 import { tailOf } from './logs.js';
+import { runPerfAnalysis, type PerfSettings } from './perf/perf.js';
+import { perfConditions } from './perf/conditions.js';
 
 export interface ExploreOptions {
   workload: Workload;
@@ -28,6 +30,8 @@ export interface ExploreOptions {
   journal?: Journal;
   signal?: AbortSignal;
   version: string;
+  /** --perf-analysis: measure the baseline and every working stub and fake in benchmark mode. */
+  perf?: PerfSettings;
   /** Progress: phase changes and finished experiments. */
   onPhase?: (phase: string, total: number) => void;
   onExperiment?: (result: ExperimentResult, description: string) => void;
@@ -88,6 +92,13 @@ export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
   }
 
   const experimentsMs = Date.now() - experimentsStart;
+  let perf: ExploreReport['perf'];
+  if (opts.perf) {
+    const conditions = perfConditions([...syscallPlan, ...subfeaturePlan], results, opts.table);
+    opts.onPhase?.('performance', conditions.length + 3);
+    const baseline: Experiment = { id: 'baseline', description: 'baseline (nothing perturbed)', workload: opts.workload, perturbation: { rules: [] }, judge };
+    perf = await runPerfAnalysis(baseline, conditions, env, opts.perf, opts.signal);
+  }
   const descriptions = new Map([...syscallPlan, ...subfeaturePlan].map((p) => [p.experiment.id, p.experiment.description]));
   return {
     schema: 'loupe-explore/1',
@@ -107,6 +118,7 @@ export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
     syscalls,
     subfeatures: subfeatureVerdicts(subfeaturePlan, results),
     ...(finalCheck ? { finalCheck } : {}),
+    ...(perf ? { perf } : {}),
     experiments: [...results.values()].map((r) => toRecord(r, descriptions.get(r.id) ?? r.id)),
     timing: { wallMs: Date.now() - wallStart, discoveryMs, experimentsMs, jobs: opts.jobs },
   };

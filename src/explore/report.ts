@@ -1,4 +1,5 @@
 import type { SubfeatureVerdict, SyscallVerdict, Verdict } from '../core/verdict.js';
+import type { PerfReport } from '../analysis/perf.js';
 
 export type { SubfeatureVerdict, SyscallVerdict, Verdict };
 
@@ -48,6 +49,8 @@ export interface ExploreReport {
   syscalls: SyscallVerdict[];
   subfeatures: SubfeatureVerdict[];
   finalCheck?: FinalCheck;
+  /** --perf-analysis: impact of each working stub and fake on performance and resources (analysis/perf.ts). */
+  perf?: PerfReport;
   /** Static upper bound of the analysed binary with its libraries (absent with --disable-static). */
   static?: { syscalls: number[]; unresolvedSites: number } | { error: string };
   experiments: ExperimentRecord[];

@@ -32,7 +32,8 @@ function toPerturbRule(spec: RuleSpec): PerturbRule {
   return { nr: spec.nr, action: spec.action, select: { kind: 'all' } };
 }
 
-function filterFor(rules: readonly RuleSpec[], table: SyscallTable): Buffer | undefined {
+/** The encoded seccomp program of an experiment's rules; undefined when nothing is perturbed. */
+export function filterFor(rules: readonly RuleSpec[], table: SyscallTable): Buffer | undefined {
   if (rules.length === 0) return undefined;
   const execve = table.number('execve')!;
   return encodeFilter(
@@ -43,7 +44,8 @@ function filterFor(rules: readonly RuleSpec[], table: SyscallTable): Buffer | un
   );
 }
 
-const safeDirName = (id: string): string => id.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120);
+/** A folder name made of an experiment id. */
+export const safeDirName = (id: string): string => id.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120);
 
 /** Runs an experiment, attempting a failing one again before "broken" is recorded. */
 export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Promise<DetailedResult> {
