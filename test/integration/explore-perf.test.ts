@@ -1,0 +1,78 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { compileC, processesMentioning, runLoupe, tempDir, writeScript } from '../helpers/cli.js';
+import type { ExploreReport } from '../../src/explore/report.js';
+import { parsePerfCsv } from '../../src/db/perf-csv.js';
+
+// The benchmark prints a number that depends on nothing, except when close failed (stubbed):
+// then it prints garbage, so that one condition fails and the analysis goes on.
+const BENCHMARK_SCRIPT = `
+grep -q '^ok$' "$1" || exit 1
+[ "$2" = benchmark ] || exit 0
+if grep -q close-failed "$1"; then echo "n/a"; else echo 1000; fi`;
+
+test('perf analysis: whole-tree memory, CPU and peak descriptors; a failing benchmark fails its condition only', async () => {
+  const dir = tempDir('perf');
+  const prog = compileC('fd-memory.c', dir);
+  const script = writeScript(dir, 'test.sh', BENCHMARK_SCRIPT);
+  const out = join(dir, 'out');
+  const r = await runLoupe(['explore', '-b', prog, '-t', script, '--test-sequential', '--timeout', '20', '--disable-static',
+    '--perf-analysis', '--perf-runs', '3', '--perf-warmup', '0', '--json', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as ExploreReport;
+  const perf = report.perf!;
+  assert.ok(perf, 'a perf key');
+  assert.match(perf.sources.memory, /cgroup v1/);
+  // The 16 MiB and the 150 ms of CPU belong to the forked child: only a whole-tree measure sees them.
+  assert.ok(perf.baseline.medians.memory >= 16 * 2 ** 20, `memory ${perf.baseline.medians.memory}`);
+  assert.ok(perf.baseline.medians.cpu >= 140, `cpu ${perf.baseline.medians.cpu}`);
+  assert.ok(perf.baseline.medians.fds < 50, `fds ${perf.baseline.medians.fds}`);
+  assert.deepEqual(perf.baseline.blocks.map((b) => [b.at, b.samples.length]), [['start', 3], ['middle', 3], ['end', 3]]);
+
+  const fakeClose = perf.conditions.find((c) => c.name === 'close' && c.treatment === 'fake')!;
+  assert.ok(fakeClose, 'faking close works for this program and is measured');
+  // 200 descriptors left open on top of a few dozen: several-fold, significant and flagged.
+  assert.ok(fakeClose.fds!.relative! > 4, JSON.stringify(fakeClose.fds));
+  assert.ok(fakeClose.fds!.median >= 200);
+  assert.equal(fakeClose.fds!.flagged, true);
+  assert.equal(fakeClose.performance!.relative, 1);
+  assert.equal(fakeClose.performance!.flagged, false);
+  const stubClose = perf.conditions.find((c) => c.name === 'close' && c.treatment === 'stub');
+  if (stubClose) {
+    assert.equal(stubClose.failure?.kind, 'not-a-number');
+    assert.match(stubClose.failure!.message, /"n\/a/);
+  }
+  // Every condition was measured, failures included; the others have all four figures.
+  for (const c of perf.conditions.filter((c) => !c.failure)) for (const m of ['performance', 'fds', 'memory', 'cpu'] as const) assert.ok(c[m], `${c.name} ${m}`);
+
+  const rows = parsePerfCsv(readFileSync(join(out, 'perf.csv'), 'utf8'), 'perf.csv');
+  assert.equal(rows.length, perf.conditions.length + 1);
+  assert.equal(rows.find((row) => row.name === 'close' && row.treatment === 'fake')!.metrics.fds!.flagged, true);
+  assert.ok(existsSync(join(out, 'perf.svg')) && existsSync(join(out, 'perf.png')));
+  assert.ok(existsSync(join(out, 'dyn.csv')));
+  assert.deepEqual(processesMentioning(dir), []);
+});
+
+for (const [what, body, kind] of [
+  ['no benchmark mode', `grep -q '^ok$' "$1"`, /no-number.*printed nothing/s],
+  ['several numbers', `grep -q '^ok$' "$1" || exit 1; [ "$2" = benchmark ] && echo 1 2 3; exit 0`, /several-numbers.*3 numbers.*"1 2 3/s],
+  ['a hanging benchmark', `grep -q '^ok$' "$1" || exit 1; [ "$2" = benchmark ] && sleep 60; exit 0`, /script-failed.*still running at the limit/s],
+] as const) {
+  test(`perf analysis, ${what}: a named error, the normal analysis kept, exit status 1`, async () => {
+    const dir = tempDir('perf-bad');
+    const script = writeScript(dir, 'test.sh', body);
+    const prog = compileC('fd-memory.c', dir);
+    const out = join(dir, 'out');
+    const started = Date.now();
+    const r = await runLoupe(['explore', '-b', prog, '-t', script, '--test-sequential', '--timeout', '3', '--disable-static', '--perf-analysis', '--perf-runs', '2', '--out', out]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /perf analysis: the baseline's benchmark failed/);
+    assert.match(r.stderr, kind);
+    assert.ok(existsSync(join(out, 'dyn.csv')), 'the normal analysis is written');
+    assert.match(readFileSync(join(out, 'perf.csv'), 'utf8'), /,baseline,failed,/);
+    if (what === 'a hanging benchmark') assert.ok(Date.now() - started < 60_000, 'bounded by --timeout');
+    assert.deepEqual(processesMentioning(dir), []);
+  });
+}
