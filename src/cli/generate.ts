@@ -46,6 +46,7 @@ interface GenerateFlags {
   partialSupport: boolean;
   finalCheck: boolean;
   disableStatic: boolean;
+  perfAnalysis: boolean;
   json: boolean;
   quiet: boolean;
 }
@@ -69,7 +70,8 @@ export function registerGenerate(program: Command): void {
     .option('--allow-dirty-db', 'accept uncommitted changes in the database', false)
     .option('--init', 'create the database (git init) if it does not exist', false)
     .option('--commit', 'commit the new or changed run', false)
-    .option('--replicas <n>', 'how many times the whole analysis runs (results are merged)', parseCount, 2);
+    .option('--replicas <n>', 'how many times the whole analysis runs (results are merged)', parseCount, 2)
+    .option('--perf-analysis', 'the first replica also measures the performance and resource impact of each working stub and fake (data/perf.csv); replicas then run one at a time', false);
   addExploreOptions(cmd)
     .option('--json', 'print the outcome as JSON', false)
     .option('-q, --quiet', 'no progress output', false)
@@ -104,6 +106,7 @@ See docs/generate.md for the database layout, replicas, resume and the Docker ba
           finalCheck: flags.finalCheck,
           disableStatic: flags.disableStatic,
         },
+        perfAnalysis: flags.perfAnalysis,
         command,
         json: flags.json,
         quiet: flags.quiet,

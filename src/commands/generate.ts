@@ -24,6 +24,8 @@ export interface GenerateRequest {
   commit: boolean;
   replicas: number;
   explore: ExploreOptions;
+  /** --perf-analysis: the first replica also measures the impact of each working stub and fake (data/perf.csv). */
+  perfAnalysis: boolean;
   /** Native environment: the program and its arguments. */
   command: string[];
   json: boolean;
@@ -54,7 +56,7 @@ export async function generateCommand(req: GenerateRequest): Promise<void> {
       return;
     }
     const runLocation = { ...location, run: env.runName };
-    const settings = { replicas: req.replicas, table, session, progress };
+    const settings = { replicas: req.replicas, table, session, progress, perfAnalysis: req.perfAnalysis };
     const analysis = await analyse(db, runLocation, env, settings);
     const outcome = await storeAnalysis(db, runLocation, env, analysis, {
       ...settings, commit: req.commit, cmdTxt: `${req.commandLine}\n`, commandLine: req.commandLine,

@@ -35,11 +35,13 @@ export interface ReplicaPlacement {
   jobs: number;
   /** Whether this replica runs the static analysis (it does not depend on the run: one is enough). */
   staticAnalysis: boolean;
+  /** Whether this replica runs the perf analysis (generate --perf-analysis: the first, alone on the machine). */
+  perfAnalysis: boolean;
 }
 
 /** `-v`: explore's stderr then tells its phases and experiments, which generate's progress follows. */
 export function placementArgs(p: ReplicaPlacement): string[] {
-  return ['--jobs', String(p.jobs), '--journal', p.journal, '--out', p.outDir, '-v', ...(p.staticAnalysis ? [] : ['--disable-static'])];
+  return ['--jobs', String(p.jobs), '--journal', p.journal, '--out', p.outDir, '-v', ...(p.staticAnalysis ? [] : ['--disable-static']), ...(p.perfAnalysis ? ['--perf-analysis'] : [])];
 }
 
 /**

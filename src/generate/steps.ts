@@ -32,6 +32,8 @@ export interface AnalysisSettings {
   table: SyscallTable;
   session: GenerateSession;
   progress: GenerateProgress;
+  /** generate --perf-analysis: data/perf.csv from the first replica. */
+  perfAnalysis?: boolean;
 }
 
 export interface Analysis {
@@ -48,7 +50,7 @@ export async function analyse(db: Database, location: RunLocation, env: Analysis
   const journalDir = journalFolder([db.root, location.app, workloadDirName(location.workload), ...env.identity]);
   const outputs = await s.session.cancellable(() => runReplicas(env, {
     replicas: s.replicas, cores: availableParallelism(), totalJobs: defaultJobs(), journalDir, workDir: s.session.workDir,
-    groups: s.session.groups, progress: s.progress, table: s.table, running: s.session.running,
+    groups: s.session.groups, progress: s.progress, table: s.table, running: s.session.running, perfAnalysis: s.perfAnalysis,
   }));
   try {
     return { outputs, merged: mergeAndCheck(outputs, s.table), journalDir };
