@@ -16,8 +16,10 @@ import { simpleGit } from 'simple-git';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import { X86_64, type SyscallTable } from '../syscalls/table.js';
 import { CsvFormatError, parseDynCsv, parseStaticCsv, type DynRow } from './csv.js';
+import { parsePerfCsv } from './perf-csv.js';
+import type { PerfRow } from '../analysis/perf.js';
 import {
-  CMD_TXT, DATA_DIR, DYN_CSV, IMPORTED_RUN, STATIC_BINARY_CSV, STATIC_SOURCES_CSV, isRunDirName, parseWorkloadDirName,
+  CMD_TXT, DATA_DIR, DYN_CSV, IMPORTED_RUN, PERF_CSV, STATIC_BINARY_CSV, STATIC_SOURCES_CSV, isRunDirName, parseWorkloadDirName,
   type WorkloadId,
 } from './layout.js';
 
@@ -41,6 +43,8 @@ export interface Run {
   dyn?: DynRow[];
   staticBinary?: number[];
   staticSources?: number[];
+  /** data/perf.csv (generate --perf-analysis): the baseline row first. */
+  perf?: PerfRow[];
   extraData: ExtraDataFile[];
 }
 
@@ -104,7 +108,7 @@ function parseCsvFile<T>(parse: () => T): T {
   }
 }
 
-const STANDARD_DATA_FILES = new Set([DYN_CSV, STATIC_BINARY_CSV, STATIC_SOURCES_CSV]);
+const STANDARD_DATA_FILES = new Set([DYN_CSV, STATIC_BINARY_CSV, STATIC_SOURCES_CSV, PERF_CSV]);
 
 function readRun(root: string, app: string, workload: string, name: string, warnings: string[]): Run {
   const path = `${app}/${workload}/${name}`;
@@ -126,6 +130,8 @@ function readRun(root: string, app: string, workload: string, name: string, warn
   if (sourcesText !== undefined) {
     run.staticSources = parseCsvFile(() => parseStaticCsv(sourcesText, `${path}/${DATA_DIR}/${STATIC_SOURCES_CSV}`));
   }
+  const perfText = readIfExists(join(dataDir, PERF_CSV));
+  if (perfText !== undefined) run.perf = parseCsvFile(() => parsePerfCsv(perfText, `${path}/${DATA_DIR}/${PERF_CSV}`));
   for (const file of readdirSync(dataDir).sort()) {
     if (STANDARD_DATA_FILES.has(file) || !statSync(join(dataDir, file)).isFile()) continue;
     run.extraData.push({ file, text: readFileSync(join(dataDir, file), 'utf8') });
