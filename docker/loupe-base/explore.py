@@ -8,5 +8,5 @@ if [ -n "$LOUPE_EXPLORE_JOURNAL" ]; then set -- --journal "$LOUPE_EXPLORE_JOURNA
 if [ -n "$LOUPE_EXPLORE_JOBS" ]; then set -- --jobs "$LOUPE_EXPLORE_JOBS" "$@"; fi
 if [ -n "$LOUPE_EXPLORE_VERBOSE" ]; then set -- -v "$@"; fi
 if [ -n "$LOUPE_EXPLORE_DISABLE_STATIC" ]; then set -- --disable-static "$@"; fi
-if [ -n "$LOUPE_EXPLORE_PERF" ]; then set -- --perf-analysis "$@"; fi
+if [ -n "$LOUPE_EXPLORE_PERF" ]; then set -- --perf-analysis --perf-runs "$LOUPE_EXPLORE_PERF_RUNS" --perf-warmup "$LOUPE_EXPLORE_PERF_WARMUP" "$@"; fi
 exec /usr/local/bin/node /opt/loupe/dist/src/cli/main.js explore "$@"

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { generateCommand } from '../commands/generate.js';
 import { shellJoin } from '../generate/shell-words.js';
 import { ExitCode, LoupeError } from '../core/errors.js';
+import { DEFAULT_PERF_RUNS, DEFAULT_PERF_WARMUP } from '../explore/perf/perf.js';
 
 /** Options of `loupe explore` that generate passes on (native environment). */
 export function addExploreOptions(cmd: Command): Command {
@@ -18,6 +19,12 @@ export function addExploreOptions(cmd: Command): Command {
 export function parsePositive(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new LoupeError(`expected a positive number, got ${JSON.stringify(value)}`, ExitCode.usage);
+  return n;
+}
+
+function parseWarmup(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new LoupeError(`expected a whole number >= 0, got ${JSON.stringify(value)}`, ExitCode.usage);
   return n;
 }
 
@@ -47,6 +54,8 @@ interface GenerateFlags {
   finalCheck: boolean;
   disableStatic: boolean;
   perfAnalysis: boolean;
+  perfRuns: number;
+  perfWarmup: number;
   json: boolean;
   quiet: boolean;
 }
@@ -71,7 +80,9 @@ export function registerGenerate(program: Command): void {
     .option('--init', 'create the database (git init) if it does not exist', false)
     .option('--commit', 'commit the new or changed run', false)
     .option('--replicas <n>', 'how many times the whole analysis runs (results are merged)', parseCount, 2)
-    .option('--perf-analysis', 'the first replica also measures the performance and resource impact of each working stub and fake (data/perf.csv); replicas then run one at a time', false);
+    .option('--perf-analysis', 'the first replica also measures the performance and resource impact of each working stub and fake (data/perf.csv); replicas then run one at a time', false)
+    .option('--perf-runs <n>', 'measured runs per condition of the perf analysis', parseCount, DEFAULT_PERF_RUNS)
+    .option('--perf-warmup <n>', 'warm-up runs per condition of the perf analysis', parseWarmup, DEFAULT_PERF_WARMUP);
   addExploreOptions(cmd)
     .option('--json', 'print the outcome as JSON', false)
     .option('-q, --quiet', 'no progress output', false)
@@ -106,7 +117,7 @@ See docs/generate.md for the database layout, replicas, resume and the Docker ba
           finalCheck: flags.finalCheck,
           disableStatic: flags.disableStatic,
         },
-        perfAnalysis: flags.perfAnalysis,
+        ...(flags.perfAnalysis ? { perf: { runs: flags.perfRuns, warmup: flags.perfWarmup } } : {}),
         command,
         json: flags.json,
         quiet: flags.quiet,

@@ -4,7 +4,7 @@ import { ExitCode, LoupeError } from '../core/errors.js';
 import type { WorkloadId } from '../db/layout.js';
 import { openDatabase, validateRunLocation, type RunLocation } from '../db/writer.js';
 import { nativeEnvironment, type AnalysisEnvironment } from '../generate/environments.js';
-import { exploreOptionArgs, type ExploreOptions } from '../generate/explore-invocation.js';
+import { exploreOptionArgs, type ExploreOptions, type PerfRunCounts } from '../generate/explore-invocation.js';
 import { describeNativeEnvironment } from '../generate/native-record.js';
 import { GenerateProgress } from '../generate/progress.js';
 import { GenerateSession } from '../generate/session.js';
@@ -25,7 +25,7 @@ export interface GenerateRequest {
   replicas: number;
   explore: ExploreOptions;
   /** --perf-analysis: the first replica also measures the impact of each working stub and fake (data/perf.csv). */
-  perfAnalysis: boolean;
+  perf?: PerfRunCounts;
   /** Native environment: the program and its arguments. */
   command: string[];
   json: boolean;
@@ -56,7 +56,7 @@ export async function generateCommand(req: GenerateRequest): Promise<void> {
       return;
     }
     const runLocation = { ...location, run: env.runName };
-    const settings = { replicas: req.replicas, table, session, progress, perfAnalysis: req.perfAnalysis };
+    const settings = { replicas: req.replicas, table, session, progress, ...(req.perf ? { perf: req.perf } : {}) };
     const analysis = await analyse(db, runLocation, env, settings);
     const outcome = await storeAnalysis(db, runLocation, env, analysis, {
       ...settings, commit: req.commit, cmdTxt: `${req.commandLine}\n`, commandLine: req.commandLine,

@@ -118,7 +118,7 @@ export function dockerEnvironment(spec: DockerEnvironmentSpec): AnalysisEnvironm
           LOUPE_EXPLORE_JOBS: String(placement.jobs),
           LOUPE_EXPLORE_VERBOSE: '1',
           ...(placement.staticAnalysis ? {} : { LOUPE_EXPLORE_DISABLE_STATIC: '1' }),
-          ...(placement.perfAnalysis ? { LOUPE_EXPLORE_PERF: '1' } : {}),
+          ...(placement.perf ? { LOUPE_EXPLORE_PERF: '1', LOUPE_EXPLORE_PERF_RUNS: String(placement.perf.runs), LOUPE_EXPLORE_PERF_WARMUP: String(placement.perf.warmup) } : {}),
         },
         stdoutFile: logs.stdout,
         stderrFile: logs.stderr,

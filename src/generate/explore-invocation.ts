@@ -35,13 +35,19 @@ export interface ReplicaPlacement {
   jobs: number;
   /** Whether this replica runs the static analysis (it does not depend on the run: one is enough). */
   staticAnalysis: boolean;
-  /** Whether this replica runs the perf analysis (generate --perf-analysis: the first, alone on the machine). */
-  perfAnalysis: boolean;
+  /** Set when this replica runs the perf analysis (generate --perf-analysis: the first, alone on the machine). */
+  perf?: PerfRunCounts;
+}
+
+/** Runs per condition of a perf analysis (explore's --perf-runs and --perf-warmup). */
+export interface PerfRunCounts {
+  runs: number;
+  warmup: number;
 }
 
 /** `-v`: explore's stderr then tells its phases and experiments, which generate's progress follows. */
 export function placementArgs(p: ReplicaPlacement): string[] {
-  return ['--jobs', String(p.jobs), '--journal', p.journal, '--out', p.outDir, '-v', ...(p.staticAnalysis ? [] : ['--disable-static']), ...(p.perfAnalysis ? ['--perf-analysis'] : [])];
+  return ['--jobs', String(p.jobs), '--journal', p.journal, '--out', p.outDir, '-v', ...(p.staticAnalysis ? [] : ['--disable-static']), ...(p.perf ? ['--perf-analysis', '--perf-runs', String(p.perf.runs), '--perf-warmup', String(p.perf.warmup)] : [])];
 }
 
 /**

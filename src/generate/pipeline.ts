@@ -11,6 +11,7 @@ import {
   type Disagreement, type SubfeatureDisagreement,
 } from './merge.js';
 import type { GenerateProgress } from './progress.js';
+import type { PerfRunCounts } from './explore-invocation.js';
 import { readReplicaOutput, type ReplicaOutput } from './replica-output.js';
 import { journalFile, planReplicas, runPool } from './replicas.js';
 import { ExitCode, LoupeError } from '../core/errors.js';
@@ -35,11 +36,11 @@ export interface ReplicaRunOptions {
   /** Registered so that Ctrl-C can stop running replicas (containers included). */
   running: Set<ReplicaProcess>;
   /** --perf-analysis: the first replica measures; replicas then run one at a time, so nothing runs beside its measurements. */
-  perfAnalysis?: boolean;
+  perf?: PerfRunCounts;
 }
 
 export async function runReplicas(env: AnalysisEnvironment, o: ReplicaRunOptions): Promise<ReplicaOutput[]> {
-  const plan = planReplicas(o.replicas, o.perfAnalysis ? 1 : o.cores, o.totalJobs);
+  const plan = planReplicas(o.replicas, o.perf ? 1 : o.cores, o.totalJobs);
   mkdirSync(o.journalDir, { recursive: true });
   const outputs: ReplicaOutput[] = [];
   const journals = Array.from({ length: o.replicas }, (_, i) => journalFile(o.journalDir, i + 1));
@@ -58,7 +59,7 @@ export async function runReplicas(env: AnalysisEnvironment, o: ReplicaRunOptions
       mkdirSync(outDir, { recursive: true });
       const started = Date.now();
       const replicaLogs = logs[index - 1]!;
-      const placement = { outDir, journal: journals[index - 1]!, jobs: plan.jobsPerReplica, staticAnalysis: index === 1, perfAnalysis: index === 1 && o.perfAnalysis === true };
+      const placement = { outDir, journal: journals[index - 1]!, jobs: plan.jobsPerReplica, staticAnalysis: index === 1, ...(index === 1 && o.perf ? { perf: o.perf } : {}) };
       const replica = env.startReplica(index, placement, replicaLogs, o.groups);
       o.running.add(replica);
       const status = await replica.exited.finally(() => o.running.delete(replica));

@@ -1,3 +1,4 @@
+import type { PerfRunCounts } from './explore-invocation.js';
 import { availableParallelism } from 'node:os';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -33,7 +34,7 @@ export interface AnalysisSettings {
   session: GenerateSession;
   progress: GenerateProgress;
   /** generate --perf-analysis: data/perf.csv from the first replica. */
-  perfAnalysis?: boolean;
+  perf?: PerfRunCounts;
 }
 
 export interface Analysis {
@@ -50,7 +51,7 @@ export async function analyse(db: Database, location: RunLocation, env: Analysis
   const journalDir = journalFolder([db.root, location.app, workloadDirName(location.workload), ...env.identity]);
   const outputs = await s.session.cancellable(() => runReplicas(env, {
     replicas: s.replicas, cores: availableParallelism(), totalJobs: defaultJobs(), journalDir, workDir: s.session.workDir,
-    groups: s.session.groups, progress: s.progress, table: s.table, running: s.session.running, perfAnalysis: s.perfAnalysis,
+    groups: s.session.groups, progress: s.progress, table: s.table, running: s.session.running, perf: s.perf,
   }));
   try {
     return { outputs, merged: mergeAndCheck(outputs, s.table), journalDir };
