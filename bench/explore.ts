@@ -2,9 +2,12 @@
  * Benchmark of `loupe explore` on the bundled examples. Prints, per example: wall time
  * (median of --runs), experiments, experiments per second, and the engine's own overhead per
  * experiment (time not spent in the application or the test script). With --stability, runs
- * the redis analysis twice and prints how many syscalls got the same class in both.
+ * the redis analysis twice and prints how many syscalls got the same class in both. With
+ * --perf, runs one analysis with --perf-analysis per example (nginx, redis: their scripts have
+ * a benchmark mode) and prints the perf analysis's cost: its wall time against the time its
+ * runs' workloads took (application up plus benchmark script), which must stay within 10%.
  *
- *   npm run bench -- [--runs N] [--jobs N] [--only lua,nginx,redis] [--stability]
+ *   npm run bench -- [--runs N] [--jobs N] [--only lua,nginx,redis] [--stability] [--perf [--perf-runs N]]
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -36,12 +39,14 @@ const { values } = parseArgs({
     jobs: { type: 'string' },
     only: { type: 'string', default: 'lua,nginx' },
     stability: { type: 'boolean', default: false },
+    perf: { type: 'boolean', default: false },
+    'perf-runs': { type: 'string', default: '5' },
   },
 });
 
-function explore(example: Example): { report: ExploreReport; wallMs: number } {
+function explore(example: Example, extra: readonly string[] = []): { report: ExploreReport; wallMs: number } {
   const cli = join(PACKAGE_ROOT, 'dist/src/cli/main.js');
-  const jobs = values.jobs ? ['--jobs', values.jobs] : [];
+  const jobs = [...(values.jobs ? ['--jobs', values.jobs] : []), ...extra];
   const started = Date.now();
   const r = spawnSync(process.execPath, [cli, 'explore', '--json', '--disable-static', ...jobs, ...example.args], { cwd: join(PACKAGE_ROOT, example.dir), encoding: 'utf8', maxBuffer: 64 << 20 });
   const wallMs = Date.now() - started;
@@ -86,6 +91,21 @@ function stability(example: Example): void {
   for (const d of [...disagreements, ...onlyInB]) console.log(`       differs: ${d}`);
 }
 
+/** The perf analysis's own cost: wall time over the time its runs' workloads took. */
+function perfCost(example: Example): void {
+  const { report } = explore(example, ['--perf-analysis', '--perf-runs', values['perf-runs']!]);
+  const perf = report.perf!;
+  if (perf.error) throw new Error(`perf analysis of ${example.name} failed: ${perf.error}`);
+  const overhead = perf.timing.wallMs / perf.timing.benchmarkMs - 1;
+  console.log(
+    `${example.name.padEnd(6)} perf analysis: ${perf.conditions.length} conditions, ${perf.timing.runs} runs in ${(perf.timing.wallMs / 1000).toFixed(1)} s; ` +
+      `workloads ran ${(perf.timing.benchmarkMs / 1000).toFixed(1)} s (${(perf.timing.benchmarkMs / perf.timing.runs).toFixed(0)} ms per run)\n` +
+      `       perf overhead beyond the runs themselves: ${(overhead * 100).toFixed(1)}% (bound: 10%)${overhead > 0.1 ? '  EXCEEDED' : ''}; ` +
+      `normal analysis before it: ${((report.timing.wallMs - perf.timing.wallMs) / 1000).toFixed(1)} s`,
+  );
+}
+
 const selected = EXAMPLES.filter((e) => values.only!.split(',').includes(e.name));
-if (values.stability) for (const example of selected) stability(example);
+if (values.perf) for (const example of selected.filter((e) => e.name !== 'lua')) perfCost(example);
+else if (values.stability) for (const example of selected) stability(example);
 else for (const example of selected) benchmark(example, Number(values.runs));
