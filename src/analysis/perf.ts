@@ -6,7 +6,7 @@ import type { Treatment } from '../core/verdict.js';
  * the values of a report, and the comparison of a condition's runs with the baseline's. Pure.
  *
  * Each figure is the mean over a condition's measured runs divided by the mean over the
- * baseline's (all its blocks pooled), with Fieller's 95% interval for that ratio; it is
+ * baseline runs it is compared with (the blocks that bracket it), with Fieller's 95% interval for that ratio; it is
  * flagged when Welch's two-sided t-test gives p < 0.05 AND the ratio is further than the
  * metric's threshold from 1 (the original's error margins: 3% for performance, 1% for
  * resources). Sources of the formulas: src/core/stats.ts.
@@ -122,7 +122,7 @@ export interface PerfReport {
   /** Where memory and CPU figures come from: the run's cgroup, or sampling /proc (with the reason). */
   sources: { memory: string; cpu: string; fds: string; note?: string };
   baseline: {
-    /** Medians over every measured baseline run, per metric (units as in PerfSample). */
+    /** Medians over every measured baseline run, per metric (units as in PerfSample); each condition's own baselineMedian is that of the blocks it was compared with. */
     medians: Record<PerfMetric, number>;
     blocks: BaselineBlock[];
     drift: Drift[];

@@ -26,9 +26,11 @@ import { parseBenchmarkOutput } from './benchmark-output.js';
  * argument sub-feature whose stub or fake works) are measured in benchmark mode, one run at a
  * time and never beside another run: W warm-up runs (discarded), then N measured runs, each
  * giving the script's number and the run's peak descriptors, peak memory and CPU time
- * (sandbox/resources.ts). The baseline is measured at the start, the middle and the end; the
- * comparison (analysis/perf.ts) pools the three blocks, and a drift between them beyond the
- * margin is reported. A failing benchmark fails its condition only.
+ * (sandbox/resources.ts). The baseline is measured at the start, the middle and the end; each
+ * condition is compared (analysis/perf.ts) with the two blocks that bracket it (start and
+ * middle for the first half, middle and end for the second), so that a slow drift of the
+ * machine biases it less, and a drift between blocks beyond the margin is reported. A failing
+ * benchmark fails its condition only.
  */
 
 export const DEFAULT_PERF_RUNS = 5;
@@ -84,9 +86,8 @@ export async function runPerfAnalysis(
   const start = await baselineBlock('start');
   const results: PerfCondition[] = [];
   if (start.failure === undefined) {
-    const middle = Math.floor(conditions.length / 2);
     for (const [i, c] of conditions.entries()) {
-      if (i === middle) await baselineBlock('middle');
+      if (i === Math.floor(conditions.length / 2)) await baselineBlock('middle');
       const m = await measure(forBenchmark(c.experiment), c.experiment.id);
       results.push({ nr: c.nr, name: c.name, treatment: c.treatment, ...(c.subfeature ? { subfeature: c.subfeature } : {}), samples: m.samples, ...(m.failure ? { failure: m.failure } : {}) });
       settings.onCondition?.(c.experiment.description, m.failure);
@@ -94,6 +95,11 @@ export async function runPerfAnalysis(
     if (conditions.length > 0) await baselineBlock('end');
   }
   const baselineSamples = blocks.flatMap((b) => b.samples);
+  const half = Math.floor(conditions.length / 2);
+  const bracketing = (index: number): PerfSample[] => {
+    const around = blocks.filter((b) => b.at === 'middle' || b.at === (index < half ? 'start' : 'end')).flatMap((b) => b.samples);
+    return around.length >= 2 ? around : baselineSamples;
+  };
   return {
     settings: {
       runs: settings.runs,
@@ -114,7 +120,7 @@ export async function runPerfAnalysis(
       ...(problem !== undefined ? { note: `no cgroup: ${problem}` } : {}),
     },
     baseline: { medians: medians(baselineSamples), blocks, drift: baselineDrift(blocks, settings.thresholds) },
-    conditions: results.map((r) => (r.failure || r.samples.length === 0 ? r : { ...r, ...compareSamples(r.samples, baselineSamples, settings.thresholds) })),
+    conditions: results.map((r, i) => (r.failure || r.samples.length === 0 ? r : { ...r, ...compareSamples(r.samples, bracketing(i), settings.thresholds) })),
     ...(start.failure ? { error: `the baseline's benchmark failed (${start.failure.kind}): ${start.failure.message}` } : {}),
     timing: { wallMs: Date.now() - wallStart, runs: clock.runs, benchmarkMs: clock.benchmarkMs },
   };
