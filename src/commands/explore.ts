@@ -155,6 +155,6 @@ function writeOutputs(outDir: string, report: ExploreReport, table: SyscallTable
     writeAtomically(join(outDir, 'static_binary.csv'), formatStaticCsv(report.static.syscalls, table.maxNumber));
   }
   writeAtomically(join(outDir, 'explore.json'), JSON.stringify(report, null, 2) + '\n');
-  writeAtomically(join(outDir, 'explore.log'), `${formatSummary(report)}\nExperiments:\n${experimentLines.join('\n')}\n`);
+  writeAtomically(join(outDir, 'explore.log'), `${formatSummary(report)}${report.perf ? formatPerfSummary(report.perf) : ''}\nExperiments:\n${experimentLines.join('\n')}\n`);
   for (const [name, text] of formatSubfeatureCsvs(report.subfeatures)) writeAtomically(join(outDir, name), text);
 }
