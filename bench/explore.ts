@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ExploreReport } from '../src/explore/report.js';
-import { PACKAGE_ROOT } from '../src/version.js';
+import { PACKAGE_ROOT } from '../src/core/version.js';
 
 interface Example {
   name: string;

@@ -26,6 +26,7 @@ async function median(label: string, run: () => unknown): Promise<void> {
 
 const db = await readDatabase(root);
 const apps = selectApplications(db, '*', '*').applications;
+const usageByName = new Map(apps.map((a) => [a.name, a.usage]));
 console.log(`database ${root}: ${db.applications.length} applications, ${db.osLists.length} OS lists; median of ${ROUNDS} rounds`);
 await median('read the whole database', () => readDatabase(root));
 await median('read + usage of every application (--show-usage -a "*")', async () => selectApplications(await readDatabase(root), '*', '*'));
@@ -35,5 +36,5 @@ for (const planner of PLANNERS) {
   });
 }
 const dir = mkdtempSync(join(tmpdir(), 'loupe-bench-'));
-await median('SQLite export of the whole database', () => exportSqlite(db, join(dir, 'export.sqlite')));
+await median('SQLite export of the whole database', () => exportSqlite(db, join(dir, 'export.sqlite'), (name) => usageByName.get(name)!));
 rmSync(dir, { recursive: true, force: true });

@@ -54,3 +54,11 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund --loglevel=error
 fi
 npm run --silent build
+
+# `loupe` on PATH, as the README's examples type it: a global link to this checkout.
+if [ -w "$(npm prefix -g)" ] || [ "$(id -u)" -eq 0 ]; then
+  npm link --no-audit --no-fund --loglevel=error >/dev/null
+  echo "setup: loupe is on PATH ($(command -v loupe))"
+else
+  echo "setup: to put loupe on PATH, run: sudo npm link   (or use: npx loupe ...)"
+fi

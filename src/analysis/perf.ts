@@ -1,5 +1,14 @@
 import { fiellerRatioInterval, median, summarize, welchTTest } from '../core/stats.js';
-import type { Treatment } from '../core/verdict.js';
+import {
+  PERF_METRICS,
+  type BaselineBlock,
+  type Drift,
+  type MetricComparison,
+  type PerfMetric,
+  type PerfReport,
+  type PerfRow,
+  type PerfSample,
+} from '../core/perf-report.js';
 
 /**
  * The performance and resource-usage impact of stubbing or faking a syscall (`--perf-analysis`):
@@ -12,29 +21,8 @@ import type { Treatment } from '../core/verdict.js';
  * resources). Sources of the formulas: src/core/stats.ts.
  */
 
-export const PERF_METRICS = ['performance', 'fds', 'memory', 'cpu'] as const;
-export type PerfMetric = (typeof PERF_METRICS)[number];
-
-/** One measured run: the script's number; peak open descriptors; peak memory (bytes); CPU time (ms). */
-export type PerfSample = Record<PerfMetric, number>;
-
 export const SIGNIFICANCE_LEVEL = 0.05;
 export const CONFIDENCE_LEVEL = 0.95;
-export const DEFAULT_THRESHOLDS: Record<PerfMetric, number> = { performance: 0.03, fds: 0.01, memory: 0.01, cpu: 0.01 };
-
-export interface MetricComparison {
-  /** mean(condition) / mean(baseline); null when the baseline's mean is 0 or a sample is missing. */
-  relative: number | null;
-  /** Fieller's 95% interval of `relative`; null when unbounded or not computable (fewer than 2 runs). */
-  ciLow: number | null;
-  ciHigh: number | null;
-  flagged: boolean;
-  /** Welch's two-sided p-value; null with fewer than 2 runs on a side. */
-  p: number | null;
-  /** Median of the condition's runs, in the metric's unit. */
-  median: number;
-  baselineMedian: number;
-}
 
 /** Compares a condition's values of one metric with the baseline's. */
 export function compareMetric(condition: readonly number[], baseline: readonly number[], threshold: number): MetricComparison {
@@ -67,72 +55,6 @@ export function compareSamples(condition: readonly PerfSample[], baseline: reado
   return out;
 }
 
-/** Kinds of benchmark failure, each with its own message (see explore/perf/benchmark-output.ts). */
-export type BenchmarkFailureKind = 'no-number' | 'several-numbers' | 'not-a-number' | 'script-failed' | 'run-failed';
-
-export interface BenchmarkFailure {
-  kind: BenchmarkFailureKind;
-  message: string;
-}
-
-export interface PerfCondition {
-  nr: number;
-  /** Syscall name, or the sub-feature's description such as `ioctl(arg1 =TCGETS)`. */
-  name: string;
-  treatment: Treatment;
-  /** Present for sub-features: the experiment's id. */
-  subfeature?: string;
-  /** Absent when the benchmark failed (then `failure` says why). */
-  performance?: MetricComparison;
-  fds?: MetricComparison;
-  memory?: MetricComparison;
-  cpu?: MetricComparison;
-  failure?: BenchmarkFailure;
-  samples: PerfSample[];
-}
-
-export type BaselineBlockName = 'start' | 'middle' | 'end';
-
-export interface BaselineBlock {
-  at: BaselineBlockName;
-  samples: PerfSample[];
-  failure?: BenchmarkFailure;
-}
-
-export interface Drift {
-  metric: PerfMetric;
-  /** The later block compared with the start block. */
-  at: Exclude<BaselineBlockName, 'start'>;
-  relative: number;
-  /** |relative - 1| is larger than the metric's threshold. */
-  beyondMargin: boolean;
-}
-
-export interface PerfReport {
-  settings: {
-    runs: number;
-    warmup: number;
-    cpus?: string;
-    thresholds: Record<PerfMetric, number>;
-    test: 'welch-t';
-    interval: 'fieller';
-    confidence: number;
-    significance: number;
-  };
-  /** Where memory and CPU figures come from: the run's cgroup, or sampling /proc (with the reason). */
-  sources: { memory: string; cpu: string; fds: string; note?: string };
-  baseline: {
-    /** Medians over every measured baseline run, per metric (units as in PerfSample); each condition's own baselineMedian is that of the blocks it was compared with. */
-    medians: Record<PerfMetric, number>;
-    blocks: BaselineBlock[];
-    drift: Drift[];
-  };
-  conditions: PerfCondition[];
-  /** Set when no comparison was possible (the baseline's benchmark failed); conditions are then empty. */
-  error?: string;
-  timing: { wallMs: number; runs: number; benchmarkMs: number };
-}
-
 /** Medians per metric. */
 export function medians(samples: readonly PerfSample[]): Record<PerfMetric, number> {
   const out = {} as Record<PerfMetric, number>;
@@ -155,17 +77,6 @@ export function baselineDrift(blocks: readonly BaselineBlock[], thresholds: Reco
     }
   }
   return drift;
-}
-
-/** One line of the perf table: the baseline or a condition, as in perf.csv. */
-export interface PerfRow {
-  /** null for the baseline. */
-  nr: number | null;
-  name: string;
-  treatment: Treatment | 'baseline';
-  /** `measured`, or `failed:KIND`. */
-  status: string;
-  metrics: Partial<Record<PerfMetric, MetricComparison>>;
 }
 
 /** The report's conditions as table rows, the baseline first. */

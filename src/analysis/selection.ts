@@ -4,14 +4,14 @@
  */
 import { ExitCode, LoupeError } from '../core/errors.js';
 import type { WorkloadKind } from '../db/layout.js';
-import type { Application, Database, Workload } from '../db/reader.js';
+import type { Application, DatabaseContents, StoredWorkload } from '../db/reader.js';
 import { combineUsage, usageOfRun, type Usage } from './usage.js';
 
 export const ALL = '*';
 
 export interface SelectedApplication {
   name: string;
-  workloads: Workload[];
+  workloads: StoredWorkload[];
   usage: Usage;
 }
 
@@ -22,7 +22,7 @@ export interface Selection {
 }
 
 /** `bench`/`benchmark`/`suite` select by kind; any other value must be a workload folder name. */
-function workloadMatcher(db: Database, filter: string): (w: Workload) => boolean {
+function workloadMatcher(db: DatabaseContents, filter: string): (w: StoredWorkload) => boolean {
   const f = filter.trim();
   if (f === ALL || f === '') return () => true;
   if (f === 'bench' || f === 'benchmark') return (w) => w.id.kind === 'benchmark';
@@ -38,7 +38,7 @@ function workloadMatcher(db: Database, filter: string): (w: Workload) => boolean
   return (w) => w.dir === f;
 }
 
-function resolveApplications(db: Database, appsArg: string): Application[] {
+function resolveApplications(db: DatabaseContents, appsArg: string): Application[] {
   const names = appsArg.split(',').map((a) => a.trim()).filter((a) => a !== '');
   if (names.length === 0 || names.includes(ALL)) return db.applications;
   const byName = new Map(db.applications.map((a) => [a.name, a]));
@@ -53,7 +53,7 @@ function resolveApplications(db: Database, appsArg: string): Application[] {
   return [...new Set(names)].sort().map((n) => byName.get(n)!);
 }
 
-export function selectApplications(db: Database, appsArg: string = ALL, workloadsArg: string = ALL): Selection {
+export function selectApplications(db: DatabaseContents, appsArg: string = ALL, workloadsArg: string = ALL): Selection {
   const matches = workloadMatcher(db, workloadsArg);
   const applications: SelectedApplication[] = [];
   const withoutMatchingWorkload: string[] = [];

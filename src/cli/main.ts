@@ -8,7 +8,7 @@ import { registerBaseImage } from './base-image.js';
 import { registerReproduce } from './reproduce.js';
 import { registerSearch } from './search.js';
 import { registerStatic } from './static.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../core/version.js';
 
 /** Each command lives in its own module under cli/ and only parses arguments; work is done in commands/. */
 const program = new Command()

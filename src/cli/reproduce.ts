@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { reproduceCommand } from '../commands/reproduce.js';
 import { shellJoin } from '../generate/shell-words.js';
-import { parseCount } from './generate.js';
+import { positiveInteger } from './analysis-options.js';
 
 export function registerReproduce(program: Command): void {
   program
@@ -13,7 +13,7 @@ export function registerReproduce(program: Command): void {
       'whose class moved. `git diff` in the database then shows the change.',
     )
     .argument('<run-folder>', 'the run to reproduce')
-    .option('--replicas <n>', 'how many times the analysis runs (results are merged)', parseCount, 2)
+    .option('--replicas <n>', 'how many times the analysis runs (results are merged)', positiveInteger, 2)
     .option('--no-store', 'only compare; leave the database as it is')
     .option('--commit', 'commit the reproduced run', false)
     .option('--allow-dirty-db', 'accept uncommitted changes in the database', false)

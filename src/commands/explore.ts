@@ -8,38 +8,36 @@ import { formatDynCsv, formatStaticCsv, rowFromVerdicts } from '../db/csv.js';
 import { startStaticAnalysis } from './static-beside-explore.js';
 import { formatSubfeatureCsvs } from '../db/subfeature-csv.js';
 import { explore } from '../explore/explore.js';
+import { eventLine, type ExploreEvent } from '../explore/events.js';
 import { formatSummary } from '../explore/format.js';
 import { Journal, workloadFingerprint } from '../explore/journal.js';
 import { checkArchitecture, checkPrivileges, checkTools, resolveBinary, resolveOnlyConsider, resolveTestScript } from '../explore/preflight.js';
 import type { ExploreReport } from '../explore/report.js';
 import type { Workload } from '../explore/experiment.js';
+import type { AnalysisOptions } from '../explore/options.js';
 import { ProcessGroups } from '../sandbox/process.js';
 import type { SyscallTable } from '../syscalls/table.js';
 import { createProgress } from '../ui/progress.js';
-import { PACKAGE_ROOT, VERSION } from '../version.js';
-import { formatPerfSummary, perfSettings, writePerfOutputs, type PerfCommandOptions } from './perf-outputs.js';
+import { PACKAGE_ROOT, VERSION } from '../core/version.js';
+import { formatPerfSummary, perfSettings, writePerfOutputs } from './perf-outputs.js';
+import type { PerfOptions } from '../explore/perf/options.js';
 
-export interface ExploreCommandOptions {
+/** The analysis options (src/explore/options.ts) and what this command does with the result. */
+export interface ExploreCommandOptions extends AnalysisOptions {
   binary: string;
   args: string[];
-  testScript?: string;
-  timeoutSec: number;
-  testSequential: boolean;
-  onlyConsider?: string;
   outputCsv: boolean;
   outputSysNames: boolean;
-  finalCheck: boolean;
-  partialSupport: boolean;
-  disableStatic: boolean;
   jobs?: number;
-  attempts: number;
   json: boolean;
   out?: string;
   journal?: string;
   verbose: boolean;
+  /** Progress as JSON-line events on stderr (src/explore/events.ts), for generate. */
+  events: boolean;
   quiet: boolean;
-  /** --perf-analysis and its settings; absent: no perf analysis. */
-  perf?: PerfCommandOptions;
+  /** --perf-analysis and its settings (src/explore/perf/options.ts); absent or perfAnalysis false: no perf analysis. */
+  perf?: PerfOptions;
 }
 
 export const LAUNCHER_PATH = join(PACKAGE_ROOT, 'dist/bin/loupe-launch');
@@ -63,7 +61,7 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
     ...(o.onlyConsider !== undefined ? { onlyConsider: resolveOnlyConsider(o.onlyConsider, cwd) } : {}),
   };
   await checkPrivileges();
-  const perf = o.perf ? await perfSettings(o.perf, workload.testScript) : undefined;
+  const perf = o.perf?.perfAnalysis ? await perfSettings(o.perf, workload.testScript) : undefined;
 
   const outDir = o.out === undefined ? undefined : resolve(o.out);
   if (outDir) mkdirSync(outDir, { recursive: true });
@@ -77,9 +75,12 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const progress = createProgress(!o.quiet && !o.verbose);
+  const progress = createProgress(!o.quiet && !o.verbose && !o.events);
   const log = (line: string): void => {
     if (o.verbose) process.stderr.write(`${line}\n`);
+  };
+  const emit = (event: ExploreEvent): void => {
+    if (o.events) process.stderr.write(`${eventLine(event)}\n`);
   };
   const experimentLines: string[] = [];
   const jobs = o.jobs ?? defaultJobs();
@@ -106,12 +107,14 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
       ...(perf ? { perf: { ...perf, quietBefore: staticAnalysis, onCondition: (d, failure) => { log(`perf   ${d}${failure ? ` — ${failure.message}` : ''}`); progress.tick(); } } } : {}),
       onPhase: (phase, total) => {
         log(`== ${phase} (${total})`);
+        emit({ event: 'phase', phase, planned: total });
         progress.phase(phase, total);
       },
       onExperiment: (r, description) => {
         const line = `${r.verdict.padEnd(6)} ${description}${r.attempts > 1 ? ` (${r.attempts} attempts)` : ''}${r.reason ? ` — ${r.reason}` : ''} [${r.durationMs} ms]`;
         experimentLines.push(line);
         log(line);
+        emit({ event: 'experiment', id: r.id, description, verdict: r.verdict, attempts: r.attempts, durationMs: r.durationMs });
         progress.tick();
       },
     });

@@ -1,16 +1,17 @@
-import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { findOnPath, isExecutableFile } from '../fs/executables.js';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import type { WorkloadId } from '../db/layout.js';
 import { openDatabase, validateRunLocation, type RunLocation } from '../db/writer.js';
 import { nativeEnvironment, type AnalysisEnvironment } from '../generate/environments.js';
-import { exploreOptionArgs, type ExploreOptions, type PerfRunCounts } from '../generate/explore-invocation.js';
+import { analysisOptionArgs, type AnalysisOptions } from '../explore/options.js';
+import type { PerfOptions } from '../explore/perf/options.js';
 import { describeNativeEnvironment } from '../generate/native-record.js';
 import { GenerateProgress } from '../generate/progress.js';
 import { GenerateSession } from '../generate/session.js';
 import { analyse, formatOutcome, prepareDocker, storeAnalysis, type GenerateOutcome } from '../generate/steps.js';
 import { checkArchitecture } from '../explore/preflight.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../core/version.js';
 import { confirm } from './prompt.js';
 
 export interface GenerateRequest {
@@ -23,9 +24,9 @@ export interface GenerateRequest {
   init: boolean;
   commit: boolean;
   replicas: number;
-  explore: ExploreOptions;
-  /** --perf-analysis: the first replica also measures the impact of each working stub and fake (data/perf.csv). */
-  perf?: PerfRunCounts;
+  explore: Partial<AnalysisOptions>;
+  /** --perf-analysis (src/explore/perf/options.ts): the first replica also measures the impact of each working stub and fake (data/perf.csv). */
+  perf?: PerfOptions;
   /** Native environment: the program and its arguments. */
   command: string[];
   json: boolean;
@@ -38,7 +39,7 @@ export async function generateCommand(req: GenerateRequest): Promise<void> {
   const location: Omit<RunLocation, 'run'> = { app: req.app, workload: req.workload };
   validateRunLocation({ ...location, run: 'imported' });
   if (!Number.isInteger(req.replicas) || req.replicas < 1) throw new LoupeError('--replicas must be a whole number >= 1', ExitCode.usage);
-  if (req.dockerfile !== undefined && (req.command.length > 0 || exploreOptionArgs(req.explore).length > 0)) {
+  if (req.dockerfile !== undefined && (req.command.length > 0 || analysisOptionArgs(req.explore).length > 0)) {
     throw new LoupeError('with -d the analysis is described by the Dockerfile\'s CMD: give neither explore options nor a command', ExitCode.usage);
   }
   const table = checkArchitecture();
@@ -69,21 +70,7 @@ export async function generateCommand(req: GenerateRequest): Promise<void> {
 
 /** Resolves a program name as the shell would (PATH lookup when it has no slash). */
 function resolveProgram(program: string): string {
-  if (program.includes('/')) return resolve(program);
-  for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) {
-    const candidate = join(dir, program);
-    if (isExecutableFile(candidate)) return candidate;
-  }
-  return program;
-}
-
-function isExecutableFile(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
+  return program.includes('/') ? resolve(program) : (findOnPath(program) ?? program);
 }
 
 async function prepareNative(req: GenerateRequest): Promise<AnalysisEnvironment> {
@@ -98,7 +85,7 @@ async function prepareNative(req: GenerateRequest): Promise<AnalysisEnvironment>
   if (testScript !== undefined && !isExecutableFile(testScript)) {
     throw new LoupeError(`test script ${req.explore.testScript} is not an executable file`, ExitCode.badInput, `chmod +x ${req.explore.testScript}`);
   }
-  const exploreArgs = exploreOptionArgs({ ...req.explore, testScript: undefined });
+  const exploreArgs = analysisOptionArgs({ ...req.explore, testScript: undefined });
   const record = await describeNativeEnvironment({ binary, args, cwd: process.cwd(), exploreArgs, ...(testScript === undefined ? {} : { testScript }) }, VERSION);
   return nativeEnvironment(record, testScript);
 }

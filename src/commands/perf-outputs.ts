@@ -1,8 +1,10 @@
 import { join } from 'node:path';
-import { DEFAULT_THRESHOLDS, formatBaselineMedians, formatPerfTable, perfRows, type PerfMetric, type PerfReport } from '../analysis/perf.js';
+import { formatBaselineMedians, formatPerfTable, perfRows } from '../analysis/perf.js';
+import { type PerfMetric, type PerfReport } from '../core/perf-report.js';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import { formatPerfCsv } from '../db/perf-csv.js';
 import type { PerfSettings } from '../explore/perf/perf.js';
+import type { PerfOptions } from '../explore/perf/options.js';
 import { writeAtomically } from '../fs/write-atomically.js';
 import { perfSpec } from '../plots/perf-spec.js';
 import { writePlot } from '../plots/render.js';
@@ -10,17 +12,8 @@ import { capture } from '../sandbox/capture.js';
 
 /** What `explore --perf-analysis` adds to the explore command: checks, settings, outputs. */
 
-export interface PerfCommandOptions {
-  perfRuns: number;
-  perfWarmup: number;
-  cpus?: string;
-  /** Percent: 3 and 1 by default (the original's error margins). */
-  perfThreshold?: number;
-  resourceThreshold?: number;
-}
-
 /** Checks what a perf analysis needs before the normal analysis spends any time. */
-export async function perfSettings(o: PerfCommandOptions, testScript: string | undefined): Promise<PerfSettings> {
+export async function perfSettings(o: PerfOptions, testScript: string | undefined): Promise<PerfSettings> {
   if (testScript === undefined) {
     throw new LoupeError('--perf-analysis needs a test script (-t) with a benchmark mode', ExitCode.usage, 'the script is called as SCRIPT LOGFILE benchmark and prints one number on stdout, higher is better');
   }
@@ -30,9 +23,8 @@ export async function perfSettings(o: PerfCommandOptions, testScript: string | u
       throw new LoupeError(`--cpus ${o.cpus}: taskset refuses this CPU list: ${probe.stderr.trim()}`, ExitCode.usage, 'give CPU numbers this machine has, e.g. --cpus 1 or --cpus 0-1 (see nproc)');
     }
   }
-  const pct = (v: number | undefined, fallback: number): number => (v === undefined ? fallback : v / 100);
-  const resource = pct(o.resourceThreshold, DEFAULT_THRESHOLDS.fds);
-  const thresholds: Record<PerfMetric, number> = { performance: pct(o.perfThreshold, DEFAULT_THRESHOLDS.performance), fds: resource, memory: resource, cpu: resource };
+  const resource = o.resourceThreshold / 100;
+  const thresholds: Record<PerfMetric, number> = { performance: o.perfThreshold / 100, fds: resource, memory: resource, cpu: resource };
   return { runs: o.perfRuns, warmup: o.perfWarmup, ...(o.cpus !== undefined ? { cpus: o.cpus } : {}), thresholds };
 }
 

@@ -10,7 +10,7 @@ import { NATIVE_RECORD_FILE, TEST_SCRIPT_DIR, describeNativeEnvironment, parseRe
 import { GenerateProgress } from '../generate/progress.js';
 import { GenerateSession } from '../generate/session.js';
 import { checkArchitecture } from '../explore/preflight.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../core/version.js';
 import { analyse, formatOutcome, prepareDocker, removeJournal, storeAnalysis, type GenerateOutcome } from '../generate/steps.js';
 
 export interface ReproduceRequest {

@@ -9,8 +9,9 @@ import { ALL, selectApplications, usageByWorkloadKind, type Selection } from '..
 import { meanAppsRunning, planSupport, PLANNERS, type PlannerName, type SupportPlan } from '../analysis/support-plan.js';
 import { combineUsage, sortedNumbers, type Usage } from '../analysis/usage.js';
 import { ExitCode, LoupeError } from '../core/errors.js';
-import { formatBaselineMedians, formatPerfTable, PERF_METRICS } from '../analysis/perf.js';
-import { readDatabase, readOsList, type Database, type OsList } from '../db/reader.js';
+import { formatBaselineMedians, formatPerfTable } from '../analysis/perf.js';
+import { PERF_METRICS } from '../core/perf-report.js';
+import { readDatabase, readOsList, type DatabaseContents, type OsList } from '../db/reader.js';
 import { cumulativeSpec, heatmapSpec, histogramSpec, planCurvesSpec, type PlanCurveRow } from '../plots/specs.js';
 import { displayName } from '../syscalls/table.js';
 import type { TopLevelSpec } from 'vega-lite';
@@ -39,7 +40,7 @@ export interface SearchOptions {
 type Syscall = number | string;
 
 interface Context {
-  db: Database;
+  db: DatabaseContents;
   options: SearchOptions;
   /** Syscall numbers as printed: numbers, or names with --output-sys-names. */
   show: (nrs: Iterable<number>) => Syscall[];
@@ -249,7 +250,9 @@ function planCurves(ctx: Context, selection: Selection): PlanCurveRow[] {
 
 async function exportDatabase(ctx: Context, file: string): Promise<Record<string, unknown>> {
   const { exportSqlite } = await import('../db/sqlite-export.js');
-  await writingTo(file, () => exportSqlite(ctx.db, file));
+  const usage = new Map(selectApplications(ctx.db).applications.map((a) => [a.name, a.usage]));
+  const usageOf = (name: string): Usage => usage.get(name) ?? combineUsage([]);
+  await writingTo(file, () => exportSqlite(ctx.db, file, usageOf));
   const runs = ctx.db.applications.reduce((n, a) => n + a.workloads.reduce((m, w) => m + w.runs.length, 0), 0);
   ctx.out.push(`exported ${ctx.db.applications.length} applications, ${runs} runs and ${ctx.db.osLists.length} OS lists to ${file}`);
   return { file, applications: ctx.db.applications.length, runs, osLists: ctx.db.osLists.length };

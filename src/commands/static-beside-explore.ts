@@ -1,4 +1,4 @@
-import { CLI_PATH } from '../version.js';
+import { CLI_PATH } from '../core/version.js';
 import { capture } from '../sandbox/capture.js';
 import type { ProcessGroups } from '../sandbox/process.js';
 

@@ -1,7 +1,8 @@
 /** `loupe static binary|source`: runs the analysis and prints it as text, CSV or JSON. */
 import { ExitCode, LoupeError } from '../core/errors.js';
 import { X86_64, displayName } from '../syscalls/table.js';
-import { analyseBinary, analyseSources, formatStaticCsv, type SourceReport, type StaticReport } from '../static/index.js';
+import { analyseBinary, analyseSources, type SourceReport, type StaticReport } from '../static/index.js';
+import { formatStaticCsv } from '../db/csv.js';
 
 export type StaticOutputFormat = 'text' | 'csv' | 'json';
 
@@ -39,7 +40,7 @@ export function formatReport(report: StaticReport, format: StaticOutputFormat): 
 }
 
 function formatData(report: StaticReport | SourceReport, format: 'csv' | 'json'): string {
-  return format === 'csv' ? formatStaticCsv(report) : `${JSON.stringify(report, null, 2)}\n`;
+  return format === 'csv' ? formatStaticCsv(report.syscalls, X86_64.maxNumber) : `${JSON.stringify(report, null, 2)}\n`;
 }
 
 function formatBinaryText(report: StaticReport): string {

@@ -77,14 +77,21 @@ export function formatStaticCsv(used: Iterable<number>, maxNumber: number): stri
   return lines.join('\n') + '\n';
 }
 
-/** Data lines of a CSV file: (1-based line number, fields), skipping the header comment and blanks. */
-function* dataLines(text: string): Generator<[number, string[]]> {
+/**
+ * The lines that carry data in the database's text files: (1-based line number, trimmed line),
+ * skipping blank lines and `#` comments (CSV headers, OS-list comments); CRLF or LF.
+ */
+export function* meaningfulLines(text: string): Generator<[number, string]> {
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    yield [i + 1, line.split(',').map((f) => f.trim())];
+    if (line !== '' && !line.startsWith('#')) yield [i + 1, line];
   }
+}
+
+/** Data lines of a CSV file: (1-based line number, trimmed fields). */
+export function* csvDataLines(text: string): Generator<[number, string[]]> {
+  for (const [number, line] of meaningfulLines(text)) yield [number, line.split(',').map((f) => f.trim())];
 }
 
 function parseFlag(file: string, line: number, field: string | undefined, column: string): boolean {
@@ -110,7 +117,7 @@ function parseNumber(file: string, line: number, field: string | undefined): num
  */
 export function parseDynCsv(text: string, file = 'dyn.csv', onWarning?: (message: string) => void): DynRow[] {
   const rows: DynRow[] = [];
-  for (const [line, f] of dataLines(text)) {
+  for (const [line, f] of csvDataLines(text)) {
     if (f.length !== 5) throw new CsvFormatError(file, line, `5 fields expected, found ${f.length}`);
     const nr = parseNumber(file, line, f[0]);
     const used = parseFlag(file, line, f[1], 'used');
@@ -134,7 +141,7 @@ export function parseDynCsv(text: string, file = 'dyn.csv', onWarning?: (message
 /** Parses static_binary.csv / static_sources.csv text into the set of used syscall numbers. */
 export function parseStaticCsv(text: string, file = 'static.csv'): number[] {
   const used: number[] = [];
-  for (const [line, f] of dataLines(text)) {
+  for (const [line, f] of csvDataLines(text)) {
     if (f.length !== 2) throw new CsvFormatError(file, line, `2 fields expected, found ${f.length}`);
     const nr = parseNumber(file, line, f[0]);
     if (parseFlag(file, line, f[1], 'used')) used.push(nr);

@@ -1,4 +1,4 @@
-import { PERF_METRICS, type MetricComparison, type PerfMetric, type PerfReport, type PerfRow } from '../analysis/perf.js';
+import { PERF_METRICS, type MetricComparison, type PerfMetric, type PerfReport, type PerfRow } from '../core/perf-report.js';
 import { CsvFormatError } from './csv.js';
 
 /**

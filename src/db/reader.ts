@@ -15,9 +15,9 @@ import { basename, join } from 'node:path';
 import { simpleGit } from 'simple-git';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import { X86_64, type SyscallTable } from '../syscalls/table.js';
-import { CsvFormatError, parseDynCsv, parseStaticCsv, type DynRow } from './csv.js';
+import { CsvFormatError, meaningfulLines, parseDynCsv, parseStaticCsv, type DynRow } from './csv.js';
 import { parsePerfCsv } from './perf-csv.js';
-import type { PerfRow } from '../analysis/perf.js';
+import type { PerfRow } from '../core/perf-report.js';
 import {
   CMD_TXT, DATA_DIR, DYN_CSV, IMPORTED_RUN, PERF_CSV, STATIC_BINARY_CSV, STATIC_SOURCES_CSV, isRunDirName, parseWorkloadDirName,
   type WorkloadId,
@@ -48,7 +48,7 @@ export interface Run {
   extraData: ExtraDataFile[];
 }
 
-export interface Workload {
+export interface StoredWorkload {
   app: string;
   dir: string;
   id: WorkloadId;
@@ -61,7 +61,7 @@ export interface Workload {
 export interface Application {
   name: string;
   /** Sorted by folder name. */
-  workloads: Workload[];
+  workloads: StoredWorkload[];
 }
 
 export interface OsList {
@@ -74,7 +74,7 @@ export interface OsList {
   unknownNames: string[];
 }
 
-export interface Database {
+export interface DatabaseContents {
   root: string;
   table: SyscallTable;
   /** Sorted by name. */
@@ -179,9 +179,7 @@ async function chooseRun(root: string, runs: Run[], inGit: boolean): Promise<Run
 export function parseOsList(text: string, file: string, table: SyscallTable = X86_64): OsList {
   const supported = new Set<number>();
   const unknownNames: string[] = [];
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
+  for (const [, line] of meaningfulLines(text)) {
     const nr = table.number(line);
     if (nr === undefined) unknownNames.push(line);
     else supported.add(nr);
@@ -198,7 +196,7 @@ export function readOsList(path: string, table: SyscallTable = X86_64): OsList {
 }
 
 /** Reads the whole database at `root`. Throws LoupeError if it is missing or holds no application. */
-export async function readDatabase(root: string, table: SyscallTable = X86_64): Promise<Database> {
+export async function readDatabase(root: string, table: SyscallTable = X86_64): Promise<DatabaseContents> {
   if (!existsSync(root) || !statSync(root).isDirectory()) {
     throw new LoupeError(`database not found: ${root}`, ExitCode.badInput, 'pass the database folder with -db PATH (e.g. a clone of the loupedb repository)');
   }
@@ -206,7 +204,7 @@ export async function readDatabase(root: string, table: SyscallTable = X86_64): 
   const warnings: string[] = [];
   const applications: Application[] = [];
   for (const app of subdirectories(root)) {
-    const workloads: Workload[] = [];
+    const workloads: StoredWorkload[] = [];
     for (const dir of subdirectories(join(root, app))) {
       const id = parseWorkloadDirName(dir);
       if (!id) continue;

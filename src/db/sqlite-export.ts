@@ -4,15 +4,18 @@
  * a half-written export and a failed export leaves no file behind.
  */
 import Database from 'better-sqlite3';
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { replaceAtomically } from '../fs/write-atomically.js';
 import { dirname, resolve } from 'node:path';
 import { ExitCode, LoupeError } from '../core/errors.js';
-import { combineUsage, usageOfRun, type Usage } from '../analysis/usage.js';
-import { classOf } from './csv.js';
-import type { Database as LoupeDatabase } from './reader.js';
+import { classOf, csvDataLines } from './csv.js';
+import type { DatabaseContents } from './reader.js';
 import { IMPORTED_RUN } from './layout.js';
-import { SYSCALL_CLASSES } from '../core/verdict.js';
-import { PERF_METRICS } from '../analysis/perf.js';
+import { SYSCALL_CLASSES, type SyscallClass } from '../core/verdict.js';
+import { PERF_METRICS } from '../core/perf-report.js';
+
+/** Each class's syscall numbers, for one application over all its workloads (computed by analysis/usage). */
+export type ApplicationClasses = Readonly<Record<SyscallClass, Iterable<number>>>;
 
 const CLASS_LIST = SYSCALL_CLASSES.map((c) => `'${c}'`).join(', ');
 
@@ -125,22 +128,13 @@ CREATE VIEW flagged_perf_impacts AS
   WHERE p.flagged = 1;
 `;
 
-/** Rows of a CSV-like text: skips blank and `#` lines, keeps 1-based line numbers. */
-function csvRows(text: string): { line: number; fields: string[] }[] {
-  return text
-    .split(/\r?\n/)
-    .map((raw, i) => ({ line: i + 1, raw: raw.trim() }))
-    .filter((r) => r.raw !== '' && !r.raw.startsWith('#'))
-    .map((r) => ({ line: r.line, fields: r.raw.split(',').map((f) => f.trim()) }));
-}
-
-function usageClasses(usage: Usage): [number, string][] {
+function usageClasses(usage: ApplicationClasses): [number, string][] {
   const out: [number, string][] = [];
   for (const cls of SYSCALL_CLASSES) for (const nr of usage[cls]) out.push([nr, cls]);
   return out;
 }
 
-function fill(sql: Database.Database, db: LoupeDatabase): void {
+function fill(sql: Database.Database, db: DatabaseContents, usageOf: (application: string) => ApplicationClasses): void {
   const insert = {
     metadata: sql.prepare('INSERT INTO metadata (key, value) VALUES (?, ?)'),
     syscall: sql.prepare('INSERT INTO syscalls (nr, name) VALUES (?, ?)'),
@@ -190,12 +184,11 @@ function fill(sql: Database.Database, db: LoupeDatabase): void {
         }
         for (const extra of r.extraData) {
           insert.extraFile.run(runId, extra.file, extra.text);
-          for (const row of csvRows(extra.text)) insert.extraRow.run(runId, extra.file, row.line, JSON.stringify(row.fields));
+          for (const [line, fields] of csvDataLines(extra.text)) insert.extraRow.run(runId, extra.file, line, JSON.stringify(fields));
         }
       }
     }
-    const usage = combineUsage(app.workloads.map((w) => usageOfRun(w.chosen)));
-    for (const [nr, cls] of usageClasses(usage)) insert.usage.run(appId, nr, cls);
+    for (const [nr, cls] of usageClasses(usageOf(app.name))) insert.usage.run(appId, nr, cls);
   }
   for (const os of db.osLists) {
     const osId = insert.os.run(os.name, os.file).lastInsertRowid;
@@ -204,25 +197,25 @@ function fill(sql: Database.Database, db: LoupeDatabase): void {
   }
 }
 
-/** Writes `db` to the SQLite file `target`, replacing it atomically. */
-export function exportSqlite(db: LoupeDatabase, target: string): void {
+/**
+ * Writes `db` to the SQLite file `target`, replacing it atomically; `usageOf` gives each
+ * application's combined classes (table application_usage).
+ * Throws LoupeError when the target's folder does not exist.
+ */
+export function exportSqlite(db: DatabaseContents, target: string, usageOf: (application: string) => ApplicationClasses): void {
   // better-sqlite3 reports a missing folder as a bare TypeError; say it plainly instead.
   if (!existsSync(dirname(resolve(target)))) {
     throw new LoupeError(`cannot write ${target}: its folder does not exist`, ExitCode.badInput, 'create the folder first, or pick another path');
   }
-  const temp = `${target}.tmp-${process.pid}`;
-  rmSync(temp, { force: true });
-  try {
+  replaceAtomically(target, (temp) => {
+    rmSync(temp, { force: true });
     const sql = new Database(temp);
     try {
       sql.pragma('journal_mode = OFF');
       sql.exec(SCHEMA);
-      sql.transaction(() => fill(sql, db))();
+      sql.transaction(() => fill(sql, db, usageOf))();
     } finally {
       sql.close();
     }
-    renameSync(temp, target);
-  } finally {
-    if (existsSync(temp)) rmSync(temp, { force: true });
-  }
+  });
 }

@@ -15,7 +15,7 @@ import { isRunDirName, isSafeName, workloadDirName, type WorkloadId } from './la
  * either as it was or holds the complete new run.
  */
 
-export interface Database {
+export interface DatabaseWriter {
   /** Absolute path of the database folder (the work tree, or a folder inside one). */
   root: string;
   /** Absolute path of the repository's git directory, where staging folders live. */
@@ -46,7 +46,7 @@ function strictGit(baseDir: string): SimpleGit {
   });
 }
 
-export async function openDatabase(path: string, options: OpenOptions): Promise<Database> {
+export async function openDatabase(path: string, options: OpenOptions): Promise<DatabaseWriter> {
   const root = resolve(path);
   if (!existsSync(root) || isEmptyDirectory(root)) {
     const create = options.init || ((await options.confirmCreate?.(root)) ?? false);
@@ -66,7 +66,7 @@ export async function openDatabase(path: string, options: OpenOptions): Promise<
     );
   }
   const gitDirOutput = (await git.revparse(['--absolute-git-dir'])).trim();
-  const db: Database = { root, gitDir: gitDirOutput, git };
+  const db: DatabaseWriter = { root, gitDir: gitDirOutput, git };
   const dirty = await uncommittedChanges(db);
   if (dirty.length > 0 && !options.allowDirty) {
     throw new LoupeError(
@@ -84,7 +84,7 @@ function isEmptyDirectory(path: string): boolean {
 }
 
 /** `git status --porcelain` lines for the database folder (tracked changes and untracked files). */
-export async function uncommittedChanges(db: Database): Promise<string[]> {
+export async function uncommittedChanges(db: DatabaseWriter): Promise<string[]> {
   const out = await db.git.raw(['status', '--porcelain', '--untracked-files=all', '--', '.']);
   return out.split('\n').filter((l) => l.trim() !== '');
 }
@@ -112,7 +112,7 @@ export function validateRunLocation(location: RunLocation): void {
   if (!isRunDirName(location.run)) throw new Error(`invalid run folder name ${location.run}`);
 }
 
-export function runFolder(db: Database, location: RunLocation): string {
+export function runFolder(db: DatabaseWriter, location: RunLocation): string {
   return join(db.root, location.app, workloadDirName(location.workload), location.run);
 }
 
@@ -140,12 +140,12 @@ export interface StoreResult {
 
 const STAGING_DIR = 'loupe-staging';
 
-function stagingRoot(db: Database): string {
+function stagingRoot(db: DatabaseWriter): string {
   return join(db.gitDir, STAGING_DIR);
 }
 
 /** Staging folders are named after the process that made them; remove those of dead processes. */
-function removeAbandonedStaging(db: Database): void {
+function removeAbandonedStaging(db: DatabaseWriter): void {
   const root = stagingRoot(db);
   if (!existsSync(root)) return;
   for (const entry of readdirSync(root)) {
@@ -183,7 +183,7 @@ function writeRunFiles(folder: string, files: RunFiles): void {
  * Stores a complete run folder, replacing any previous folder of the same run, and commits it
  * when `commitMessage` is given. On any error the database is left as it was.
  */
-export async function storeRun(db: Database, location: RunLocation, files: RunFiles, commitMessage?: string): Promise<StoreResult> {
+export async function storeRun(db: DatabaseWriter, location: RunLocation, files: RunFiles, commitMessage?: string): Promise<StoreResult> {
   validateRunLocation(location);
   const target = runFolder(db, location);
   mkdirSync(stagingRoot(db), { recursive: true });
@@ -215,12 +215,12 @@ export async function storeRun(db: Database, location: RunLocation, files: RunFi
   }
 }
 
-function gitIndex(db: Database): string {
+function gitIndex(db: DatabaseWriter): string {
   return join(db.gitDir, 'index');
 }
 
 /** Puts back the index saved before `git add` (or removes it if there was none, as in a new repository). */
-function restoreIndex(db: Database, savedIndex: string): void {
+function restoreIndex(db: DatabaseWriter, savedIndex: string): void {
   if (existsSync(savedIndex)) renameSync(savedIndex, gitIndex(db));
   else rmSync(gitIndex(db), { force: true });
 }
@@ -229,7 +229,7 @@ function restoreIndex(db: Database, savedIndex: string): void {
  * Commits exactly the run folder (other changes of a dirty database stay uncommitted). The index
  * is saved to `savedIndex` first so that a failed commit can be undone byte for byte.
  */
-async function commitRun(db: Database, folder: string, message: string, savedIndex: string): Promise<string> {
+async function commitRun(db: DatabaseWriter, folder: string, message: string, savedIndex: string): Promise<string> {
   const path = relative(db.root, folder);
   if (existsSync(gitIndex(db))) copyFileSync(gitIndex(db), savedIndex);
   try {
@@ -244,7 +244,7 @@ async function commitRun(db: Database, folder: string, message: string, savedInd
   }
 }
 
-async function hasCommitIdentity(db: Database): Promise<boolean> {
+async function hasCommitIdentity(db: DatabaseWriter): Promise<boolean> {
   try {
     return (await db.git.raw(['config', 'user.email'])).trim() !== '';
   } catch {

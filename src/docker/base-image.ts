@@ -2,7 +2,7 @@ import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode, LoupeError } from '../core/errors.js';
-import { PACKAGE_ROOT } from '../version.js';
+import { PACKAGE_ROOT } from '../core/version.js';
 import type { ProcessGroups } from '../sandbox/process.js';
 import { buildImage } from './build.js';
 import { imageExists } from './engine.js';

@@ -4,7 +4,7 @@ import { ExitCode, LoupeError } from '../core/errors.js';
 import type { ProcessGroups } from '../sandbox/process.js';
 import { runExperiment, type RunnerEnvironment } from './run-experiment.js';
 import { INCONCLUSIVE_RETRIES } from './attempt.js';
-import { runPool } from './scheduler.js';
+import { runPool } from '../core/pool.js';
 import { planArgumentExperiments, planPseudoFileExperiments, planSyscallExperiments, type PlannedExperiment } from './plan.js';
 import { subfeatureVerdicts, syscallVerdicts } from './classify.js';
 import { largestWorkingSet } from './final-check.js';
@@ -169,7 +169,6 @@ async function calibrate(opts: ExploreOptions, env: RunnerEnvironment, discovery
 async function runAll(experiments: readonly Experiment[], opts: ExploreOptions, env: RunnerEnvironment, results: Map<string, ExperimentResult>): Promise<void> {
   await runPool(
     experiments,
-    opts.jobs,
     async (exp) => {
       const journaled = opts.journal?.get(exp.id);
       const result: ExperimentResult = journaled ?? stripDetails(await runExperiment(exp, env));
@@ -177,7 +176,7 @@ async function runAll(experiments: readonly Experiment[], opts: ExploreOptions, 
       results.set(exp.id, result);
       opts.onExperiment?.(result, exp.description);
     },
-    opts.signal,
+    { jobs: opts.jobs, ...(opts.signal ? { signal: opts.signal } : {}), stopOnFirstError: true },
   );
 }
 

@@ -1,5 +1,6 @@
 import { accessSync, constants, existsSync, realpathSync, statSync } from 'node:fs';
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
+import { findOnPath } from '../fs/executables.js';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import { tableFor, type SyscallTable } from '../syscalls/table.js';
 import { capture } from '../sandbox/capture.js';
@@ -11,8 +12,7 @@ import { capture } from '../sandbox/capture.js';
 
 /** Resolves `-b`: a path, or a name found on PATH like a shell would. */
 export function resolveBinary(binary: string, cwd: string): string {
-  const candidates = binary.includes('/') ? [resolve(cwd, binary)] : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, binary));
-  const found = candidates.find((p) => existsSync(p));
+  const found = binary.includes('/') ? [resolve(cwd, binary)].find((p) => existsSync(p)) : findOnPath(binary);
   if (!found) {
     throw new LoupeError(
       binary.includes('/') ? `binary not found: ${binary}` : `binary "${binary}" not found on PATH`,
@@ -53,12 +53,8 @@ const REQUIRED_TOOLS: readonly [string, string][] = [
   ['nsenter', 'util-linux'],
 ];
 
-function onPath(tool: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, tool)));
-}
-
 export function checkTools(launcher: string): void {
-  const missing = REQUIRED_TOOLS.filter(([tool]) => !onPath(tool));
+  const missing = REQUIRED_TOOLS.filter(([tool]) => !findOnPath(tool));
   if (missing.length > 0) {
     throw new LoupeError(
       `missing tool${missing.length > 1 ? 's' : ''}: ${missing.map(([t]) => t).join(', ')}`,

@@ -1,5 +1,5 @@
 import type { SubfeatureVerdict, SyscallVerdict, Verdict } from '../core/verdict.js';
-import type { PerfReport } from '../analysis/perf.js';
+import type { PerfReport } from '../core/perf-report.js';
 
 export type { SubfeatureVerdict, SyscallVerdict, Verdict };
 

@@ -5,6 +5,8 @@ import { dockerfileName } from '../db/layout.js';
 import { readFileWithMode, type RunFileContent } from '../db/writer.js';
 import { runContainer } from '../docker/run.js';
 import type { ExitStatus, ProcessGroups } from '../sandbox/process.js';
+import { parseEventLine } from '../explore/events.js';
+import { perfOptionArgs } from '../explore/perf/options.js';
 import { nativeExploreCommand, placementArgs, type ReplicaPlacement } from './explore-invocation.js';
 import { NATIVE_RECORD_FILE, TEST_SCRIPT_DIR, formatRecord, recordRunName, type NativeRecord } from './native-record.js';
 
@@ -116,9 +118,10 @@ export function dockerEnvironment(spec: DockerEnvironmentSpec): AnalysisEnvironm
           LOUPE_EXPLORE_OUT: CONTAINER_OUT,
           LOUPE_EXPLORE_JOURNAL: `${CONTAINER_JOURNAL_DIR}/${basename(placement.journal)}`,
           LOUPE_EXPLORE_JOBS: String(placement.jobs),
-          LOUPE_EXPLORE_VERBOSE: '1',
+          LOUPE_EXPLORE_EVENTS: '1',
           ...(placement.staticAnalysis ? {} : { LOUPE_EXPLORE_DISABLE_STATIC: '1' }),
-          ...(placement.perf ? { LOUPE_EXPLORE_PERF: '1', LOUPE_EXPLORE_PERF_RUNS: String(placement.perf.runs), LOUPE_EXPLORE_PERF_WARMUP: String(placement.perf.warmup) } : {}),
+          // Words without spaces (flags, numbers, a CPU list): the entry point splits them.
+          ...(placement.perf ? { LOUPE_EXPLORE_PERF: perfOptionArgs(placement.perf).join(' ') } : {}),
         },
         stdoutFile: logs.stdout,
         stderrFile: logs.stderr,
@@ -143,8 +146,8 @@ export function replicaFailureCode(code: number | null): ExitCodeValue {
 export function replicaFailure(index: number, env: AnalysisEnvironment, status: ExitStatus, stderr: string): LoupeError {
   const what = env.kind === 'docker' ? 'the analysis container' : 'loupe explore';
   const how = status.signal !== null ? `was killed by ${status.signal}` : `exited with status ${status.code}`;
-  // The verbose progress lines (phases, experiments) are not what went wrong.
-  const messages = stderr.trim().split('\n').filter((l) => !/^(== .+ \(\d+\)|(works|broken)\s.*)$/.test(l));
+  // The progress events (phases, experiments) are not what went wrong.
+  const messages = stderr.trim().split('\n').filter((l) => parseEventLine(l) === undefined);
   const tail = messages.slice(-15).map((l) => `  | ${l}`).join('\n');
   return new LoupeError(`replica ${index}: ${what} ${how}${tail === '' ? '' : `\n${tail}`}`, replicaFailureCode(status.code),
     'the database was not changed; fix the problem and run the same command again (finished experiments are kept)');

@@ -1,32 +1,11 @@
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../version.js';
+import { PACKAGE_ROOT } from '../core/version.js';
+import { perfOptionArgs, type PerfOptions } from '../explore/perf/options.js';
 
 /**
  * How generate calls `loupe explore` (its command-line contract), natively or inside a container.
- * Only the options that change the analysis are kept here: they go into the run's record.
+ * The analysis options themselves are declared in src/explore/options.ts.
  */
-export interface ExploreOptions {
-  testScript?: string | undefined;
-  timeoutSec?: number;
-  sequential: boolean;
-  onlyConsider?: string;
-  partialSupport: boolean;
-  finalCheck: boolean;
-  disableStatic: boolean;
-}
-
-/** The explore options as command-line arguments, in a fixed order (the record depends on it). */
-export function exploreOptionArgs(o: ExploreOptions): string[] {
-  return [
-    ...(o.testScript === undefined ? [] : ['-t', o.testScript]),
-    ...(o.timeoutSec === undefined ? [] : ['--timeout', String(o.timeoutSec)]),
-    ...(o.sequential ? ['--test-sequential'] : []),
-    ...(o.onlyConsider === undefined ? [] : ['--only-consider', o.onlyConsider]),
-    ...(o.partialSupport ? ['--partial-support'] : []),
-    ...(o.finalCheck ? ['--final-check'] : []),
-    ...(o.disableStatic ? ['--disable-static'] : []),
-  ];
-}
 
 /** Where one replica writes: its output folder, its resume journal, and its share of the cores. */
 export interface ReplicaPlacement {
@@ -36,18 +15,12 @@ export interface ReplicaPlacement {
   /** Whether this replica runs the static analysis (it does not depend on the run: one is enough). */
   staticAnalysis: boolean;
   /** Set when this replica runs the perf analysis (generate --perf-analysis: the first, alone on the machine). */
-  perf?: PerfRunCounts;
+  perf?: PerfOptions;
 }
 
-/** Runs per condition of a perf analysis (explore's --perf-runs and --perf-warmup). */
-export interface PerfRunCounts {
-  runs: number;
-  warmup: number;
-}
-
-/** `-v`: explore's stderr then tells its phases and experiments, which generate's progress follows. */
+/** `--events`: explore's stderr then carries its progress events, which generate's progress follows. */
 export function placementArgs(p: ReplicaPlacement): string[] {
-  return ['--jobs', String(p.jobs), '--journal', p.journal, '--out', p.outDir, '-v', ...(p.staticAnalysis ? [] : ['--disable-static']), ...(p.perf ? ['--perf-analysis', '--perf-runs', String(p.perf.runs), '--perf-warmup', String(p.perf.warmup)] : [])];
+  return ['--jobs', String(p.jobs), '--journal', p.journal, '--out', p.outDir, '--events', ...(p.staticAnalysis ? [] : ['--disable-static']), ...perfOptionArgs(p.perf ?? {})];
 }
 
 /**

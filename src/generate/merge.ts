@@ -1,4 +1,4 @@
-import { classOf, rowFromVerdicts, unusedRow, type DynRow } from '../db/csv.js';
+import { classOf, csvDataLines, rowFromVerdicts, unusedRow, type DynRow } from '../db/csv.js';
 import type { SyscallClass } from '../core/verdict.js';
 import { displayName, type SyscallTable } from '../syscalls/table.js';
 
@@ -109,9 +109,7 @@ export function mergeSubfeatureCsv(file: string, replicas: readonly (string | un
   const header = replicas.map((t) => t?.split('\n').find((l) => l.startsWith('#'))).find((h) => h !== undefined);
   const rows = new Map<string, (string | undefined)[]>();
   replicas.forEach((text, replica) => {
-    for (const line of (text ?? '').split('\n')) {
-      if (line.trim() === '' || line.startsWith('#')) continue;
-      const fields = line.split(',');
+    for (const [, fields] of csvDataLines(text ?? '')) {
       const key = fields.slice(0, -2).join(',');
       const verdicts = rows.get(key) ?? new Array<string | undefined>(replicas.length).fill(undefined);
       verdicts[replica] = fields.slice(-2).join(',');

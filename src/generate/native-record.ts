@@ -37,7 +37,7 @@ export interface NativeWorkload {
   binary: string;
   args: string[];
   cwd: string;
-  /** Explore options except the test script (`exploreOptionArgs` of them). */
+  /** Explore options except the test script (`analysisOptionArgs` of them). */
   exploreArgs: string[];
   testScript?: string;
 }

@@ -11,9 +11,10 @@ import {
   type Disagreement, type SubfeatureDisagreement,
 } from './merge.js';
 import type { GenerateProgress } from './progress.js';
-import type { PerfRunCounts } from './explore-invocation.js';
+import type { PerfOptions } from '../explore/perf/options.js';
 import { readReplicaOutput, type ReplicaOutput } from './replica-output.js';
-import { journalFile, planReplicas, runPool } from './replicas.js';
+import { journalFile, planReplicas } from './replicas.js';
+import { runPool } from '../core/pool.js';
 import { ExitCode, LoupeError } from '../core/errors.js';
 
 /**
@@ -36,7 +37,7 @@ export interface ReplicaRunOptions {
   /** Registered so that Ctrl-C can stop running replicas (containers included). */
   running: Set<ReplicaProcess>;
   /** --perf-analysis: the first replica measures; replicas then run one at a time, so nothing runs beside its measurements. */
-  perf?: PerfRunCounts;
+  perf?: PerfOptions;
 }
 
 export async function runReplicas(env: AnalysisEnvironment, o: ReplicaRunOptions): Promise<ReplicaOutput[]> {
@@ -54,7 +55,8 @@ export async function runReplicas(env: AnalysisEnvironment, o: ReplicaRunOptions
   o.progress.followReplicas(logs.map((l) => l.stderr));
   const stopAll = (): void => { for (const r of o.running) void r.stop(); };
   try {
-    await runPool(o.replicas, plan.parallel, async (index) => {
+    const indexes = Array.from({ length: o.replicas }, (_, i) => i + 1);
+    await runPool(indexes, async (index) => {
       const outDir = join(o.workDir, `replica-${index}`, 'out');
       mkdirSync(outDir, { recursive: true });
       const started = Date.now();
@@ -66,7 +68,7 @@ export async function runReplicas(env: AnalysisEnvironment, o: ReplicaRunOptions
       if (status.code !== 0) throw replicaFailure(index, env, status, readFileSync(replicaLogs.stderr, 'utf8'));
       outputs[index - 1] = readReplicaOutput(index, outDir, readFileSync(replicaLogs.stdout, 'utf8'), o.table);
       o.progress.phase(`replica ${index} finished in ${Math.round((Date.now() - started) / 1000)} s`);
-    }, stopAll);
+    }, { jobs: plan.parallel, stopOnFirstError: true, onFirstError: stopAll });
   } finally {
     o.progress.stopReplicas();
   }

@@ -1,28 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
+import { progressOfEvents } from '../explore/events.js';
 
 /**
  * What a long generate is doing: the phase, and per replica the phase of its explore with the
- * experiments done and planned, and the estimated time left. Replicas run `loupe explore -v`,
- * whose stderr announces each phase as `== PHASE (PLANNED)` and then prints one line per finished
- * experiment (`works ...` / `broken ...`); that log is followed here. On a terminal this is a
+ * experiments done and planned, and the estimated time left. Replicas run `loupe explore --events`,
+ * whose stderr carries typed progress events (src/explore/events.ts); that log is followed here. On a terminal this is a
  * live display on stderr; otherwise only one line per phase of generate, so logs stay readable.
  */
 export interface ReplicaState {
   phase: string;
   done: number;
   planned?: number;
-}
-
-/** The current phase of an explore from its verbose log. */
-export function replicaState(log: string): ReplicaState {
-  const lines = log.split('\n');
-  let header = -1;
-  lines.forEach((line, i) => { if (/^== .+ \(\d+\)$/.test(line)) header = i; });
-  if (header < 0) return { phase: 'starting', done: 0 };
-  const m = /^== (.+) \((\d+)\)$/.exec(lines[header]!)!;
-  const done = lines.slice(header + 1).filter((l) => /^(works|broken)\s/.test(l)).length;
-  return { phase: m[1]!, done, planned: Number(m[2]) };
 }
 
 export class GenerateProgress {
@@ -56,7 +45,7 @@ export class GenerateProgress {
   private update(index: number, log: string): void {
     const bar = this.bars[index];
     if (bar === undefined || !existsSync(log)) return;
-    const state = replicaState(readFileSync(log, 'utf8'));
+    const state: ReplicaState = progressOfEvents(readFileSync(log, 'utf8'));
     // A new phase restarts the bar, so that its time estimate is about this phase only.
     if (this.phases[index] !== state.phase) {
       this.phases[index] = state.phase;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { homedir } from 'node:os';
+import { cacheRoot } from '../fs/cache-root.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -18,37 +18,6 @@ export interface ReplicaPlan {
 export function planReplicas(replicas: number, cores: number, totalJobs: number): ReplicaPlan {
   const parallel = Math.max(1, Math.min(replicas, cores));
   return { parallel, jobsPerReplica: Math.max(1, Math.floor(totalJobs / parallel)) };
-}
-
-/**
- * Runs `run(index)` for index 1..count, at most `parallel` at a time. The first failure stops
- * the start of new replicas, calls `onFailure` (to stop the running ones) and is rethrown once
- * every started replica has settled.
- */
-export async function runPool(count: number, parallel: number, run: (index: number) => Promise<void>, onFailure: () => void): Promise<void> {
-  let next = 1;
-  let failure: { error: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    while (failure === undefined && next <= count) {
-      const index = next++;
-      try {
-        await run(index);
-      } catch (error) {
-        if (failure === undefined) {
-          failure = { error };
-          onFailure();
-        }
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(parallel, count) }, worker));
-  if (failure !== undefined) throw failure.error;
-}
-
-/** $XDG_CACHE_HOME/loupe, or ~/.cache/loupe: journals and logs, outside any database. */
-function cacheRoot(env: NodeJS.ProcessEnv): string {
-  const cache = env.XDG_CACHE_HOME !== undefined && env.XDG_CACHE_HOME !== '' ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
-  return join(cache, 'loupe');
 }
 
 export function journalRoot(env: NodeJS.ProcessEnv = process.env): string {

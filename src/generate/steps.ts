@@ -1,4 +1,4 @@
-import type { PerfRunCounts } from './explore-invocation.js';
+import type { PerfOptions } from '../explore/perf/options.js';
 import { availableParallelism } from 'node:os';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { ExitCode, LoupeError } from '../core/errors.js';
 import { SYSCALL_CLASSES, type SyscallClass } from '../core/verdict.js';
 import { classOf } from '../db/csv.js';
 import { dockerfileName, workloadDirName } from '../db/layout.js';
-import { storeRun, type Database, type RunLocation } from '../db/writer.js';
+import { storeRun, type DatabaseWriter, type RunLocation } from '../db/writer.js';
 import { BASE_IMAGE_NAME } from '../docker/base-image.js';
 import { buildImage } from '../docker/build.js';
 import { copyDockerfileData } from '../docker/context.js';
@@ -34,7 +34,7 @@ export interface AnalysisSettings {
   session: GenerateSession;
   progress: GenerateProgress;
   /** generate --perf-analysis: data/perf.csv from the first replica. */
-  perf?: PerfRunCounts;
+  perf?: PerfOptions;
 }
 
 export interface Analysis {
@@ -47,7 +47,7 @@ export interface Analysis {
  * Runs the replicas in `env`, merges and checks them. Their journals stay until the result is
  * stored (or refused), so that an interrupted analysis resumes.
  */
-export async function analyse(db: Database, location: RunLocation, env: AnalysisEnvironment, s: AnalysisSettings): Promise<Analysis> {
+export async function analyse(db: DatabaseWriter, location: RunLocation, env: AnalysisEnvironment, s: AnalysisSettings): Promise<Analysis> {
   const journalDir = journalFolder([db.root, location.app, workloadDirName(location.workload), ...env.identity]);
   const outputs = await s.session.cancellable(() => runReplicas(env, {
     replicas: s.replicas, cores: availableParallelism(), totalJobs: defaultJobs(), journalDir, workDir: s.session.workDir,
@@ -81,7 +81,7 @@ export interface GenerateOutcome {
   subfeatureDisagreements: SubfeatureDisagreement[];
 }
 
-export async function storeAnalysis(db: Database, location: RunLocation, env: AnalysisEnvironment, analysis: Analysis, s: AnalysisSettings & StoreSettings): Promise<GenerateOutcome> {
+export async function storeAnalysis(db: DatabaseWriter, location: RunLocation, env: AnalysisEnvironment, analysis: Analysis, s: AnalysisSettings & StoreSettings): Promise<GenerateOutcome> {
   const { outputs, merged } = analysis;
   const files = assembleRunFiles({ env, outputs, merged, table: s.table, cmdTxt: s.cmdTxt });
   const message = `${location.app} ${workloadDirName(location.workload)}: ${env.kind} run ${location.run} (${s.replicas} replica${s.replicas === 1 ? '' : 's'})\n\n${s.commandLine}\n`;

@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
-import { PERF_METRICS, type PerfRow } from '../analysis/perf.js';
+import { PERF_METRICS, type PerfRow } from '../core/perf-report.js';
 
 /**
  * The perf plot: one row per syscall (or sub-feature) and treatment, one column per metric;

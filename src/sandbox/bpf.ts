@@ -12,6 +12,7 @@
  */
 
 import type { Treatment } from '../core/verdict.js';
+import { X32_SYSCALL_BIT } from '../syscalls/table.js';
 
 /** How a rule selects calls of its syscall: all of them, an exact argument value, or a flag bit set. */
 export type ArgSelector =
@@ -53,7 +54,6 @@ const BPF_AND_K = 0x54;
 export const SECCOMP_RET_ALLOW = 0x7fff0000;
 const SECCOMP_RET_ERRNO = 0x00050000;
 export const ENOSYS = 38;
-const X32_SYSCALL_BIT = 0x40000000;
 const OFFSET_NR = 0;
 const OFFSET_ARCH = 4;
 const MAX_INSTRUCTIONS = 4096; // BPF_MAXINSNS

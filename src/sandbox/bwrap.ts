@@ -7,9 +7,9 @@
  * replaced by the launcher for --only-consider).
  */
 
-/** Fixed folder the launcher reads in bound mode; keep equal to SANDBOX_DIR in launcher.c. */
+/** Fixed folder the launcher reads in bound mode; equal to SANDBOX_DIR in launcher.c (a unit test checks). */
 export const SANDBOX_DIR = '/run/loupe-sandbox';
-/** Address of the launcher's exec path; keep equal to EXEC_PATH_ADDRESS in launcher.c. */
+/** Address of the launcher's exec path; equal to EXEC_PATH_ADDRESS in launcher.c (a unit test checks). */
 export const LAUNCHER_EXEC_PATH_ADDRESS = 0x5ec0d0000n;
 
 export interface SandboxSpec {

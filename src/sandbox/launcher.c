@@ -27,8 +27,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define SANDBOX_DIR "/run/loupe-sandbox"
-#define EXEC_PATH_ADDRESS 0x5ec0d0000UL /* keep equal to LAUNCHER_EXEC_PATH_ADDRESS in launcher.ts */
+#define SANDBOX_DIR "/run/loupe-sandbox" /* equal to SANDBOX_DIR in bwrap.ts (test/unit/launcher-constants.test.ts) */
+#define EXEC_PATH_ADDRESS 0x5ec0d0000UL /* equal to LAUNCHER_EXEC_PATH_ADDRESS in bwrap.ts (test/unit/launcher-constants.test.ts) */
 #define FILTER_FLAG "--loupe-filter-file="
 #define MAX_FILTER_BYTES (4096 * 8)
 

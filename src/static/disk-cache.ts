@@ -2,12 +2,13 @@
  * On-disk cache of disassemblies, so that a new `loupe` process (every explore run
  * is one) does not decode libc and libcrypto again. Keyed by path, size and mtime
  * of the file and by this format's version; a damaged or foreign entry is ignored
- * and rewritten. The directory is $LOUPE_CACHE_DIR, else $XDG_CACHE_HOME/loupe,
- * else ~/.cache/loupe; LOUPE_CACHE_DIR=off disables the cache.
+ * and rewritten. The directory is static/ under the cache root (src/fs/cache-root.ts);
+ * LOUPE_CACHE_DIR=off disables the cache.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { mkdirSync, readFileSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { writeAtomically } from '../fs/write-atomically.js';
+import { cacheDisabled, cacheRoot } from '../fs/cache-root.js';
 import { join } from 'node:path';
 import type { DisassembledRegion, Disassembly } from './disassembly.js';
 import type { CodeRegion } from './elf.js';
@@ -18,10 +19,7 @@ const FORMAT = 'loupe-disassembly-2';
 const CACHE_LIMIT_BYTES = 2 * 1024 ** 3;
 
 function cacheDirectory(): string | undefined {
-  const configured = process.env['LOUPE_CACHE_DIR'];
-  if (configured === 'off') return undefined;
-  const base = configured ?? (process.env['XDG_CACHE_HOME'] ? join(process.env['XDG_CACHE_HOME'], 'loupe') : join(homedir(), '.cache', 'loupe'));
-  return join(base, 'static');
+  return cacheDisabled() ? undefined : join(cacheRoot(), 'static');
 }
 
 function entryPath(file: { path: string; size: number; mtimeMs: number }): string | undefined {
@@ -136,9 +134,7 @@ export function cachedDisassembly(
   if (entry !== undefined) {
     try {
       mkdirSync(join(entry, '..'), { recursive: true });
-      const temporary = `${entry}.${process.pid}.tmp`;
-      writeFileSync(temporary, serialiseDisassembly(code));
-      renameSync(temporary, entry); // atomic: concurrent analyses never read half an entry
+      writeAtomically(entry, serialiseDisassembly(code)); // concurrent analyses never read half an entry
       evictOldEntries(join(entry, '..'), entry);
     } catch {
       // a read-only or full disk only costs speed

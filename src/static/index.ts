@@ -6,7 +6,6 @@
 import { basename, resolve } from 'node:path';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import { X86_64, type SyscallTable } from '../syscalls/table.js';
-import { formatStaticCsv as formatStaticCsvRows } from '../db/csv.js';
 import { loadLibcMapping } from './libc-syscalls.js';
 import { loadMainBinary, loadProgram } from './loader.js';
 import { Reachability, type SyscallSite, type UnresolvedSite } from './reachability.js';
@@ -165,7 +164,3 @@ export async function analyseSources(dir: string, options: { readonly table?: Sy
   };
 }
 
-/** static_binary.csv / static_sources.csv, in the database's format (src/db/csv.ts). */
-export function formatStaticCsv(report: Pick<StaticSyscallSet, 'syscalls'>, table: SyscallTable = X86_64): string {
-  return formatStaticCsvRows(report.syscalls, table.maxNumber);
-}

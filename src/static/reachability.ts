@@ -64,6 +64,12 @@ interface ObjectState {
 /** Entry points of run-time library loading: glibc's public ones and the one its NSS and iconv code call in ld.so. */
 const DLOPEN_FUNCTIONS = ['dlopen', 'dlmopen', '_dl_catch_error'];
 
+/**
+ * Imported functions that take a syscall number in an argument register, for analyses that do
+ * not load the libraries (--no-libs): glibc's `long syscall(long number, ...)` (syscall(2)).
+ */
+const IMPORTED_WRAPPERS: readonly { name: string; register: Register }[] = [{ name: 'syscall', register: Register.RDI }];
+
 /** Bounds the recursion through wrappers of wrappers. */
 const MAX_WRAPPER_DEPTH = 4;
 
@@ -244,6 +250,16 @@ export class Reachability {
         }
       }
       reachedInstructions.set(state.name, reached);
+      // Without the libraries the wrapper's own syscall instruction is never seen: its call sites give the numbers.
+      if (!this.followImports) {
+        for (const { name, register } of IMPORTED_WRAPPERS) {
+          for (const i of state.object.importCallSites.get(name) ?? []) {
+            if (!state.visited[i]) continue;
+            const origins = traceRegister(code, state.object.functionStarts, i, register, this.reachedIn(state));
+            this.record(state, i, origins, `${name} (imported)`, 0, table, syscalls, unresolved);
+          }
+        }
+      }
     }
     for (const sites of syscalls.values()) sites.sort((a, b) => a.object.localeCompare(b.object) || a.address.localeCompare(b.address));
     return {

@@ -10,6 +10,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ExitCode, LoupeError } from '../core/errors.js';
+import { runPool } from '../core/pool.js';
 
 const SOURCE_EXTENSIONS = /\.(c|cc|cpp|cxx|C)$/;
 const SKIPPED_DIRECTORIES = new Set(['node_modules', '.git', '.hg', '.svn']);
@@ -207,7 +208,6 @@ export interface UnitResult {
 
 /** Runs clang on every unit, a few at a time; units clang rejects are reported, not fatal. */
 export async function analyseUnits(units: readonly TranslationUnit[], clang = 'clang'): Promise<UnitResult[]> {
-  const results: UnitResult[] = new Array(units.length);
   const sources = new Map<string, Buffer | undefined>();
   const readSource = (file: string) => {
     if (!sources.has(file)) {
@@ -215,18 +215,11 @@ export async function analyseUnits(units: readonly TranslationUnit[], clang = 'c
     }
     return sources.get(file);
   };
-  let next = 0;
-  const worker = async () => {
-    while (next < units.length) {
-      const unit = units[next]!;
-      const i = next++;
-      const { ast, error } = await dumpAst(unit, clang);
-      const uses = ast && usesFromAst(ast, unit.file, (f) => readSource(isAbsolute(f) ? f : resolve(unit.directory, f)));
-      results[i] = { unit, ...(uses ? { uses } : {}), ...(error ? { error } : {}) };
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(availableParallelism(), units.length) }, worker));
-  return results;
+  return runPool(units, async (unit) => {
+    const { ast, error } = await dumpAst(unit, clang);
+    const uses = ast && usesFromAst(ast, unit.file, (f) => readSource(isAbsolute(f) ? f : resolve(unit.directory, f)));
+    return { unit, ...(uses ? { uses } : {}), ...(error ? { error } : {}) };
+  }, { jobs: availableParallelism(), stopOnFirstError: true });
 }
 
 function dumpAst(unit: TranslationUnit, clang: string): Promise<{ ast?: AstNode; error?: string }> {

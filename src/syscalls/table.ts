@@ -1,6 +1,18 @@
 import { X86_64_SYSCALLS } from './x86_64-table.js';
+import type { SyscallRow } from './row.js';
 
-/** One architecture's system call table: the single source of syscall names and numbers. */
+export type { SyscallRow };
+
+/** AUDIT_ARCH_X86_64 (<linux/audit.h>: EM_X86_64 | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE), what seccomp_data.arch holds for 64-bit calls. */
+export const AUDIT_ARCH_X86_64 = 0xc000003e;
+/** __X32_SYSCALL_BIT (<asm/unistd.h>): x32 ABI calls are numbered from here, on the same AUDIT_ARCH_X86_64. */
+export const X32_SYSCALL_BIT = 0x40000000;
+
+/**
+ * One architecture's system call table: the single source of syscall names, numbers and
+ * properties (which arguments are paths, which calls create processes or execute programs,
+ * which arguments select a sub-feature).
+ */
 export interface SyscallTable {
   readonly arch: string;
   /** AUDIT_ARCH_* value that seccomp reports for this architecture. */
@@ -11,28 +23,31 @@ export interface SyscallTable {
   number(name: string): number | undefined;
   /** All (number, name) pairs, sorted by number. */
   entries(): readonly (readonly [number, string])[];
+  /** The row of a syscall, by name; undefined for a name the table does not have. */
+  row(name: string): SyscallRow | undefined;
 }
 
-function buildTable(arch: string, auditArch: number, pairs: readonly (readonly [number, string])[]): SyscallTable {
+function buildTable(arch: string, auditArch: number, rows: readonly SyscallRow[]): SyscallTable {
   const byNumber = new Map<number, string>();
-  const byName = new Map<string, number>();
-  for (const [nr, name] of pairs) {
-    byNumber.set(nr, name);
-    byName.set(name, nr);
+  const byName = new Map<string, SyscallRow>();
+  for (const row of rows) {
+    byNumber.set(row.nr, row.name);
+    byName.set(row.name, row);
   }
-  const sorted = [...pairs].sort((a, b) => a[0] - b[0]);
+  const sorted = rows.map((r) => [r.nr, r.name] as const).sort((a, b) => a[0] - b[0]);
   const maxNumber = sorted[sorted.length - 1]![0];
   return {
     arch,
     auditArch,
     maxNumber,
     name: (nr) => byNumber.get(nr),
-    number: (name) => byName.get(name.trim()),
+    number: (name) => byName.get(name.trim())?.nr,
     entries: () => sorted,
+    row: (name) => byName.get(name),
   };
 }
 
-export const X86_64: SyscallTable = buildTable('x86_64', 0xc000003e, X86_64_SYSCALLS);
+export const X86_64: SyscallTable = buildTable('x86_64', AUDIT_ARCH_X86_64, X86_64_SYSCALLS);
 
 const TABLES: Record<string, SyscallTable> = { x86_64: X86_64 };
 

@@ -1,6 +1,7 @@
 import { effectiveMask, subfeatureArgumentsOf, type ArgumentKind, type SubfeatureArgument } from '../syscalls/subfeatures.js';
 import { createdChild, startedExecutable, type ParsedTrace, type ProcessRecord, type SyscallEvent } from './parser.js';
 import { decodeStringLiteral, parseNumericArgument, type NumericArgument } from './strace-text.js';
+import { X86_64 } from '../syscalls/table.js';
 
 /**
  * What one traced run tells: syscalls used, per executable and overall, argument values of
@@ -67,13 +68,6 @@ export interface DiscoverOptions {
   canonicalPath?: (path: string) => string;
 }
 
-/** Position of the path argument of the calls that look files up by name. */
-const PATH_ARGUMENT = new Map<string, number>([
-  ['open', 0], ['creat', 0], ['openat', 1], ['openat2', 1],
-  ['stat', 0], ['lstat', 0], ['newfstatat', 1], ['statx', 1], ['statfs', 0],
-  ['access', 0], ['faccessat', 1], ['faccessat2', 1],
-  ['readlink', 0], ['readlinkat', 1],
-]);
 const PSEUDO_FILE = /^\/(proc|sys|dev)(\/|$)/;
 
 export function discover(parsed: ParsedTrace, opts: DiscoverOptions = {}): Discovery {
@@ -178,7 +172,9 @@ function labelOf(numeric: NumericArgument, selected: bigint, mask: bigint, width
 }
 
 function pseudoFileAccess(event: SyscallEvent, records: Map<number, ProcessRecord>): PseudoFileAccess | undefined {
-  const pathIndex = PATH_ARGUMENT.get(event.name);
+  // Files looked up by name (the table's path arguments), not programs executed.
+  const row = X86_64.row(event.name);
+  const pathIndex = row?.executesProgram ? undefined : row?.pathArguments?.[0];
   if (pathIndex === undefined) return undefined;
   const path = decodeStringLiteral(event.args[pathIndex] ?? '');
   if (path === undefined || !PSEUDO_FILE.test(path)) return undefined;

@@ -55,9 +55,6 @@ const RESUMED = /^<\.\.\. ([A-Za-z0-9_]+) resumed>(.*)$/s;
 const CALL_START = /^([A-Za-z0-9_]+)\(/;
 const UNNAMED_SYSCALL = /^syscall_0x([0-9a-f]+)$/;
 const SUPERSEDED = /^superseded by execve in pid (\d+)$/;
-const PROCESS_CREATORS = new Set(['clone', 'clone3', 'fork', 'vfork']);
-/** Position of the program path among the arguments of each exec call. */
-const EXECUTORS = new Map([['execve', 0], ['execveat', 1]]);
 
 interface PendingCall {
   /** Text of the first half, without the unfinished marker. */
@@ -190,16 +187,17 @@ function applyToProcesses(event: SyscallEvent, processOf: (pid: number) => Proce
   if (started !== undefined) processOf(event.pid).executables.push(started);
 }
 
-/** The pid a successful clone, clone3, fork or vfork returned. */
-export function createdChild(event: SyscallEvent): number | undefined {
-  if (!PROCESS_CREATORS.has(event.name) || event.result === undefined) return undefined;
+/** The pid a successful call that creates a process (clone, clone3, fork, vfork: the table's createsProcess) returned. */
+export function createdChild(event: SyscallEvent, table: SyscallTable = X86_64): number | undefined {
+  if (!table.row(event.name)?.createsProcess || event.result === undefined) return undefined;
   const child = /^\d+/.exec(event.result);
   return child && Number(child[0]) > 0 ? Number(child[0]) : undefined;
 }
 
-/** The program path of a successful execve or execveat. */
-export function startedExecutable(event: SyscallEvent): string | undefined {
-  const pathIndex = EXECUTORS.get(event.name);
+/** The program path of a successful execve or execveat (the table's executesProgram, path in its first path argument). */
+export function startedExecutable(event: SyscallEvent, table: SyscallTable = X86_64): string | undefined {
+  const row = table.row(event.name);
+  const pathIndex = row?.executesProgram ? row.pathArguments?.[0] : undefined;
   if (pathIndex === undefined || event.result !== '0') return undefined;
   // fexecve (execveat with an empty path) does not say which file ran.
   return decodeStringLiteral(event.args[pathIndex] ?? '') || undefined;

@@ -8,7 +8,6 @@ import { planArgumentExperiments, planPseudoFileExperiments, planSyscallExperime
 import { subfeatureVerdicts, syscallVerdicts } from '../../src/explore/classify.js';
 import { classFromVerdicts } from '../../src/core/verdict.js';
 import { Journal, workloadFingerprint } from '../../src/explore/journal.js';
-import { runPool } from '../../src/explore/scheduler.js';
 import type { ExperimentResult, JudgeSettings, Workload } from '../../src/explore/experiment.js';
 import { X86_64 } from '../../src/syscalls/table.js';
 
@@ -91,21 +90,4 @@ test('the journal resumes only the same workload and survives a torn last line',
   assert.equal(resumed.get('fake:read')?.verdict, 'works');
   assert.equal(new Journal(file, workloadFingerprint({ ...workload, args: ['x'] }, 'v1')).size, 0);
   assert.equal(readFileSync(file, 'utf8').split('\n').filter(Boolean).length, 3);
-});
-
-test('the pool never runs more than `jobs` at once and keeps input order', async () => {
-  let running = 0;
-  let peak = 0;
-  const out = await runPool([5, 1, 4, 2, 3], 2, async (x) => {
-    running++;
-    peak = Math.max(peak, running);
-    await new Promise((r) => setTimeout(r, x * 3));
-    running--;
-    return x * 10;
-  });
-  assert.deepEqual(out, [50, 10, 40, 20, 30]);
-  assert.equal(peak, 2);
-  const abort = new AbortController();
-  abort.abort(new Error('stop'));
-  await assert.rejects(runPool([1, 2], 1, async (x) => x, abort.signal), /stop/);
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { baselineDrift, compareMetric, formatPerfTable, perfRows, type PerfReport, type PerfSample } from '../../src/analysis/perf.js';
+import { baselineDrift, compareMetric, formatPerfTable, perfRows } from '../../src/analysis/perf.js';
+import type { PerfReport, PerfSample } from '../../src/core/perf-report.js';
 import { parseBenchmarkOutput } from '../../src/explore/perf/benchmark-output.js';
 import { formatPerfCsv, parsePerfCsv } from '../../src/db/perf-csv.js';
 import { perfSpec } from '../../src/plots/perf-spec.js';

@@ -1,4 +1,4 @@
-import type { BenchmarkFailure } from '../../analysis/perf.js';
+import type { BenchmarkFailure } from '../../core/perf-report.js';
 
 /**
  * The benchmark protocol of the original Loupe: `SCRIPT LOGFILE benchmark` prints one number on

@@ -1,19 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  baselineDrift,
-  compareSamples,
-  CONFIDENCE_LEVEL,
-  medians,
-  SIGNIFICANCE_LEVEL,
-  type BaselineBlock,
-  type BaselineBlockName,
-  type BenchmarkFailure,
-  type PerfCondition,
-  type PerfMetric,
-  type PerfReport,
-  type PerfSample,
-} from '../../analysis/perf.js';
+import { baselineDrift, compareSamples, CONFIDENCE_LEVEL, medians, SIGNIFICANCE_LEVEL } from '../../analysis/perf.js';
+import { type BaselineBlock, type BaselineBlockName, type BenchmarkFailure, type PerfCondition, type PerfMetric, type PerfReport, type PerfSample } from '../../core/perf-report.js';
 import type { Treatment } from '../../core/verdict.js';
 import { cgroupProblem, ResourceMeter, SAMPLE_INTERVAL_MS } from '../../sandbox/resources.js';
 import { runAttempt } from '../attempt.js';

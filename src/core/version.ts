@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 
-/** Root of the installed package (dist/src/version.js -> ../..). */
-export const PACKAGE_ROOT = new URL('../../', import.meta.url).pathname;
+/** Root of the installed package (dist/src/core/version.js -> ../../..). */
+export const PACKAGE_ROOT = new URL('../../../', import.meta.url).pathname;
 
 export const VERSION: string = (JSON.parse(readFileSync(`${PACKAGE_ROOT}package.json`, 'utf8')) as { version: string }).version;
 
