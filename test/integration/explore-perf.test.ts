@@ -2,7 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileC, processesMentioning, runLoupe, tempDir, writeScript } from '../helpers/cli.js';
+import { compileC, processesMentioning, REPO_ROOT, runLoupe, tempDir, writeScript } from '../helpers/cli.js';
+import { runAttempt } from '../../src/explore/attempt.js';
+import type { Experiment } from '../../src/explore/experiment.js';
+import { ProcessGroups } from '../../src/sandbox/process.js';
+import { ResourceMeter } from '../../src/sandbox/resources.js';
 import type { ExploreReport } from '../../src/explore/report.js';
 import { parsePerfCsv } from '../../src/db/perf-csv.js';
 import Database from 'better-sqlite3';
@@ -108,4 +112,27 @@ test('generate --perf-analysis stores data/perf.csv; search --show-perf and the 
   sql.close();
   assert.equal(flagged.length, 1);
   assert.ok(flagged[0]!.relative > 4);
+});
+
+test('without cgroups, memory and CPU time of the whole tree are sampled from /proc', async () => {
+  const dir = tempDir('perf-sampled');
+  const prog = compileC('fd-memory.c', dir, ['-static']);
+  const meter = new ResourceMeter('sampled', false);
+  assert.deepEqual(meter.joinPrefix, [], 'no cgroup to join');
+  const groups = new ProcessGroups();
+  const exp: Experiment = {
+    id: 'baseline', description: 'baseline', perturbation: { rules: [] },
+    workload: { program: prog, args: [], cwd: dir, sequential: true, timeoutMs: 20_000 },
+    judge: { attempts: 1, inconclusiveRetries: 0, readyListeners: 0, readyWaitMs: 0 },
+  };
+  const outcome = await runAttempt(exp, { groups, launcher: join(REPO_ROOT, 'dist/bin/loupe-launch'), dir, observer: meter });
+  const resources = await meter.finish();
+  assert.equal(outcome.verdict, 'works', outcome.reason);
+  assert.equal(resources.memorySource, 'sampled-rss');
+  assert.equal(resources.cpuSource, 'sampled');
+  // The child holds 16 MiB and spins 150 ms for 200 ms: sampling every 50 ms sees both.
+  assert.ok(resources.peakMemoryBytes >= 16 * 2 ** 20, `memory ${resources.peakMemoryBytes}`);
+  assert.ok(resources.cpuMs >= 100, `cpu ${resources.cpuMs}`);
+  assert.ok(resources.peakFds >= 3 && resources.samples >= 3, JSON.stringify(resources));
+  assert.equal(groups.size, 0);
 });
