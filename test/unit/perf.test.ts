@@ -5,6 +5,8 @@ import type { PerfReport, PerfSample } from '../../src/core/perf-report.js';
 import { parseBenchmarkOutput } from '../../src/explore/perf/benchmark-output.js';
 import { formatPerfCsv, parsePerfCsv } from '../../src/db/perf-csv.js';
 import { perfSpec } from '../../src/plots/perf-spec.js';
+import { perfOptionArgs } from '../../src/explore/perf/options.js';
+import { placementArgs } from '../../src/generate/explore-invocation.js';
 
 test('benchmark output: one number, or a named failure that shows what was printed', () => {
   assert.deepEqual(parseBenchmarkOutput('20741.21\n'), { value: 20741.21 });
@@ -99,4 +101,11 @@ test('baseline drift: later blocks against the start, beyond the margin or not',
   const perf = drift.filter((d) => d.metric === 'performance').map((d) => [d.at, d.relative, d.beyondMargin]);
   assert.deepEqual(perf, [['middle', 0.98, false], ['end', 0.9, true]]);
   assert.ok(drift.filter((d) => d.metric !== 'performance').every((d) => !d.beyondMargin));
+});
+
+test('perf options forwarded to a replica: none without --perf-analysis, defaults left out', () => {
+  assert.deepEqual(perfOptionArgs({ perfAnalysis: false, perfRuns: 9 }), []);
+  assert.deepEqual(perfOptionArgs({ perfAnalysis: true, perfRuns: 2, perfWarmup: 1, perfThreshold: 3, resourceThreshold: 1, cpus: '1' }), ['--perf-analysis', '--perf-runs', '2', '--cpus', '1']);
+  const placement = placementArgs({ outDir: '/o', journal: '/j', jobs: 2, staticAnalysis: true, perf: { perfAnalysis: true, perfRuns: 5, perfWarmup: 0, perfThreshold: 3, resourceThreshold: 1 } });
+  assert.deepEqual(placement.slice(-3), ['--perf-analysis', '--perf-warmup', '0']);
 });
