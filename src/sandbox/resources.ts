@@ -98,17 +98,26 @@ export class ResourceMeter {
     if (this.namespace !== undefined) this.sample();
   }
 
-  /** Reads the cgroup's figures and removes the cgroups (after the run has been reaped). */
+  /** What finish() measured; undefined before. */
+  resources: RunResources | undefined;
+  /** Settles once finish() has removed the run's cgroups. */
+  removed: Promise<void> = Promise.resolve();
+
+  /**
+   * Reads the cgroup's figures (after the run has been reaped) and starts removing the cgroups:
+   * the kernel may take a few milliseconds to release them, which `removed` waits for, so the
+   * next run need not. The figures are also kept in `resources`.
+   */
   async finish(): Promise<RunResources> {
     this.stopping();
     let cpu: number | undefined;
     if (this.cgroupDirs.length === 2) {
       const ns = readNumber(join(this.cgroupDirs[1]!, 'cpuacct.usage'));
       cpu = ns === undefined ? undefined : ns / 1e6;
-      await removeCgroups(this.cgroupDirs);
+      this.removed = removeCgroups(this.cgroupDirs);
     }
     const tickMs = 1000 / CLOCK_TICKS_PER_SECOND;
-    return {
+    this.resources = {
       peakFds: this.peakFds,
       peakMemoryBytes: this.peakRss,
       cpuMs: cpu ?? [...this.ticks.values()].reduce((a, b) => a + b, 0) * tickMs,
@@ -116,6 +125,7 @@ export class ResourceMeter {
       cpuSource: cpu === undefined ? 'sampled' : 'cgroup-v1',
       samples: this.samples,
     };
+    return this.resources;
   }
 
   private sample(): void {

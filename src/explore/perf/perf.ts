@@ -4,7 +4,7 @@ import { baselineDrift, compareSamples, CONFIDENCE_LEVEL, medians, SIGNIFICANCE_
 import { type BaselineBlock, type BaselineBlockName, type BenchmarkFailure, type PerfCondition, type PerfMetric, type PerfReport, type PerfSample } from '../../core/perf-report.js';
 import type { Treatment } from '../../core/verdict.js';
 import { cgroupProblem, ResourceMeter, SAMPLE_INTERVAL_MS } from '../../sandbox/resources.js';
-import { runAttempt } from '../attempt.js';
+import { runAttempt, type AttemptOutcome } from '../attempt.js';
 import type { Experiment } from '../experiment.js';
 import { filterFor, safeDirName, type RunnerEnvironment } from '../run-experiment.js';
 import { parseBenchmarkOutput } from './benchmark-output.js';
@@ -59,7 +59,7 @@ export async function runPerfAnalysis(
   await settings.quietBefore;
   const wallStart = Date.now();
   const problem = cgroupProblem();
-  const clock = { runs: 0, benchmarkMs: 0 };
+  const clock = { runs: 0, benchmarkMs: 0, removals: [] as Promise<void>[] };
   const measure = (exp: Experiment, label: string): Promise<Measured> => measureCondition(exp, label, env, settings, problem === undefined, clock, signal);
 
   const blocks: BaselineBlock[] = [];
@@ -82,6 +82,7 @@ export async function runPerfAnalysis(
     }
     if (conditions.length > 0) await baselineBlock('end');
   }
+  await Promise.all(clock.removals);
   const baselineSamples = blocks.flatMap((b) => b.samples);
   const half = Math.floor(conditions.length / 2);
   const bracketing = (index: number): PerfSample[] => {
@@ -126,7 +127,7 @@ async function measureCondition(
   env: RunnerEnvironment,
   settings: PerfSettings,
   useCgroups: boolean,
-  clock: { runs: number; benchmarkMs: number },
+  clock: { runs: number; benchmarkMs: number; removals: Promise<void>[] },
   signal?: AbortSignal,
 ): Promise<Measured> {
   const filter = filterFor(exp.perturbation.rules, env.table);
@@ -136,16 +137,23 @@ async function measureCondition(
     const dir = join(env.workDir, 'perf', safeDirName(label), `run-${run + 1}`);
     mkdirSync(dir, { recursive: true });
     const meter = new ResourceMeter(`${safeDirName(label)}-${run + 1}`, useCgroups);
-    const outcome = await runAttempt(exp, {
-      groups: env.groups,
-      launcher: env.launcher,
-      dir,
-      filter,
-      benchmark: true,
-      observer: meter,
-      ...(settings.cpus !== undefined ? { hostPrefix: ['taskset', '-c', settings.cpus] } : {}),
-    });
-    const resources = await meter.finish();
+    let outcome: AttemptOutcome;
+    try {
+      outcome = await runAttempt(exp, {
+        groups: env.groups,
+        launcher: env.launcher,
+        dir,
+        filter,
+        benchmark: true,
+        observer: meter,
+        ...(settings.cpus !== undefined ? { hostPrefix: ['taskset', '-c', settings.cpus] } : {}),
+      });
+    } finally {
+      // Also on an error: the run's cgroups are removed (the caller waits for all removals).
+      await meter.finish();
+      clock.removals.push(meter.removed);
+    }
+    const resources = meter.resources!;
     clock.runs++;
     clock.benchmarkMs += outcome.workloadMs;
     const output = outcome.benchmarkOutput === undefined ? '' : readOrEmpty(outcome.benchmarkOutput);
