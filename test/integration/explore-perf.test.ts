@@ -84,34 +84,42 @@ for (const [what, body, kind] of [
 }
 
 test('generate --perf-analysis stores data/perf.csv; search --show-perf and the SQLite export read it', async () => {
+  // /bin/true and a constant benchmark: few syscalls, so few conditions; what is checked is the
+  // path from the replica to the database, search and SQLite (the figures are checked above).
   const dir = tempDir('perf-db');
-  const prog = compileC('fd-memory.c', dir, ['-static']);
-  writeScript(dir, 'test.sh', BENCHMARK_SCRIPT);
+  writeScript(dir, 'test.sh', `[ "$2" = benchmark ] && echo 1000; exit 0`);
   const db = tempRepo();
-  const gen = await runLoupe(['generate', '-db', db, '-a', 'fdmem', '-b', '-w', 'self', '-t', 'test.sh', '--test-sequential', '--timeout', '20',
-    '--disable-static', '--replicas', '1', '--perf-analysis', '--perf-runs', '2', '--perf-warmup', '0', '--commit', '--json', '--', prog], { cwd: dir });
+  const gen = await runLoupe(['generate', '-db', db, '-a', 'truth', '-b', '-w', 'self', '-t', 'test.sh', '--test-sequential', '--timeout', '20',
+    '--disable-static', '--replicas', '2', '--perf-analysis', '--perf-runs', '2', '--perf-warmup', '0', '--commit', '--json', '--', '/bin/true'], { cwd: dir });
   assert.equal(gen.code, 0, gen.stderr);
   const outcome = JSON.parse(gen.stdout);
-  const perfCsv = join(db, 'fdmem/benchmark-self', outcome.run, 'data/perf.csv');
-  assert.ok(existsSync(perfCsv));
+  const folder = join(db, 'truth/benchmark-self', outcome.run);
+  const rows = parsePerfCsv(readFileSync(join(folder, 'data/perf.csv'), 'utf8'), 'perf.csv');
+  assert.ok(rows.length > 5 && rows[0]!.treatment === 'baseline');
+  assert.match(readFileSync(join(folder, 'explore.logs'), 'utf8'), /Sources: memory cgroup v1/, 'the perf table and its sources are in the logs');
+  const record = JSON.parse(readFileSync(join(folder, 'environment.json'), 'utf8')) as { command: { explore: string[] } };
+  assert.deepEqual(record.command.explore.filter((arg) => arg.startsWith('--perf')), [], 'perf options are not part of the run\'s record');
 
-  const show = await runLoupe(['search', '-db', db, '-a', 'fdmem', '--show-perf', '--json']);
+  const show = await runLoupe(['search', '-db', db, '-a', 'truth', '--show-perf', '--json']);
   assert.equal(show.code, 0, show.stderr);
-  const [entry] = JSON.parse(show.stdout) as { application: string; baseline: { fds: number }; conditions: { name: string; treatment: string; metrics: { fds?: { flagged: boolean } } }[] }[];
-  assert.equal(entry!.application, 'fdmem');
-  assert.ok(entry!.baseline.fds > 0);
-  assert.equal(entry!.conditions.find((c) => c.name === 'close' && c.treatment === 'fake')!.metrics.fds!.flagged, true);
-  const text = await runLoupe(['search', '-db', db, '-a', 'fdmem', '--show-perf']);
-  assert.match(text.stdout, /\| close \(3\) +\| fake +\| [^|]+\| \*\*\d+\.\d\d \[/);
+  const [entry] = JSON.parse(show.stdout) as { application: string; baseline: { performance: number }; conditions: { name: string; treatment: string; metrics: { performance?: { relative: number } } }[] }[];
+  assert.equal(entry!.application, 'truth');
+  assert.equal(entry!.baseline.performance, 1000);
+  assert.equal(entry!.conditions.length, rows.length - 1);
+  assert.ok(entry!.conditions.every((c) => c.metrics.performance?.relative === 1));
+  const text = await runLoupe(['search', '-db', db, '-a', 'truth', '--show-perf']);
+  assert.match(text.stdout, /^\| System call +\| Treatment \| Performance/m);
+  assert.match(text.stdout, /Baseline \(median\): benchmark 1000, /);
 
   const sqlite = join(dir, 'loupe.sqlite');
   const exp = await runLoupe(['search', '-db', db, '--export-sqlite', sqlite]);
   assert.equal(exp.code, 0, exp.stderr);
   const sql = new Database(sqlite, { readonly: true });
-  const flagged = sql.prepare("SELECT relative FROM flagged_perf_impacts WHERE application = 'fdmem' AND syscall = 'close' AND treatment = 'fake' AND metric = 'fds'").all() as { relative: number }[];
+  const count = sql.prepare("SELECT COUNT(*) AS n FROM perf_results p JOIN runs r ON r.id = p.run_id WHERE r.path LIKE 'truth/%' AND metric = 'performance'").get() as { n: number };
+  const flagged = sql.prepare("SELECT COUNT(*) AS n FROM flagged_perf_impacts WHERE application = 'truth' AND metric = 'performance'").get() as { n: number };
   sql.close();
-  assert.equal(flagged.length, 1);
-  assert.ok(flagged[0]!.relative > 4);
+  assert.equal(count.n, rows.length);
+  assert.equal(flagged.n, 0, 'a constant benchmark flags nothing');
 });
 
 test('without cgroups, memory and CPU time of the whole tree are sampled from /proc', async () => {
