@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sleep } from './process.js';
+import { treeCpuMs } from './cpu-time.js';
 
 /**
  * Resource use of one sandboxed run, over its whole process tree (every process of the run's
@@ -12,8 +13,8 @@ import { sleep } from './process.js';
  *   pages and file pages mapped by the processes, each page once however many processes share
  *   it), sampled: not `max_usage_in_bytes`, which also counts page cache, so that a server
  *   writing an access log would look as if its memory grew with every request;
- * - otherwise by sampling /proc (sum of VmRSS; utime+stime of each process as last seen, so a
- *   process living less than one interval is missed), said so in `memorySource` / `cpuSource`;
+ * - otherwise by sampling /proc (sum of VmRSS; the tree's CPU time by cpu-time.ts, whose
+ *   cumulative times keep what reaped children used), said so in `memorySource` / `cpuSource`;
  * - open descriptors always by sampling /proc/PID/fd of every process of the run, every
  *   SAMPLE_INTERVAL_MS and once more when the run ends: the peak of their sum.
  */
@@ -65,8 +66,9 @@ export class ResourceMeter {
   private peakFds = 0;
   private peakRss = 0;
   private samples = 0;
-  /** Last CPU ticks seen per process (fallback without cgroups). */
-  private readonly ticks = new Map<number, number>();
+  private namespacePid: number | undefined;
+  /** Highest CPU time of the tree seen (fallback without cgroups), ms. */
+  private sampledCpuMs = 0;
 
   /** @param name unique per run; @param useCgroups false when cgroupProblem() said no. */
   constructor(name: string, readonly useCgroups: boolean) {
@@ -83,6 +85,7 @@ export class ResourceMeter {
 
   started(namespacePid: number | undefined): void {
     if (namespacePid === undefined) return;
+    this.namespacePid = namespacePid;
     try {
       this.namespace = readlinkSync(`/proc/${namespacePid}/ns/pid`);
     } catch {
@@ -116,11 +119,10 @@ export class ResourceMeter {
       cpu = ns === undefined ? undefined : ns / 1e6;
       this.removed = removeCgroups(this.cgroupDirs);
     }
-    const tickMs = 1000 / CLOCK_TICKS_PER_SECOND;
     this.resources = {
       peakFds: this.peakFds,
       peakMemoryBytes: this.peakRss,
-      cpuMs: cpu ?? [...this.ticks.values()].reduce((a, b) => a + b, 0) * tickMs,
+      cpuMs: cpu ?? this.sampledCpuMs,
       memorySource: this.cgroupDirs.length > 0 ? 'cgroup-v1' : 'sampled-rss',
       cpuSource: cpu === undefined ? 'sampled' : 'cgroup-v1',
       samples: this.samples,
@@ -138,12 +140,9 @@ export class ResourceMeter {
       } catch {
         // The process exited between listing and reading.
       }
-      if (this.cgroupDirs.length === 0) {
-        rss += vmRssBytes(pid);
-        const t = cpuTicks(pid);
-        if (t !== undefined) this.ticks.set(pid, Math.max(t, this.ticks.get(pid) ?? 0));
-      }
+      if (this.cgroupDirs.length === 0) rss += vmRssBytes(pid);
     }
+    if (this.cgroupDirs.length === 0 && this.namespacePid !== undefined) this.sampledCpuMs = Math.max(this.sampledCpuMs, treeCpuMs(this.namespacePid));
     if (this.cgroupDirs.length > 0) rss = cgroupResidentBytes(this.cgroupDirs[0]!);
     this.samples++;
     this.peakFds = Math.max(this.peakFds, fds);
@@ -172,9 +171,6 @@ export class ResourceMeter {
   }
 }
 
-/** USER_HZ: 100 on every Linux architecture Loupe supports (x86-64), as `getconf CLK_TCK` says. */
-const CLOCK_TICKS_PER_SECOND = 100;
-
 function readNumber(path: string): number | undefined {
   try {
     const n = Number(readFileSync(path, 'utf8').trim());
@@ -201,18 +197,6 @@ function vmRssBytes(pid: number): number {
     return match ? Number(match[1]) * 1024 : 0;
   } catch {
     return 0;
-  }
-}
-
-/** utime + stime of /proc/PID/stat (fields 14 and 15), in clock ticks; children's own entries are read apart. */
-function cpuTicks(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces and parentheses: fields start after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return undefined;
   }
 }
 

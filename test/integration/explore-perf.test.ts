@@ -7,6 +7,8 @@ import { runAttempt } from '../../src/explore/attempt.js';
 import type { Experiment } from '../../src/explore/experiment.js';
 import { ProcessGroups } from '../../src/sandbox/process.js';
 import { ResourceMeter } from '../../src/sandbox/resources.js';
+import { filterFor } from '../../src/explore/run-experiment.js';
+import { X86_64 } from '../../src/syscalls/table.js';
 import type { ExploreReport } from '../../src/explore/report.js';
 import { parsePerfCsv } from '../../src/db/perf-csv.js';
 import Database from 'better-sqlite3';
@@ -133,7 +135,10 @@ test('without cgroups, memory and CPU time of the whole tree are sampled from /p
     workload: { program: prog, args: [], cwd: dir, sequential: true, timeoutMs: 20_000 },
     judge: { attempts: 1, inconclusiveRetries: 0, readyListeners: 0, readyWaitMs: 0 },
   };
-  const outcome = await runAttempt(exp, { groups, launcher: join(REPO_ROOT, 'dist/bin/loupe-launch'), dir, observer: meter });
+  const outcome = await runAttempt(exp, {
+    groups, launcher: join(REPO_ROOT, 'dist/bin/loupe-launch'), isolateHelper: join(REPO_ROOT, 'dist/bin/loupe-isolate'), workDir: dir, dir,
+    filter: filterFor([], X86_64), observer: meter,
+  });
   const resources = await meter.finish();
   assert.equal(outcome.verdict, 'works', outcome.reason);
   assert.equal(resources.memorySource, 'sampled-rss');

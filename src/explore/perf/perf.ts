@@ -115,9 +115,9 @@ export async function runPerfAnalysis(
   };
 }
 
-/** A benchmark may run longer than the test whose duration set the hang limit: only --timeout bounds it. */
+/** A benchmark may run longer, and use more CPU, than the test whose run set the hang and CPU limits: only --timeout bounds it. */
 function forBenchmark(exp: Experiment): Experiment {
-  const { hangLimitMs: _dropped, ...judge } = exp.judge;
+  const { hangLimitMs: _hang, cpuLimitMs: _cpu, ...judge } = exp.judge;
   return { ...exp, judge };
 }
 
@@ -142,6 +142,8 @@ async function measureCondition(
       outcome = await runAttempt(exp, {
         groups: env.groups,
         launcher: env.launcher,
+        isolateHelper: env.isolateHelper,
+        workDir: env.workDir,
         dir,
         filter,
         benchmark: true,
