@@ -77,20 +77,22 @@ export class SandboxRun {
   }
 
   /**
-   * `nsenter` prefix that runs a command (the test script) in this run's view of the files, in
-   * `cwd` there, and (while the application runs) in its network namespace; never under its
-   * seccomp filter nor in its PID namespace. Empty if the sandbox did not start.
+   * Prefix that runs a command (the test script) in this run's view of the files, in `cwd` there,
+   * and (while the application runs) in its network namespace; never under its seccomp filter
+   * nor in its PID namespace (`loupe-isolate --enter`, see isolate.c). Empty if the sandbox did
+   * not start.
    */
   testEntry(cwd: string, network: boolean): string[] {
     const helper = this.process.pid;
     if (this.namespacePid === undefined || helper === undefined) return [];
     const root = `/proc/${helper}/root${this.plan.root}`;
     return [
-      'nsenter',
-      `--mount=/proc/${helper}/ns/mnt`,
-      ...(network ? [`--net=/proc/${this.namespacePid}/ns/net`] : []),
-      `--root=${root}`,
-      `--wd=${root}${cwd === '/' ? '' : cwd}`,
+      this.spec.isolateHelper,
+      '--enter',
+      `/proc/${helper}/ns/mnt`,
+      network ? `/proc/${this.namespacePid}/ns/net` : '-',
+      root,
+      `${root}${cwd === '/' ? '' : cwd}`,
       '--',
     ];
   }
