@@ -11,7 +11,7 @@ export interface SandboxRunSpec extends Omit<SandboxSpec, 'root'> {
   isolation: FilesystemIsolation;
   /** Folders whose writes must reach the host (the engine's own logs and traces). */
   passThrough: readonly string[];
-  /** Encoded seccomp program; absent: one that allows everything (the control run). */
+  /** Encoded seccomp program (one that allows everything for a control run). */
   filter: Buffer;
   logFile: string;
   /** Where the writable layers and `writes.log` go with `isolation.keepWrites`. */
@@ -54,14 +54,7 @@ export class SandboxRun {
 
   /** Waits for the application to end, up to `ms`; on time-out stops the whole run. */
   async waitForApp(ms: number): Promise<ExitStatus & { timedOut: boolean }> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), ms);
-    });
-    const outcome = await Promise.race([this.appExited, timeout]);
-    clearTimeout(timer);
-    if (outcome === 'timeout') return { ...(await this.process.kill()), timedOut: true };
-    return { ...outcome, timedOut: false };
+    return this.process.killUnlessDone(this.appExited, ms);
   }
 
   /** Listening TCP/TCP6 sockets and listening unix sockets in the run's network namespace. */
