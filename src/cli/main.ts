@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { normaliseArgv } from './argv.js';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import { registerExplore } from './explore.js';
+import { registerDebian } from './debian.js';
 import { registerGenerate } from './generate.js';
 import { registerBaseImage } from './base-image.js';
 import { registerReproduce } from './reproduce.js';
@@ -20,6 +21,7 @@ const program = new Command()
 
 registerExplore(program);
 registerGenerate(program);
+registerDebian(program);
 registerBaseImage(program);
 registerReproduce(program);
 registerSearch(program);

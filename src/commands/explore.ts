@@ -11,7 +11,7 @@ import { explore } from '../explore/explore.js';
 import { eventLine, type ExploreEvent } from '../explore/events.js';
 import { formatSummary } from '../explore/format.js';
 import { Journal, workloadFingerprint } from '../explore/journal.js';
-import { checkArchitecture, checkPrivileges, checkTools, resolveBinary, resolveOnlyConsider, resolveTestScript, resolveWritable } from '../explore/preflight.js';
+import { checkAnalysedBinary, checkArchitecture, checkPrivileges, checkTools, resolveBinary, resolveOnlyConsider, resolveTestScript, resolveWritable } from '../explore/preflight.js';
 import type { ExploreReport } from '../explore/report.js';
 import type { Workload } from '../explore/experiment.js';
 import type { AnalysisOptions } from '../explore/options.js';
@@ -60,6 +60,7 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
     ...(o.onlyConsider !== undefined ? { onlyConsider: resolveOnlyConsider(o.onlyConsider, cwd) } : {}),
     ...(o.writable !== undefined || o.keepWrites ? { filesystem: { writable: resolveWritable(o.writable ?? [], cwd), keepWrites: o.keepWrites } } : {}),
   };
+  await checkAnalysedBinary(workload);
   await checkPrivileges(ISOLATE_HELPER_PATH);
 
   const outDir = o.out === undefined ? undefined : resolve(o.out);
@@ -103,6 +104,7 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
       attempts: o.attempts,
       partialSupport: o.partialSupport,
       finalCheck: o.finalCheck,
+      strict: o.strict,
       journal,
       signal: abort.signal,
       version: VERSION,
@@ -145,7 +147,9 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
 }
 
 export function dynCsvOf(report: ExploreReport, table: SyscallTable): string {
-  return formatDynCsv(report.syscalls.map((s) => rowFromVerdicts(s.nr, s.stub === 'works', s.fake === 'works')), table.maxNumber);
+  // Numbers newer than the table are analysed too: their rows follow the table's (readers accept any length).
+  const highest = Math.max(table.maxNumber, ...report.syscalls.map((s) => s.nr));
+  return formatDynCsv(report.syscalls.map((s) => rowFromVerdicts(s.nr, s.stub === 'works', s.fake === 'works')), highest);
 }
 
 function writeOutputs(outDir: string, report: ExploreReport, table: SyscallTable, dynCsv: string, experimentLines: readonly string[]): void {

@@ -9,6 +9,8 @@ export interface ContainerSpec {
   /** [host path, container path] bind mounts. */
   mounts: readonly (readonly [string, string])[];
   env: Record<string, string>;
+  /** Runs this instead of the image's CMD. */
+  command?: readonly string[];
   stdoutFile: string;
   stderrFile: string;
   groups: ProcessGroups;
@@ -32,7 +34,7 @@ const ANALYSIS_PRIVILEGES = [
 ];
 
 /**
- * Runs an analysis container with its image's CMD, on the host network like the builds. `--rm`
+ * Runs an analysis container with its image's CMD (or `command`), on the host network like the builds. `--rm`
  * removes it when it ends; `stop()` covers Ctrl-C, since killing the docker client alone would
  * leave the container running.
  */
@@ -40,7 +42,7 @@ export function runContainer(spec: ContainerSpec): RunningContainer {
   const argv = ['docker', 'run', '--rm', '--name', spec.name, ...ANALYSIS_PRIVILEGES, '--network=host'];
   for (const [host, inside] of spec.mounts) argv.push('-v', `${host}:${inside}`);
   for (const [name, value] of Object.entries(spec.env)) argv.push('-e', `${name}=${value}`);
-  argv.push(spec.image);
+  argv.push(spec.image, ...(spec.command ?? []));
   const stdout = openSync(spec.stdoutFile, 'w');
   const stderr = openSync(spec.stderrFile, 'w');
   const proc = spec.groups.start({ argv, stdio: ['ignore', stdout, stderr] });

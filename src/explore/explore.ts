@@ -14,6 +14,8 @@ import type { Journal } from './journal.js';
 import type { DiscoveryData } from './discover.js';
 import { DISCOVERY_READY_WAIT_MS, runDiscovery } from './discover.js';
 import { tailOf } from './logs.js';
+import { runNegativeControl } from './negative-control.js';
+import { checkNoPrivilegeLoss, executablesSeen } from './privileges.js';
 import { withCancellation } from './cancellation.js';
 
 export interface ExploreOptions {
@@ -28,6 +30,8 @@ export interface ExploreOptions {
   attempts: number;
   partialSupport: boolean;
   finalCheck: boolean;
+  /** A test script that calls a do-nothing stand-in "works" is an error, not a warning (negative-control.ts). */
+  strict?: boolean;
   journal?: Journal;
   signal?: AbortSignal;
   version: string;
@@ -69,8 +73,12 @@ async function exploreSteps(opts: ExploreOptions): Promise<ExploreReport> {
     );
   }
 
+  await checkNoPrivilegeLoss(executablesSeen(discovery.trace), opts.workload.cwd, 'executed by the workload');
+
   opts.onPhase?.('baseline', 1);
   const judge = await calibrate(opts, env, discovery);
+  opts.onPhase?.('negative control', 1);
+  const negativeControl = await runNegativeControl(opts.workload, judge, env, opts.strict ?? false);
 
   const experimentsStart = Date.now();
   const results = new Map<string, ExperimentResult>();
@@ -116,6 +124,8 @@ async function exploreSteps(opts: ExploreOptions): Promise<ExploreReport> {
     },
     used: discovery.used,
     usedByExecutable: discovery.trace.usedByExecutable,
+    discovery: discovery.diagnostics,
+    ...(negativeControl ? { negativeControl } : {}),
     syscalls,
     subfeatures: subfeatureVerdicts(subfeaturePlan, results),
     ...(finalCheck ? { finalCheck } : {}),

@@ -1,5 +1,6 @@
 import type { SyscallClass } from '../core/verdict.js';
 import type { ExploreReport, SyscallVerdict } from './report.js';
+import { analysisWarnings } from './warnings.js';
 
 /** Human summary of an analysis. Pure. */
 
@@ -36,6 +37,8 @@ export function formatSummary(report: ExploreReport, namesOnly = false): string 
   const out: string[] = [];
   const subject = report.workload.onlyConsider ?? report.workload.binary;
   out.push(`${subject}: ${report.used.length} system calls used`);
+  const warnings = analysisWarnings(report);
+  if (warnings.length > 0) out.push('', `Warnings: ${warnings.length}`, ...warnings.map((w) => `  - ${w}`));
   for (const [cls, title] of CLASS_TITLES) {
     out.push('', `${title}: ${groups[cls].length}`);
     if (groups[cls].length > 0) out.push(wrap(groups[cls].map((s) => `${s.name}(${s.nr})`)));

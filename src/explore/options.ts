@@ -15,6 +15,7 @@ export interface AnalysisOptions {
   finalCheck: boolean;
   disableStatic: boolean;
   attempts: number;
+  strict: boolean;
   /** Paths whose writes reach the host; every other write stays in the run's copy-on-write layer. */
   writable?: string[];
 }
@@ -53,6 +54,8 @@ export const ANALYSIS_OPTIONS: readonly AnalysisOptionSpec[] = [
     description: 'do not run the static analysis of the binary' },
   { key: 'attempts', flags: '--attempts <n>', kind: 'positiveInteger', default: 2,
     description: 'runs of a failing experiment before "broken" is recorded' },
+  { key: 'strict', flags: '--strict', kind: 'flag', default: false,
+    description: 'stop with an error, instead of a warning, when the test script calls a do-nothing stand-in "works" (negative control)' },
   { key: 'writable', flags: '--writable <path>', kind: 'paths',
     description: 'let runs write to this path on the host (repeatable); every other write stays in the run\'s own copy-on-write layer' },
 ];

@@ -1,12 +1,15 @@
-import { accessSync, constants, existsSync, mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, mkdtempSync, openSync, readSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { findOnPath } from '../fs/executables.js';
 import { DEFAULT_ISOLATION, isolateArgv } from '../sandbox/isolation.js';
 import { planIsolationHere } from '../sandbox/sandbox.js';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import { tableFor, type SyscallTable } from '../syscalls/table.js';
 import { capture } from '../sandbox/capture.js';
+import { ELF_IDENTITY_BYTES, ElfFormatError, readElfIdentity } from '../static/elf.js';
+import type { Workload } from './experiment.js';
+import { checkNoPrivilegeLoss } from './privileges.js';
 
 /**
  * Checks made before any experiment, so that bad input fails at once with a message that
@@ -115,4 +118,68 @@ export async function checkPrivileges(isolateHelper: string): Promise<void> {
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }
+}
+
+/** Longest `#!` line the kernel reads (BINPRM_BUF_SIZE), and how many interpreters it follows. */
+const SHEBANG_BYTES = 256;
+const MAX_INTERPRETERS = 4;
+
+function firstBytes(path: string, length: number): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw new LoupeError(`cannot read ${path} to check what kind of program it is: ${(err as Error).message}`, ExitCode.badInput, `make it readable (chmod +r ${path}), or run loupe as a user who can read it`);
+  }
+  try {
+    const buf = Buffer.alloc(length);
+    return buf.subarray(0, readSync(fd, buf, 0, length, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The file the kernel really runs for `path`: itself if it is an ELF file, its interpreter (as the
+ * kernel follows `#!`, up to 4 deep) if it is a script. Throws LoupeError (bad input) for
+ * anything that is not an x86-64 ELF program in the end, naming the architecture found: the
+ * filter lets calls of any other architecture through unperturbed, so every syscall would come
+ * out "can be stubbed or faked".
+ */
+export function checkExecutableFormat(path: string, depth = 0): string {
+  const head = firstBytes(path, SHEBANG_BYTES);
+  if (head.subarray(0, 2).toString('latin1') === '#!') {
+    const line = head.subarray(2).toString('latin1').split('\n')[0]!.trim();
+    const interpreter = line.split(/[ \t]/)[0] ?? '';
+    if (interpreter === '' || depth >= MAX_INTERPRETERS || !existsSync(resolve(dirname(path), interpreter))) {
+      throw new LoupeError(`${path} is a script whose interpreter cannot be run: "#!${line}"`, ExitCode.badInput, 'fix its #! line, or give the interpreter with -b and the script as its argument');
+    }
+    return checkExecutableFormat(resolve(dirname(path), interpreter), depth + 1);
+  }
+  let identity;
+  try {
+    identity = readElfIdentity(head.subarray(0, ELF_IDENTITY_BYTES));
+  } catch (err) {
+    if (!(err instanceof ElfFormatError)) throw err;
+    throw new LoupeError(`${path} is not a program loupe can analyse (${err.message}, and no #! line)`, ExitCode.badInput, 'give with -b an x86-64 ELF executable, or a script that starts with #!');
+  }
+  if (!identity.x86_64) {
+    throw new LoupeError(
+      `${path} is a program for ${identity.architecture}, not x86-64: its system calls would pass the seccomp filter unperturbed, so no verdict would mean anything`,
+      ExitCode.badInput,
+      'analyse the x86-64 (amd64) build of the program (Debian: apt-get install PACKAGE:amd64, or rebuild it without -m32)',
+    );
+  }
+  return path;
+}
+
+/**
+ * Checks on the analysed binary (`--only-consider`, else `-b`) before any run: an x86-64
+ * program (checkExecutableFormat), and no set-user-ID, set-group-ID or file-capability bit that
+ * no_new_privs would make ineffective (privileges.ts). Throws LoupeError.
+ */
+export async function checkAnalysedBinary(workload: Workload): Promise<void> {
+  const analysed = workload.onlyConsider ?? workload.program;
+  const runs = checkExecutableFormat(analysed);
+  await checkNoPrivilegeLoss(runs === analysed ? [analysed] : [analysed, runs], workload.cwd, 'the analysed binary');
 }

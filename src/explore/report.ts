@@ -1,4 +1,6 @@
 import type { SubfeatureVerdict, SyscallVerdict, Verdict } from '../core/verdict.js';
+import type { DiscoveryDiagnostics } from './discover.js';
+import type { NegativeControl } from './negative-control.js';
 
 export type { SubfeatureVerdict, SyscallVerdict, Verdict };
 
@@ -45,6 +47,10 @@ export interface ExploreReport {
   used: number[];
   /** Discovery's usage per executable (canonical path), over every traced process. */
   usedByExecutable: Record<string, number[]>;
+  /** What discovery could not see or use: unknown names, unparsed lines, calls not analysed, the traced run's verdict. */
+  discovery: DiscoveryDiagnostics;
+  /** The test script's answer for a do-nothing stand-in (absent without a test script). */
+  negativeControl?: NegativeControl;
   syscalls: SyscallVerdict[];
   subfeatures: SubfeatureVerdict[];
   finalCheck?: FinalCheck;

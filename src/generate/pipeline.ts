@@ -110,6 +110,14 @@ export interface RunContents {
   table: SyscallTable;
   /** cmd.txt: the command that produced the run. */
   cmdTxt: string;
+  /** Logs of what prepared the run (e.g. a package build), appended to explore.logs. */
+  extraLogs?: readonly ExtraLog[];
+}
+
+/** A titled log appended to explore.logs after the replicas' logs. */
+export interface ExtraLog {
+  title: string;
+  text: string;
 }
 
 /** Every file of the run folder: the environment record, cmd.txt, explore.logs and data/. */
@@ -136,5 +144,6 @@ function exploreLogs(c: RunContents): string {
   c.outputs.forEach((o, i) => {
     parts.push('', `**** Logs of replica #${i + 1} ****`, o.log.trimEnd());
   });
+  for (const extra of c.extraLogs ?? []) parts.push('', `**** ${extra.title} ****`, extra.text.trimEnd());
   return parts.join('\n') + '\n';
 }

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import { SYSCALL_CLASSES, type SyscallClass } from '../core/verdict.js';
@@ -16,7 +16,7 @@ import { defaultJobs } from '../explore/jobs.js';
 import type { SyscallTable } from '../syscalls/table.js';
 import { dockerEnvironment, type AnalysisEnvironment } from './environments.js';
 import { describeDisagreements, describeSubfeatureDisagreements, type Disagreement, type SubfeatureDisagreement } from './merge.js';
-import { assembleRunFiles, mergeAndCheck, runReplicas, type MergedRun } from './pipeline.js';
+import { assembleRunFiles, mergeAndCheck, runReplicas, type ExtraLog, type MergedRun } from './pipeline.js';
 import type { GenerateProgress } from './progress.js';
 import type { ReplicaOutput } from './replica-output.js';
 import { freshLogFile, journalFolder } from './replicas.js';
@@ -65,6 +65,7 @@ export interface StoreSettings {
   cmdTxt: string;
   /** What the commit message says was run. */
   commandLine: string;
+  extraLogs?: readonly ExtraLog[];
 }
 
 export interface GenerateOutcome {
@@ -80,7 +81,7 @@ export interface GenerateOutcome {
 
 export async function storeAnalysis(db: DatabaseWriter, location: RunLocation, env: AnalysisEnvironment, analysis: Analysis, s: AnalysisSettings & StoreSettings): Promise<GenerateOutcome> {
   const { outputs, merged } = analysis;
-  const files = assembleRunFiles({ env, outputs, merged, table: s.table, cmdTxt: s.cmdTxt });
+  const files = assembleRunFiles({ env, outputs, merged, table: s.table, cmdTxt: s.cmdTxt, ...(s.extraLogs === undefined ? {} : { extraLogs: s.extraLogs }) });
   const message = `${location.app} ${workloadDirName(location.workload)}: ${env.kind} run ${location.run} (${s.replicas} replica${s.replicas === 1 ? '' : 's'})\n\n${s.commandLine}\n`;
   s.progress.phase('storing the run');
   const stored = await s.session.uninterruptible(() => storeRun(db, location, files, s.commit ? message : undefined));
@@ -121,18 +122,48 @@ export async function prepareDocker(app: string, dockerfile: string, onlyBuild: 
     throw new LoupeError(`the image ${BASE_IMAGE_NAME} does not exist`, ExitCode.environment, 'build it with `loupe base-image`');
   }
   const runName = createHash('md5').update(bytes).digest('hex');
-  const contextDir = join(session.workDir, 'context');
-  mkdirSync(contextDir);
-  const copied = copyDockerfileData(path, facts.dataFiles, contextDir);
-  writeFileSync(join(contextDir, dockerfileName(app)), bytes);
-  const image = `loupe-run-${app.toLowerCase().replace(/[^a-z0-9._-]/g, '-')}:${runName}`;
-  const logFile = freshLogFile(`build-${runName}.log`);
-  progress.phase(`building image ${image} from ${dockerfile} (log: ${logFile})`);
-  await buildImage({ contextDir, dockerfile: join(contextDir, dockerfileName(app)), tag: image, logFile, groups: session.groups });
+  const image = runImageName(app, runName);
+  const built = await buildDockerfile({ app, dockerfile, dataFiles: facts.dataFiles, image, logName: `build-${runName}.log`, session, progress });
   if (onlyBuild) return undefined;
   return dockerEnvironment({
-    app, dockerfileBytes: bytes, dataFiles: copied, contextDir, image, imageId: await imageId(image), runName,
+    app, dockerfileBytes: bytes, dataFiles: built.copied, contextDir: built.contextDir, image, imageId: await imageId(image), runName,
   });
+}
+
+/** The tag of the image a stored Docker run is analysed in: `loupe-run-<app>:<run>`. */
+export function runImageName(app: string, runName: string): string {
+  return `loupe-run-${app.toLowerCase().replace(/[^a-z0-9._-]/g, '-')}:${runName}`;
+}
+
+export interface DockerfileBuild {
+  app: string;
+  /** Path of the Dockerfile; the files it copies are in dockerfile_data/ beside it. */
+  dockerfile: string;
+  /** Files of dockerfile_data/ it copies (DockerfileFacts.dataFiles). */
+  dataFiles: readonly string[];
+  /** Tag of the image. */
+  image: string;
+  /** Name of the build log in the cache's logs folder. */
+  logName: string;
+  session: GenerateSession;
+  progress: GenerateProgress;
+}
+
+/**
+ * Builds `image` from a Dockerfile in a build context of its own (the Dockerfile as
+ * Dockerfile.<app> and the dockerfile_data/ files it copies), logging to the cache's logs folder.
+ * Returns the context folder and the data files copied into it. Throws LoupeError on a failing build.
+ */
+export async function buildDockerfile(b: DockerfileBuild): Promise<{ contextDir: string; copied: string[] }> {
+  const path = resolve(b.dockerfile);
+  const bytes = readFileSync(path);
+  const contextDir = mkdtempSync(join(b.session.workDir, 'context-'));
+  const copied = copyDockerfileData(path, [...b.dataFiles], contextDir);
+  writeFileSync(join(contextDir, dockerfileName(b.app)), bytes);
+  const logFile = freshLogFile(b.logName);
+  b.progress.phase(`building image ${b.image} from ${b.dockerfile} (log: ${logFile})`);
+  await buildImage({ contextDir, dockerfile: join(contextDir, dockerfileName(b.app)), tag: b.image, logFile, groups: b.session.groups });
+  return { contextDir, copied };
 }
 
 /** The stored run in a few lines of text: where, the class counts, the replicas' disagreements, the commit. */

@@ -1,5 +1,5 @@
 import { effectiveMask, subfeatureArgumentsOf, type ArgumentKind, type SubfeatureArgument } from '../syscalls/subfeatures.js';
-import { createdChild, startedExecutable, type ParsedTrace, type ProcessRecord, type SyscallEvent } from './parser.js';
+import { createdChild, startedExecutable, type ForeignAbi, type ParsedTrace, type ProcessRecord, type SyscallEvent } from './parser.js';
 import { decodeStringLiteral, parseNumericArgument, type NumericArgument } from './strace-text.js';
 import { X86_64 } from '../syscalls/table.js';
 
@@ -50,6 +50,15 @@ export interface PseudoFileAccess {
   succeeded: boolean;
 }
 
+/** Calls made through another ABI than the native one (see SyscallEvent.abi): seen, never perturbed. */
+export interface ForeignCall {
+  abi: ForeignAbi;
+  /** Number in that ABI's table (i386: `int $0x80` numbering). */
+  nr: number;
+  name: string;
+  count: number;
+}
+
 export interface Discovery {
   /** Per executable (canonical path): sorted syscall numbers of calls attributed to it. */
   usedByExecutable: Record<string, number[]>;
@@ -62,6 +71,8 @@ export interface Discovery {
   processes: ProcessRecord[];
   /** Sub-feature arguments whose numeric value strace's text did not reveal (skipped, not guessed). */
   unparsedArguments: number;
+  /** Considered calls made through another ABI (i386 `int $0x80`, x32), by ABI and number. */
+  foreignCalls: ForeignCall[];
 }
 
 export interface DiscoverOptions {
@@ -109,6 +120,7 @@ export function discover(parsed: ParsedTrace, opts: DiscoverOptions = {}): Disco
   const values = new Map<string, ArgumentValue>();
   const pseudoFiles = new Map<string, PseudoFileAccess>();
   let unparsedArguments = 0;
+  const foreignCalls = new Map<string, ForeignCall>();
 
   const byLauncher = launcherEvents(parsed, onlyConsider === undefined ? undefined : opts.launcherTarget);
   for (const [index, event] of parsed.events.entries()) {
@@ -120,12 +132,19 @@ export function discover(parsed: ParsedTrace, opts: DiscoverOptions = {}): Disco
     const inherited = running.get(event.pid);
     if (child !== undefined && inherited !== undefined) running.set(child, inherited);
 
-    if (owner !== undefined) {
+    if (owner !== undefined && !event.abi) {
       const used = byExecutable.get(owner) ?? new Set<number>();
       used.add(event.nr);
       byExecutable.set(owner, used);
     }
     if (onlyConsider !== undefined && owner !== onlyConsider) continue;
+    if (event.abi) {
+      const key = `${event.abi}:${event.nr}`;
+      const known = foreignCalls.get(key);
+      if (known) known.count++;
+      else foreignCalls.set(key, { abi: event.abi, nr: event.nr, name: event.name, count: 1 });
+      continue;
+    }
 
     usedByAll.add(event.nr);
     for (const entry of subfeatureArgumentsOf(event.name)) {
@@ -152,6 +171,7 @@ export function discover(parsed: ParsedTrace, opts: DiscoverOptions = {}): Disco
     ),
     processes: parsed.processes,
     unparsedArguments,
+    foreignCalls: [...foreignCalls.values()].sort((a, b) => compareText(a.abi, b.abi) || a.nr - b.nr),
   };
 }
 

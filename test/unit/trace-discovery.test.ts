@@ -100,6 +100,20 @@ test('arguments without a number are counted as unparsed, never guessed', () => 
   assert.equal(discovery.pseudoFiles.length, 3);
 });
 
+test('calls through another ABI are listed apart, never counted as native usage', () => {
+  const log = `300 execve("/usr/bin/p", ["p"], 0x7ffc /* 1 var */) = 0
+300 getuid()                          = 0
+300 [ Process PID=300 runs in 32 bit mode. ]
+300 getpid()                          = 300
+300 getpid()                          = 300
+300 [ Process PID=300 runs in 64 bit mode. ]
+300 exit_group(0)                     = ?
+`;
+  const found = discover(parseStraceLog(log));
+  assert.deepEqual(found.usedByAll, [59, 102, 231], 'execve, getuid, exit_group; not getpid');
+  assert.deepEqual(found.foreignCalls, [{ abi: 'i386', nr: 20, name: 'getpid', count: 2 }]);
+});
+
 test('the launcher bound over onlyConsider is invisible: its calls count for nobody, the real binary for onlyConsider', () => {
   const log = [
     '100 execve("/bin/sh", ["sh", "-c", "/work/p"], 0x7ffd /* 10 vars */) = 0',

@@ -1,0 +1,29 @@
+#!/bin/sh
+# loupe debian: fetches source package SOURCE at VERSION from the mirror this image's apt uses
+# (prepare.sh ran before), installs its build dependencies and builds it the usual Debian way
+# (dpkg-buildpackage, architecture-dependent binary packages) with its test suite left for the analysis
+# (DEB_BUILD_OPTIONS=nocheck). The tree lands in /root/debian/SOURCE, free of the version as in
+# the original's integration; the build's output is also kept in /root/debian/build.log.
+set -eu
+source=$1
+version=$2
+export DEBIAN_FRONTEND=noninteractive
+mkdir -p /root/debian/fetch
+cd /root/debian/fetch
+apt-get source -q --only-source "$source=$version"
+tree=$(find . -mindepth 1 -maxdepth 1 -type d | head -n 1)
+mv "$tree" "/root/debian/$source"
+cd "/root/debian/$source"
+apt-get build-dep -y -q --arch-only .
+if ! DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -B > /root/debian/build.log 2>&1; then
+  tail -n 40 /root/debian/build.log
+  echo "loupe-debian: the build of $source $version failed (dpkg-buildpackage); the end of its log is above"
+  exit 1
+fi
+tail -n 5 /root/debian/build.log
+rm -rf /root/debian/fetch
+# One timestamp for the whole tree, in the past: make then remakes nothing while the suite runs.
+# In each experiment the analysed binary is the loupe launcher bind-mounted over it, whose
+# modification time is not the binary's; a binary that looked older than its objects would be
+# relinked onto a read-only mount, and every perturbed run would fail for that reason alone.
+find "/root/debian/$source" -exec touch -h -d @946684800 {} +

@@ -1,0 +1,9 @@
+#!/bin/sh
+# loupe debian: what every package build needs, in a layer of its own that the images of all
+# packages share: a deb-src entry for the mirror and suite apt uses, fresh package lists, and
+# the Debian build tools.
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+/root/loupe-debian/deb-src.sh
+apt-get update -q
+apt-get install -y -q --no-install-recommends build-essential dpkg-dev fakeroot binutils debhelper

@@ -1,0 +1,12 @@
+#!/bin/sh
+# loupe debian: runs the test step of the build in /root/debian/SOURCE as debian/rules runs it
+# (the recipe in /root/loupe-debian/suite.mk, taken from debian/rules), without nocheck. Its
+# exit status is the suite's: 0 when every test passed, as dpkg-buildpackage would judge it.
+# Further arguments are make arguments (e.g. TESTS=... for automake's test harness).
+cd "/root/debian/$1" || exit 1
+shift
+unset DEB_BUILD_OPTIONS
+make -f debian/rules -f /root/loupe-debian/suite.mk loupe-debian-suite "$@"
+status=$?
+if [ "$status" -eq 0 ]; then echo "loupe-debian: test suite passed"; else echo "loupe-debian: test suite failed ($status)"; fi
+exit "$status"
