@@ -88,6 +88,9 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
   }
 
   await waitUntilReady(sandbox, exp.judge.readyListeners, Math.min(deadline, Date.now() + exp.judge.readyWaitMs));
+  const ended = sandbox.appStatus;
+  // Its network namespace went with it: the test could only fail to reach it.
+  if (ended) return finish('broken', `the application exited with ${ended.code ?? ended.signal} before its test could start`);
   return finish(...(await judgeWithScript(exp, ctx, sandbox.testEntry(workload.cwd, true), appLog, testLog, deadline)));
 }
 
@@ -98,9 +101,7 @@ function hangNote(exp: Experiment): string {
 
 async function waitUntilReady(sandbox: SandboxRun, listeners: number, until: number): Promise<void> {
   if (listeners === 0) return;
-  let exited = false;
-  void sandbox.appExited.then(() => (exited = true));
-  while (!exited && Date.now() < until && sandbox.listeningSockets() < listeners) await sleep(READY_POLL_MS);
+  while (sandbox.appStatus === undefined && Date.now() < until && sandbox.listeningSockets() < listeners) await sleep(READY_POLL_MS);
 }
 
 /** Runs the test script until it gives a verdict, asking again (bounded, with back-off) on 200. */

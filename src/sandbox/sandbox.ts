@@ -49,8 +49,13 @@ export class SandboxRun {
     const proc = groups.start({ argv, cwd: spec.cwd, stdio: ['ignore', log, log, 'pipe', 'pipe'] });
     closeSync(log);
     const namespacePid = await readChildPid(proc);
-    return new SandboxRun(proc, namespacePid, readAppStatus(proc), spec.logFile, plan, spec);
+    const run = new SandboxRun(proc, namespacePid, readAppStatus(proc), spec.logFile, plan, spec);
+    void run.appExited.then((status) => (run.appStatus = status));
+    return run;
   }
+
+  /** How the application ended, once it has (its namespaces are then gone). */
+  appStatus: ExitStatus | undefined;
 
   /** Waits for the application to end, up to `ms`; on time-out stops the whole run. */
   async waitForApp(ms: number): Promise<ExitStatus & { timedOut: boolean }> {
