@@ -1,5 +1,4 @@
 import { Option, type Command } from 'commander';
-import { exploreCommand } from '../commands/explore.js';
 import { defaultJobs } from '../explore/jobs.js';
 import { addAnalysisOptions, analysisOptionsFrom, positiveInteger } from './analysis-options.js';
 
@@ -22,6 +21,7 @@ export function registerExplore(program: Command): void {
     .option('-q, --quiet', 'print nothing but errors (and what --output-csv or --json asks for)', false)
     .argument('[args...]', 'arguments of the application, after --')
     .action(async (args: string[], opts: Record<string, unknown>) => {
+      const { exploreCommand } = await import('../commands/explore.js');
       await exploreCommand({
         ...analysisOptionsFrom(opts),
         binary: opts.binary as string,

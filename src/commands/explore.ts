@@ -1,10 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { writeAtomically } from '../fs/write-atomically.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import { defaultJobs } from '../explore/jobs.js';
-import { formatDynCsv, formatStaticCsv, rowFromVerdicts } from '../db/csv.js';
+import { formatDynCsv, formatStaticCsv, parseDynCsv, rowFromVerdicts } from '../db/csv.js';
+import { earlierVerdicts, type EarlierVerdicts } from '../explore/priors.js';
 import { startStaticAnalysis } from './static-beside-explore.js';
 import { formatSubfeatureCsvs } from '../db/subfeature-csv.js';
 import { explore } from '../explore/explore.js';
@@ -60,6 +61,7 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
     ...(o.onlyConsider !== undefined ? { onlyConsider: resolveOnlyConsider(o.onlyConsider, cwd) } : {}),
     ...(o.writable !== undefined || o.keepWrites ? { filesystem: { writable: resolveWritable(o.writable ?? [], cwd), keepWrites: o.keepWrites } } : {}),
   };
+  const earlier = o.priors !== undefined ? readEarlierVerdicts(resolve(o.priors)) : undefined;
   await checkAnalysedBinary(workload);
   await checkPrivileges(ISOLATE_HELPER_PATH);
 
@@ -104,6 +106,8 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
       attempts: o.attempts,
       partialSupport: o.partialSupport,
       finalCheck: o.finalCheck,
+      groupTesting: o.groupTesting,
+      ...(earlier ? { earlier } : {}),
       strict: o.strict,
       journal,
       signal: abort.signal,
@@ -144,6 +148,15 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
   if (o.outputCsv) process.stdout.write(dynCsv);
   else if (o.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else if (!o.quiet) process.stdout.write(formatSummary(report, o.outputSysNames));
+}
+
+/** An earlier analysis' dyn.csv (`--priors`), as verdicts; bad input is a LoupeError naming the file. */
+function readEarlierVerdicts(path: string): EarlierVerdicts {
+  try {
+    return earlierVerdicts(parseDynCsv(readFileSync(path, 'utf8'), path));
+  } catch (err) {
+    throw new LoupeError(`cannot read the priors file: ${err instanceof Error ? err.message : String(err)}`, ExitCode.badInput, "give --priors the dyn.csv of an earlier analysis of the same application (explore --out DIR writes DIR/dyn.csv)");
+  }
 }
 
 export function dynCsvOf(report: ExploreReport, table: SyscallTable): string {

@@ -58,6 +58,12 @@ export interface JudgeSettings {
    * loop forever costs seconds, not the whole time-out. Absent: only the time-out applies.
    */
   hangLimitMs?: number;
+  /**
+   * Runs to completion: a run whose processes have used more CPU time than this is judged hung
+   * (spinning) at once. CPU time does not grow with load as wall time does, so this limit can be
+   * far below the wall-time one. Absent: no CPU limit.
+   */
+  cpuLimitMs?: number;
 }
 
 export interface Experiment {
@@ -76,4 +82,10 @@ export interface ExperimentResult {
   /** Time the application (and test) ran; the rest of durationMs is the engine's own overhead. */
   workloadMs: number;
   reason?: string;
+  /** Not run: the verdict comes from this group experiment, which worked (group testing). */
+  inferredFrom?: string;
+  /** Why each attempt after the first was made (one entry per retry). */
+  retries?: string[];
+  /** Why a failure was accepted as the verdict without a further attempt. */
+  stoppedBecause?: string;
 }

@@ -70,8 +70,14 @@ export function formatSummary(report: ExploreReport, namesOnly = false): string 
   const t = report.timing;
   out.push(
     '',
-    `${report.experiments.length} experiments (${retried} attempted more than once) in ${(t.wallMs / 1000).toFixed(1)} s ` +
+    `${report.experiments.filter((e) => e.attempts > 0).length} experiments (${retried} attempted more than once${groupNote(report)}) in ${(t.wallMs / 1000).toFixed(1)} s ` +
       `(discovery ${(t.discoveryMs / 1000).toFixed(1)} s, experiments ${(t.experimentsMs / 1000).toFixed(1)} s, ${t.jobs} jobs)`,
   );
   return out.join('\n') + '\n';
+}
+
+/** With group testing: what the groups saved (verdicts inferred from a group that worked are not experiments). */
+function groupNote(report: ExploreReport): string {
+  const g = report.groupTesting;
+  return g ? `; group testing: ${g.groupRuns} group runs, ${g.inferred} verdicts from groups that worked, ${g.runsSaved} of ${g.oneAtATimeRuns} runs saved` : '';
 }

@@ -15,6 +15,8 @@ export interface AnalysisOptions {
   finalCheck: boolean;
   disableStatic: boolean;
   attempts: number;
+  groupTesting: boolean;
+  priors?: string;
   strict: boolean;
   /** Paths whose writes reach the host; every other write stays in the run's copy-on-write layer. */
   writable?: string[];
@@ -54,6 +56,10 @@ export const ANALYSIS_OPTIONS: readonly AnalysisOptionSpec[] = [
     description: 'do not run the static analysis of the binary' },
   { key: 'attempts', flags: '--attempts <n>', kind: 'positiveInteger', default: 2,
     description: 'runs of a failing experiment before "broken" is recorded' },
+  { key: 'groupTesting', flags: '--group-testing', kind: 'flag', default: false,
+    description: 'perturb several likely-working syscalls in one run, splitting a group that fails (fewer runs, same verdicts)' },
+  { key: 'priors', flags: '--priors <dyn.csv>', kind: 'path',
+    description: "an earlier analysis' dyn.csv of the same application: what to group, run first and not retry" },
   { key: 'strict', flags: '--strict', kind: 'flag', default: false,
     description: 'stop with an error, instead of a warning, when the test script calls a do-nothing stand-in "works" (negative control)' },
   { key: 'writable', flags: '--writable <path>', kind: 'paths',
