@@ -110,19 +110,17 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
   const started = Date.now();
   ctx.observer?.started(sandbox.namespacePid);
   const benchmarkOutput = ctx.benchmark ? join(ctx.dir, 'benchmark.out') : undefined;
-  let appStatus: ExitStatus | undefined;
-  void sandbox.appExited.then((status) => (appStatus = status));
   const script = { ms: 0 };
   let cpuMs = 0;
   const finish = async (verdict: Verdict, failure?: FailureKind, reason?: string): Promise<AttemptOutcome> => {
     const workloadMs = Date.now() - started;
     // A server that crashed before or while the script ran: the crash, not the script's answer, is the failure.
-    const crashed = failure !== undefined && failure !== 'hang' && crashSignal(appStatus) !== undefined;
+    const crashed = failure !== undefined && failure !== 'hang' && crashSignal(sandbox.appStatus) !== undefined;
     ctx.observer?.stopping();
     await sandbox.stop();
     const phases = { sandboxStartMs: started - sandboxStart, testScriptMs: script.ms, teardownMs: Date.now() - started - workloadMs };
     const kind = crashed ? 'crash' : failure;
-    const why = crashed && failure !== 'crash' ? `${reason}; the program died from ${crashSignal(appStatus)}` : reason;
+    const why = crashed && failure !== 'crash' ? `${reason}; the program died from ${crashSignal(sandbox.appStatus)}` : reason;
     return { verdict, ...(kind ? { failure: kind } : {}), ...(why !== undefined ? { reason: why } : {}), limitMs, workloadMs, cpuMs, phases, appLog, testLog, ...(benchmarkOutput ? { benchmarkOutput } : {}) };
   };
   if (sandbox.namespacePid === undefined) {
@@ -153,6 +151,9 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
   }
 
   await waitUntilReady(sandbox, exp.judge.readyListeners, Math.min(deadline, Date.now() + exp.judge.readyWaitMs));
+  const ended = sandbox.appStatus;
+  // Its network namespace went with it: the test could only fail to reach it.
+  if (ended) return finish('broken', crashSignal(ended) ? 'crash' : 'exit', `the application exited with ${ended.code ?? ended.signal} before its test could start`);
   return finish(...(await judgeWithScript(exp, ctx, [...(ctx.hostPrefix ?? []), ...sandbox.testEntry(workload.cwd, true)], appLog, testLog, deadline, script, benchmarkOutput)));
 }
 
@@ -173,9 +174,7 @@ function hangNote(exp: Experiment): string {
 
 async function waitUntilReady(sandbox: SandboxRun, listeners: number, until: number): Promise<void> {
   if (listeners === 0) return;
-  let exited = false;
-  void sandbox.appExited.then(() => (exited = true));
-  while (!exited && Date.now() < until && sandbox.listeningSockets() < listeners) await sleep(READY_POLL_MS);
+  while (sandbox.appStatus === undefined && Date.now() < until && sandbox.listeningSockets() < listeners) await sleep(READY_POLL_MS);
 }
 
 /** Runs the test script until it gives a verdict, asking again (bounded, with back-off) on 200. */
