@@ -9,6 +9,8 @@ import { ALL, selectApplications, usageByWorkloadKind, type Selection } from '..
 import { meanAppsRunning, planSupport, PLANNERS, type FallbackReliance, type PlannerName, type SupportPlan } from '../analysis/support-plan.js';
 import { combineUsage, sortedNumbers, treatmentWorks, type Usage } from '../analysis/usage.js';
 import { ExitCode, LoupeError } from '../core/errors.js';
+import { formatBaselineMedians, formatPerfTable } from '../analysis/perf.js';
+import { PERF_METRICS } from '../core/perf-report.js';
 import { readDatabase, readOsList, type DatabaseContents, type OsList } from '../db/reader.js';
 import { cumulativeSpec, heatmapSpec, histogramSpec, planCurvesSpec, type PlanCurveRow } from '../plots/specs.js';
 import { displayName } from '../syscalls/table.js';
@@ -29,6 +31,8 @@ export interface SearchOptions {
   staticSource?: boolean;
   outputSysNames?: boolean;
   exportSqlite?: string;
+  /** --show-perf: the perf table of each selected workload's chosen run that has data/perf.csv. */
+  showPerf?: boolean;
   json?: boolean;
   out?: string;
 }
@@ -297,6 +301,22 @@ async function exportDatabase(ctx: Context, file: string): Promise<Record<string
   return { file, applications: ctx.db.applications.length, runs, osLists: ctx.db.osLists.length };
 }
 
+/** The perf table of every selected workload whose chosen run has perf.csv. */
+function showPerf(ctx: Context, selection: Selection): Record<string, unknown>[] {
+  const found = selection.applications.flatMap((a) => a.workloads.filter((w) => w.chosen.perf !== undefined).map((w) => ({ app: a.name, workload: w })));
+  if (found.length === 0) {
+    ctx.out.push(`No perf analysis for ${describeSelection(ctx, selection)} (store one with generate --perf-analysis)`);
+    return [];
+  }
+  return found.map(({ app, workload }) => {
+    const rows = workload.chosen.perf!;
+    const baseline = rows.find((r) => r.treatment === 'baseline');
+    const medians = Object.fromEntries(PERF_METRICS.map((m) => [m, baseline?.metrics[m]?.median]));
+    ctx.out.push('', `${app} / ${workload.dir} (${workload.chosen.path}/data/perf.csv)`, `Baseline (median): ${formatBaselineMedians(medians)}`, formatPerfTable(rows).trimEnd());
+    return { application: app, workload: workload.dir, run: workload.chosen.path, baseline: medians, conditions: rows.filter((r) => r.treatment !== 'baseline') };
+  });
+}
+
 function wantsPlots(o: SearchOptions): boolean {
   return Boolean(o.cumulativePlot || o.heatmapPlot || o.paperHistogramPlot || o.planCurvesPlot);
 }
@@ -315,10 +335,11 @@ export async function search(options: SearchOptions): Promise<void> {
     warn(`no workload matching "${options.workloads}" for: ${selection.withoutMatchingWorkload.join(', ')}; left out`);
   }
   const results: Record<string, unknown> = {};
-  const noAction = !options.guideSupport && !options.compatScore && !options.exportSqlite && !wantsPlots(options);
+  const noAction = !options.guideSupport && !options.compatScore && !options.exportSqlite && !options.showPerf && !wantsPlots(options);
   if (options.showUsage || noAction) results.usage = showUsage(ctx, selection);
   if (options.guideSupport) results.supportPlan = guideSupport(ctx, selection, options.guideSupport);
   if (options.compatScore) results.compatScore = compatScores(ctx, selection, options.compatScore);
+  if (options.showPerf) results.perf = showPerf(ctx, selection);
   if (wantsPlots(options)) results.plots = await plots(ctx, selection);
   if (options.exportSqlite) results.export = await exportDatabase(ctx, options.exportSqlite);
   if (options.json) {

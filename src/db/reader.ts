@@ -16,10 +16,12 @@ import { simpleGit } from 'simple-git';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import { X86_64, type SyscallTable } from '../syscalls/table.js';
 import { CsvFormatError, meaningfulLines, parseDynCsv, parseStaticCsv, type DynRow } from './csv.js';
+import { parsePerfCsv } from './perf-csv.js';
+import type { PerfRow } from '../core/perf-report.js';
 import { FALLBACKS_CSV, parseFallbacksCsv } from './fallbacks-csv.js';
 import type { Fallbacks } from '../core/fallbacks.js';
 import {
-  CMD_TXT, DATA_DIR, DYN_CSV, IMPORTED_RUN, STATIC_BINARY_CSV, STATIC_SOURCES_CSV, isRunDirName, parseWorkloadDirName,
+  CMD_TXT, DATA_DIR, DYN_CSV, IMPORTED_RUN, PERF_CSV, STATIC_BINARY_CSV, STATIC_SOURCES_CSV, isRunDirName, parseWorkloadDirName,
   type WorkloadId,
 } from './layout.js';
 
@@ -43,6 +45,8 @@ export interface Run {
   dyn?: DynRow[];
   staticBinary?: number[];
   staticSources?: number[];
+  /** data/perf.csv (generate --perf-analysis): the baseline row first. */
+  perf?: PerfRow[];
   /** data/fallbacks.csv: absent for runs measured without fallbacks (older runs, the original tool). */
   fallbacks?: Fallbacks;
   extraData: ExtraDataFile[];
@@ -108,7 +112,7 @@ function parseCsvFile<T>(parse: () => T): T {
   }
 }
 
-const STANDARD_DATA_FILES = new Set([DYN_CSV, STATIC_BINARY_CSV, STATIC_SOURCES_CSV, FALLBACKS_CSV]);
+const STANDARD_DATA_FILES = new Set([DYN_CSV, STATIC_BINARY_CSV, STATIC_SOURCES_CSV, PERF_CSV, FALLBACKS_CSV]);
 
 function readRun(root: string, app: string, workload: string, name: string, warnings: string[]): Run {
   const path = `${app}/${workload}/${name}`;
@@ -130,6 +134,8 @@ function readRun(root: string, app: string, workload: string, name: string, warn
   if (sourcesText !== undefined) {
     run.staticSources = parseCsvFile(() => parseStaticCsv(sourcesText, `${path}/${DATA_DIR}/${STATIC_SOURCES_CSV}`));
   }
+  const perfText = readIfExists(join(dataDir, PERF_CSV));
+  if (perfText !== undefined) run.perf = parseCsvFile(() => parsePerfCsv(perfText, `${path}/${DATA_DIR}/${PERF_CSV}`));
   const fallbacksText = readIfExists(join(dataDir, FALLBACKS_CSV));
   if (fallbacksText !== undefined) {
     run.fallbacks = parseCsvFile(() => parseFallbacksCsv(fallbacksText, `${path}/${DATA_DIR}/${FALLBACKS_CSV}`));

@@ -13,6 +13,7 @@ import type { DatabaseContents } from './reader.js';
 import { IMPORTED_RUN } from './layout.js';
 import { SYSCALL_CLASSES, TREATMENTS, type SyscallClass } from '../core/verdict.js';
 import { parseFallbackKey } from '../core/fallbacks.js';
+import { PERF_METRICS } from '../core/perf-report.js';
 
 /** Each class's syscall numbers, for one application over all its workloads (computed by analysis/usage). */
 export type ApplicationClasses = Readonly<Record<SyscallClass, Iterable<number>>>;
@@ -84,6 +85,20 @@ CREATE TABLE fallbacks (
   change TEXT NOT NULL CHECK (change IN ('added', 'dropped', 'none')),
   syscall_nr INTEGER CHECK ((change = 'none') = (syscall_nr IS NULL))
 );
+CREATE TABLE perf_results (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  nr INTEGER,
+  name TEXT NOT NULL,
+  treatment TEXT NOT NULL CHECK (treatment IN ('baseline', 'stub', 'fake')),
+  status TEXT NOT NULL,
+  metric TEXT NOT NULL CHECK (metric IN (${PERF_METRICS.map((m) => `'${m}'`).join(', ')})),
+  relative REAL,
+  ci_low REAL,
+  ci_high REAL,
+  flagged INTEGER NOT NULL,
+  median REAL,
+  baseline_median REAL
+);
 CREATE TABLE os_lists (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, file TEXT NOT NULL);
 CREATE TABLE os_syscalls (
   os_id INTEGER NOT NULL REFERENCES os_lists(id),
@@ -98,6 +113,7 @@ CREATE INDEX application_usage_by_syscall ON application_usage (nr, class);
 CREATE INDEX os_syscalls_by_syscall ON os_syscalls (nr);
 CREATE INDEX runs_by_workload ON runs (workload_id, chosen);
 CREATE INDEX fallbacks_by_run ON fallbacks (run_id, nr);
+CREATE INDEX perf_results_by_syscall ON perf_results (nr, treatment, metric);
 
 CREATE VIEW chosen_runs AS
   SELECT a.name AS application, w.dir AS workload, w.kind AS kind, r.id AS run_id, r.name AS run, r.path AS path, r.cmd AS cmd
@@ -123,6 +139,10 @@ CREATE VIEW os_application_support AS
   LEFT JOIN application_usage u ON u.application_id = a.id AND u.class = 'required'
   LEFT JOIN os_syscalls os ON os.os_id = o.id AND os.nr = u.nr
   GROUP BY o.id, a.id;
+CREATE VIEW flagged_perf_impacts AS
+  SELECT c.application, c.workload, p.nr, p.name AS syscall, p.treatment, p.metric, p.relative, p.ci_low, p.ci_high, p.median, p.baseline_median
+  FROM chosen_runs c JOIN perf_results p ON p.run_id = c.run_id
+  WHERE p.flagged = 1;
 `;
 
 function usageClasses(usage: ApplicationClasses): [number, string][] {
@@ -144,6 +164,9 @@ function fill(sql: Database.Database, db: DatabaseContents, usageOf: (applicatio
     static: sql.prepare('INSERT INTO static_results (run_id, analysis, nr) VALUES (?, ?, ?)'),
     usage: sql.prepare('INSERT INTO application_usage (application_id, nr, class) VALUES (?, ?, ?)'),
     extraFile: sql.prepare('INSERT INTO extra_data_files (run_id, file, content) VALUES (?, ?, ?)'),
+    perf: sql.prepare(
+      'INSERT INTO perf_results (run_id, nr, name, treatment, status, metric, relative, ci_low, ci_high, flagged, median, baseline_median) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
     extraRow: sql.prepare('INSERT INTO extra_data_rows (run_id, file, line, fields) VALUES (?, ?, ?, ?)'),
     fallback: sql.prepare('INSERT INTO fallbacks (run_id, nr, argument, scope, value, treatment, change, syscall_nr) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
     os: sql.prepare('INSERT INTO os_lists (name, file) VALUES (?, ?)'),
@@ -179,6 +202,14 @@ function fill(sql: Database.Database, db: DatabaseContents, usageOf: (applicatio
             for (const nr of sets.added) insert.fallback.run(runId, ...target, treatment, 'added', nr);
             for (const nr of sets.dropped) insert.fallback.run(runId, ...target, treatment, 'dropped', nr);
             if (sets.added.length + sets.dropped.length === 0) insert.fallback.run(runId, ...target, treatment, 'none', null);
+          }
+        }
+        for (const p of r.perf ?? []) {
+          for (const m of PERF_METRICS) {
+            const c = p.metrics[m];
+            if (c === undefined) continue;
+            const real = (v: number | null): number | null => (v === null || Number.isNaN(v) ? null : v);
+            insert.perf.run(runId, p.nr, p.name, p.treatment, p.status, m, real(c.relative), real(c.ciLow), real(c.ciHigh), flag(c.flagged), real(c.median), real(c.baselineMedian));
           }
         }
         for (const extra of r.extraData) {

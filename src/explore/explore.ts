@@ -18,6 +18,8 @@ import type { Journal } from './journal.js';
 import type { DiscoveryData } from './discover.js';
 import { DISCOVERY_READY_WAIT_MS, runDiscovery } from './discover.js';
 import { tailOf } from './logs.js';
+import { runPerfAnalysis, type PerfSettings } from './perf/perf.js';
+import { perfConditions } from './perf/conditions.js';
 import { runNegativeControl } from './negative-control.js';
 import { checkNoPrivilegeLoss, executablesSeen } from './privileges.js';
 import { withCancellation } from './cancellation.js';
@@ -49,6 +51,8 @@ export interface ExploreOptions {
   journal?: Journal;
   signal?: AbortSignal;
   version: string;
+  /** --perf-analysis: measure the baseline and every working stub and fake in benchmark mode. */
+  perf?: PerfSettings;
   /** Progress: phase changes and finished experiments. */
   onPhase?: (phase: string, total: number) => void;
   onExperiment?: (result: ExperimentResult, description: string) => void;
@@ -148,6 +152,13 @@ async function exploreMeasured(opts: ExploreOptions, env: RunnerEnvironment, wal
   }
 
   const experimentsMs = Date.now() - experimentsStart;
+  let perf: ExploreReport['perf'];
+  if (opts.perf) {
+    const conditions = perfConditions([...syscallPlan, ...subfeaturePlan], results, opts.table);
+    opts.onPhase?.('performance', conditions.length + 3);
+    const baseline: Experiment = { id: 'baseline', description: 'baseline (nothing perturbed)', workload: opts.workload, perturbation: { rules: [] }, judge };
+    perf = await runPerfAnalysis(baseline, conditions, env, opts.perf, opts.signal);
+  }
   const measuredPlan = [...syscallPlan, ...subfeaturePlan];
   await measurement?.confirm(discovery.used, measuredPlan, results, env, {
     jobs: opts.jobs,
@@ -177,6 +188,7 @@ async function exploreMeasured(opts: ExploreOptions, env: RunnerEnvironment, wal
     syscalls,
     subfeatures: subfeatureVerdicts(subfeaturePlan, results),
     ...(finalCheck ? { finalCheck } : {}),
+    ...(perf ? { perf } : {}),
     ...(groupTesting ? { groupTesting } : {}),
     ...(measured ? ('fallbacks' in measured ? { fallbacks: measured.fallbacks } : { fallbacksUnavailable: measured.unavailable }) : {}),
     experiments: [...results.values()].map((r) => toRecord(r, descriptions.get(r.id) ?? r.id)),

@@ -25,10 +25,11 @@ export interface AnalysisOptions {
 }
 
 /** How a value is read from the command line. */
-export type OptionKind = 'flag' | 'path' | 'paths' | 'positiveNumber' | 'positiveInteger';
+export type OptionKind = 'flag' | 'path' | 'paths' | 'text' | 'positiveNumber' | 'positiveInteger' | 'nonNegativeInteger';
 
-export interface AnalysisOptionSpec {
-  key: keyof AnalysisOptions;
+/** One option of a table such as ANALYSIS_OPTIONS (or explore/perf/options.ts's PERF_OPTIONS). */
+export interface OptionSpec<K extends string = string> {
+  key: K;
   /** Commander's flag syntax, e.g. `-t, --test-script <path>`. */
   flags: string;
   description: string;
@@ -36,6 +37,8 @@ export interface AnalysisOptionSpec {
   /** Absent: the option has no value unless given (path). A repeatable option (paths) collects every value given. */
   default?: boolean | number;
 }
+
+export type AnalysisOptionSpec = OptionSpec<keyof AnalysisOptions>;
 
 /**
  * The table, in the order arguments are forwarded. Append new options at the end: the order
@@ -71,7 +74,7 @@ export const ANALYSIS_OPTIONS: readonly AnalysisOptionSpec[] = [
 ];
 
 /** The long option of a spec, e.g. `--test-script`. */
-export function longFlag(spec: AnalysisOptionSpec): string {
+export function longFlag(spec: OptionSpec): string {
   const match = /--[a-z0-9-]+/.exec(spec.flags);
   if (!match) throw new Error(`option ${spec.key} has no long flag`);
   return match[0];
@@ -82,8 +85,13 @@ export function longFlag(spec: AnalysisOptionSpec): string {
  * are left out, so that a record made before an option existed, or without it, stays the same.
  */
 export function analysisOptionArgs(o: Partial<AnalysisOptions>): string[] {
+  return optionArgs(o, ANALYSIS_OPTIONS);
+}
+
+/** analysisOptionArgs for another table of options. */
+export function optionArgs<K extends string>(o: Partial<Record<K, unknown>>, specs: readonly OptionSpec<K>[]): string[] {
   const args: string[] = [];
-  for (const spec of ANALYSIS_OPTIONS) {
+  for (const spec of specs) {
     const value = o[spec.key];
     if (value === undefined || value === spec.default) continue;
     if (spec.kind === 'paths') {

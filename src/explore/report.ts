@@ -1,4 +1,5 @@
 import type { SubfeatureVerdict, SyscallVerdict, Verdict } from '../core/verdict.js';
+import type { PerfReport } from '../core/perf-report.js';
 import type { GroupTestingSummary } from './group-testing.js';
 import type { RunCosts } from './run-experiment.js';
 import type { DiscoveryDiagnostics } from './discover.js';
@@ -63,6 +64,8 @@ export interface ExploreReport {
   syscalls: SyscallVerdict[];
   subfeatures: SubfeatureVerdict[];
   finalCheck?: FinalCheck;
+  /** --perf-analysis: impact of each working stub and fake on performance and resources (analysis/perf.ts). */
+  perf?: PerfReport;
   /** With `--group-testing`: runs made and saved, interactions found. */
   groupTesting?: GroupTestingSummary;
   /** What working perturbations made the application execute instead (src/explore/fallbacks.ts). */

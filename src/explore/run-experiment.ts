@@ -73,7 +73,8 @@ export function filterFor(rules: readonly RuleSpec[], table: SyscallTable): Buff
   );
 }
 
-const safeDirName = (id: string): string => id.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120);
+/** A folder name made of an experiment id. */
+export const safeDirName = (id: string): string => id.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120);
 
 /**
  * Runs an experiment, attempting a failing one again while load could explain the failure

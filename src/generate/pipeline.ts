@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { CsvFormatError, formatDynCsv, type DynRow } from '../db/csv.js';
 import { FALLBACKS_CSV, formatFallbacksCsv, parseFallbacksCsv } from '../db/fallbacks-csv.js';
 import type { Fallbacks } from '../core/fallbacks.js';
-import { CMD_TXT, DATA_DIR, DYN_CSV, EXPLORE_LOGS, STATIC_BINARY_CSV } from '../db/layout.js';
+import { CMD_TXT, DATA_DIR, DYN_CSV, EXPLORE_LOGS, PERF_CSV, STATIC_BINARY_CSV } from '../db/layout.js';
 import type { RunFileContent } from '../db/writer.js';
 import type { ProcessGroups } from '../sandbox/process.js';
 import type { SyscallTable } from '../syscalls/table.js';
@@ -13,6 +13,7 @@ import {
   type Disagreement, type SubfeatureDisagreement,
 } from './merge.js';
 import type { GenerateProgress } from './progress.js';
+import type { PerfOptions } from '../explore/perf/options.js';
 import { readReplicaOutput, type ReplicaOutput } from './replica-output.js';
 import { journalFile, planReplicas } from './replicas.js';
 import { runPool } from '../core/pool.js';
@@ -37,10 +38,12 @@ export interface ReplicaRunOptions {
   table: SyscallTable;
   /** Registered so that Ctrl-C can stop running replicas (containers included). */
   running: Set<ReplicaProcess>;
+  /** --perf-analysis: the first replica measures; replicas then run one at a time, so nothing runs beside its measurements. */
+  perf?: PerfOptions;
 }
 
 export async function runReplicas(env: AnalysisEnvironment, o: ReplicaRunOptions): Promise<ReplicaOutput[]> {
-  const plan = planReplicas(o.replicas, o.cores, o.totalJobs);
+  const plan = planReplicas(o.replicas, o.perf ? 1 : o.cores, o.totalJobs);
   mkdirSync(o.journalDir, { recursive: true });
   const outputs: ReplicaOutput[] = [];
   const journals = Array.from({ length: o.replicas }, (_, i) => journalFile(o.journalDir, i + 1));
@@ -60,7 +63,7 @@ export async function runReplicas(env: AnalysisEnvironment, o: ReplicaRunOptions
       mkdirSync(outDir, { recursive: true });
       const started = Date.now();
       const replicaLogs = logs[index - 1]!;
-      const placement = { outDir, journal: journals[index - 1]!, jobs: plan.jobsPerReplica, staticAnalysis: index === 1 };
+      const placement = { outDir, journal: journals[index - 1]!, jobs: plan.jobsPerReplica, staticAnalysis: index === 1, ...(index === 1 && o.perf ? { perf: o.perf } : {}) };
       const replica = env.startReplica(index, placement, replicaLogs, o.groups);
       o.running.add(replica);
       const status = await replica.exited.finally(() => o.running.delete(replica));
@@ -147,6 +150,9 @@ export function assembleRunFiles(c: RunContents): Map<string, RunFileContent> {
   if (staticBinary !== undefined) files.set(`${DATA_DIR}/${STATIC_BINARY_CSV}`, staticBinary);
   for (const [name, text] of c.merged.subfeatures) files.set(`${DATA_DIR}/${name}`, text);
   if (c.merged.fallbacks !== undefined) files.set(`${DATA_DIR}/${FALLBACKS_CSV}`, c.merged.fallbacks);
+  // Likewise the perf analysis: measured by the first replica alone.
+  const perf = c.outputs[0]!.perf;
+  if (perf !== undefined) files.set(`${DATA_DIR}/${PERF_CSV}`, perf);
   return files;
 }
 

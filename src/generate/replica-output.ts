@@ -2,7 +2,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import { CsvFormatError, parseDynCsv, parseStaticCsv, type DynRow } from '../db/csv.js';
-import { DYN_CSV, STATIC_BINARY_CSV } from '../db/layout.js';
+import { DYN_CSV, PERF_CSV, STATIC_BINARY_CSV } from '../db/layout.js';
+import { parsePerfCsv } from '../db/perf-csv.js';
 import { FALLBACKS_CSV } from '../db/fallbacks-csv.js';
 import type { SyscallTable } from '../syscalls/table.js';
 
@@ -15,6 +16,8 @@ export interface ReplicaOutput {
   subfeatures: Map<string, string>;
   /** explore.log: the human log of every experiment. */
   log: string;
+  /** perf.csv text, when this replica ran the perf analysis. */
+  perf?: string;
   /** fallbacks.csv text, when the replica measured fallbacks. */
   fallbacks?: string;
 }
@@ -50,7 +53,15 @@ export function readReplicaOutput(replica: number, outDir: string, stdout: strin
     }
   }
   const fallbacks = file(FALLBACKS_CSV);
-  return { dyn, ...(staticBinary === undefined ? {} : { staticBinary }), subfeatures, log: file('explore.log') ?? '', ...(fallbacks === undefined ? {} : { fallbacks }) };
+  const perf = file(PERF_CSV);
+  if (perf !== undefined) {
+    try {
+      parsePerfCsv(perf, `replica ${replica} ${PERF_CSV}`);
+    } catch (err) {
+      throw invalid(replica, (err as Error).message);
+    }
+  }
+  return { dyn, ...(staticBinary === undefined ? {} : { staticBinary }), subfeatures, log: file('explore.log') ?? '', ...(perf === undefined ? {} : { perf }), ...(fallbacks === undefined ? {} : { fallbacks }) };
 }
 
 function checkedDyn(replica: number, text: string, table: SyscallTable): DynRow[] {
