@@ -16,7 +16,17 @@
  * With --warm, each example is first analysed once (not timed) and the timed runs use group
  * testing with that analysis' dyn.csv as priors (`--priors`): an application analysed again.
  *
- *   npm run bench -- [--runs N] [--jobs N] [--only lua,nginx,redis] [--stability] [--compare-group-testing] [--group-testing] [--warm] [--original DIR]
+ * With --perf, one analysis with --perf-analysis per example (nginx, redis: their scripts have a
+ * benchmark mode) prints the perf analysis's cost: its wall time against the time its runs'
+ * workloads took (application up plus benchmark script), which must stay within 10%.
+ *
+ *
+ * With --fallbacks-cost, runs each example with and without fallback measurement in turn
+ * (paired, so a drift of the machine's speed hits both) and prints the median of the paired
+ * wall-time ratios.
+ *
+ *
+ *   npm run bench -- [--runs N] [--jobs N] [--only lua,nginx,redis] [--stability] [--compare-group-testing] [--group-testing] [--warm] [--original DIR] [--perf [--perf-runs N]] [--fallbacks-cost]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -56,6 +66,9 @@ const { values } = parseArgs({
     'group-testing': { type: 'boolean', default: false },
     original: { type: 'string' },
     warm: { type: 'boolean', default: false },
+    'fallbacks-cost': { type: 'boolean', default: false },
+    perf: { type: 'boolean', default: false },
+    'perf-runs': { type: 'string', default: '5' },
   },
 });
 
@@ -180,7 +193,44 @@ function compareGroupTesting(example: Example): void {
   for (const d of differing) console.log(`       differs: ${d}`);
 }
 
+function fallbacksCost(example: Example, runs: number): void {
+  const withWalls: number[] = [];
+  const withoutWalls: number[] = [];
+  const ratios: number[] = [];
+  let report: ExploreReport | undefined;
+  for (let i = 0; i < runs; i++) {
+    const measured = explore(example);
+    const plain = explore(example, [...defaultExtra, '--no-fallbacks']);
+    report = measured.report;
+    withWalls.push(measured.wallMs);
+    withoutWalls.push(plain.wallMs);
+    ratios.push(measured.wallMs / plain.wallMs);
+  }
+  const entries = Object.values(report!.fallbacks ?? {}).reduce((n, e) => n + Object.keys(e).length, 0);
+  console.log(
+    `${example.name.padEnd(6)} fallbacks cost: wall with/without = ${median(ratios).toFixed(3)} (median of ${runs} pairs: ${ratios.map((r) => r.toFixed(2)).join(', ')})\n` +
+      `       with ${(median(withWalls) / 1000).toFixed(2)} s, without ${(median(withoutWalls) / 1000).toFixed(2)} s (medians); ${entries} working perturbations measured` +
+      (report!.fallbacksUnavailable ? `; NOT MEASURED: ${report!.fallbacksUnavailable}` : ''),
+  );
+}
+
+/** The perf analysis's own cost: wall time over the time its runs' workloads took. */
+function perfCost(example: Example): void {
+  const { report } = explore(example, ['--perf-analysis', '--perf-runs', values['perf-runs']!]);
+  const perf = report.perf!;
+  if (perf.error) throw new Error(`perf analysis of ${example.name} failed: ${perf.error}`);
+  const overhead = perf.timing.wallMs / perf.timing.benchmarkMs - 1;
+  console.log(
+    `${example.name.padEnd(6)} perf analysis: ${perf.conditions.length} conditions, ${perf.timing.runs} runs in ${(perf.timing.wallMs / 1000).toFixed(1)} s; ` +
+      `workloads ran ${(perf.timing.benchmarkMs / 1000).toFixed(1)} s (${(perf.timing.benchmarkMs / perf.timing.runs).toFixed(0)} ms per run)\n` +
+      `       perf overhead beyond the runs themselves: ${(overhead * 100).toFixed(1)}% (bound: 10%)${overhead > 0.1 ? '  EXCEEDED' : ''}; ` +
+      `normal analysis before it: ${((report.timing.wallMs - perf.timing.wallMs) / 1000).toFixed(1)} s`,
+  );
+}
+
 const selected = EXAMPLES.filter((e) => values.only!.split(',').includes(e.name));
-if (values['compare-group-testing']) for (const example of selected) compareGroupTesting(example);
+if (values['fallbacks-cost']) for (const example of selected) fallbacksCost(example, Number(values.runs));
+else if (values.perf) for (const example of selected.filter((e) => e.name !== 'lua')) perfCost(example);
+else if (values['compare-group-testing']) for (const example of selected) compareGroupTesting(example);
 else if (values.stability) for (const example of selected) stability(example);
 else for (const example of selected) benchmark(example, Number(values.runs));

@@ -15,4 +15,6 @@ if [ -n "$LOUPE_EXPLORE_JOURNAL" ]; then set -- --journal "$LOUPE_EXPLORE_JOURNA
 if [ -n "$LOUPE_EXPLORE_JOBS" ]; then set -- --jobs "$LOUPE_EXPLORE_JOBS" "$@"; fi
 if [ -n "$LOUPE_EXPLORE_EVENTS" ]; then set -- --events "$@"; fi
 if [ -n "$LOUPE_EXPLORE_DISABLE_STATIC" ]; then set -- --disable-static "$@"; fi
+# The perf analysis's options (--perf-analysis --perf-runs N ...), words without spaces.
+if [ -n "$LOUPE_EXPLORE_PERF" ]; then set -- $LOUPE_EXPLORE_PERF "$@"; fi
 exec /usr/local/bin/node /opt/loupe/dist/src/cli/main.js explore "$@"

@@ -2,12 +2,14 @@
  * How far an OS is from running the selected applications.
  *
  * Each application is judged on its own: it runs today if the OS supports every syscall it
- * requires (the others can be stubbed or faked for it). Completeness weighs applications by
+ * requires, and the others can be stubbed or faked for it with their fallbacks supported
+ * (usage.ts missingSyscalls: stubbing clone3 is no help to an OS without clone when the
+ * application then calls clone). Completeness weighs applications by
  * their number of requirements: the share of all (application, required syscall) pairs the OS
  * meets. A missing syscall's value is the number of applications it alone unlocks (their only
- * missing requirement), then the number of applications that require it.
+ * missing syscall), then the number of applications that need it (required, or a fallback).
  */
-import type { Usage } from './usage.js';
+import { missingSyscalls, type Usage } from './usage.js';
 
 export interface ScoredApplication {
   name: string;
@@ -43,10 +45,11 @@ export function compatScore(os: string, supported: Iterable<number>, apps: reado
   const values = new Map<number, MissingSyscallValue>();
   for (const app of apps) {
     const required = [...app.usage.required];
-    const missing = required.filter((nr) => !have.has(nr));
+    const missingRequired = required.filter((nr) => !have.has(nr)).length;
+    const missing = [...missingSyscalls(app.usage, have)];
     pairs += required.length;
-    met += required.length - missing.length;
-    shareSum += required.length === 0 ? 1 : (required.length - missing.length) / required.length;
+    met += required.length - missingRequired;
+    shareSum += required.length === 0 ? 1 : (required.length - missingRequired) / required.length;
     if (missing.length === 0) runningToday.push(app.name);
     for (const nr of missing) {
       const value = values.get(nr) ?? { nr, unlocks: 0, neededBy: 0 };

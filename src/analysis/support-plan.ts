@@ -9,6 +9,12 @@
  * When the deciding application accepts either treatment, the one that works for more of the
  * applications still waiting wins (stub on a tie, since -ENOSYS is the honest answer).
  *
+ * Fallbacks (fallbacks.csv): a treatment works for an application only when the OS supports
+ * what the application executes instead (glibc calls clone when clone3 is stubbed). An
+ * application whose treatment needs a fallback the OS lacks waits until a step implements it
+ * (or the syscall itself, or another treatment works); each step lists the treatments it relies
+ * on that have fallbacks, so the plan says why a fallback is implemented.
+ *
  * Two planners share that state and differ only in what they implement next:
  *   - `greedy`: the original Loupe's rule, made deterministic: the waiting application with the
  *     fewest syscalls to implement (ties by name);
@@ -17,9 +23,10 @@
  *     the most applications running soonest on average.
  */
 import { densestUnlock } from './densest-unlock.js';
-import { canFake, canStub, sortedNumbers, type Usage } from './usage.js';
+import { canFake, canStub, fallbacksOf, missingSyscalls, sortedNumbers, treatmentWorks, type Usage } from './usage.js';
+import { TREATMENTS, type Treatment } from '../core/verdict.js';
 
-export type Treatment = 'stub' | 'fake';
+export type { Treatment };
 export type PlannerName = 'greedy' | 'unlock';
 export const PLANNERS: readonly PlannerName[] = ['greedy', 'unlock'];
 
@@ -28,12 +35,24 @@ export interface PlanApplication {
   usage: Usage;
 }
 
+/** A treatment an admitted application relies on, and the fallbacks it needs supported. */
+export interface FallbackReliance {
+  nr: number;
+  treatment: Treatment;
+  /** Syscalls the applications execute instead, all supported from this step on. */
+  fallbacks: number[];
+  /** The applications admitted at this step that rely on it, sorted. */
+  apps: string[];
+}
+
 export interface PlanStep {
   /** Applications that run from this step on, sorted by name. */
   apps: string[];
   implement: number[];
   stub: number[];
   fake: number[];
+  /** Present only when some treatment this step relies on has fallbacks (why they are implemented). */
+  fallbacks?: FallbackReliance[];
 }
 
 export interface CurvePoint {
@@ -50,6 +69,8 @@ export interface SupportPlan {
   /** Treatments those applications need, decided before any step. */
   initialStub: number[];
   initialFake: number[];
+  /** Treatments with fallbacks those applications rely on (present only when there are some). */
+  initialFallbacks?: FallbackReliance[];
   steps: PlanStep[];
   curve: CurvePoint[];
 }
@@ -65,21 +86,19 @@ class PlanState {
     this.waiting = [...apps].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  /** Syscalls `app` needs implemented, given what is supported and decided now. */
+  /** Syscalls `app` needs implemented, given what is supported and decided now (fallbacks included). */
   missing(app: PlanApplication): Set<number> {
-    const out = new Set<number>();
-    for (const nr of app.usage.used) {
-      if (this.supported.has(nr)) continue;
-      const decided = this.treatment.get(nr);
-      const works = decided === undefined ? !app.usage.required.has(nr) : decided === 'stub' ? canStub(app.usage, nr) : canFake(app.usage, nr);
-      if (!works) out.add(nr);
-    }
-    return out;
+    return missingSyscalls(app.usage, this.supported, this.treatment);
+  }
+
+  /** Whether treatment `t` of `nr` works for `app` with its fallbacks supported. */
+  private viable(app: PlanApplication, nr: number, t: Treatment): boolean {
+    return treatmentWorks(app.usage, nr, t) && [...fallbacksOf(app.usage, nr, t)].every((f) => this.supported.has(f));
   }
 
   private decide(nr: number, app: PlanApplication): Treatment {
-    const stub = canStub(app.usage, nr);
-    const fake = canFake(app.usage, nr);
+    const stub = this.viable(app, nr, 'stub');
+    const fake = this.viable(app, nr, 'fake');
     if (stub !== fake) return stub ? 'stub' : 'fake';
     const others = this.waiting.filter((a) => a !== app && a.usage.used.has(nr) && !a.usage.required.has(nr));
     const stubVotes = others.filter((a) => canStub(a.usage, nr)).length;
@@ -92,10 +111,11 @@ class PlanState {
    * targets) before the others in name order, deciding the treatments each needs.
    * Returns the applications (sorted) and the new decisions.
    */
-  admitReady(first: readonly PlanApplication[] = []): { apps: string[]; stub: number[]; fake: number[] } {
+  admitReady(first: readonly PlanApplication[] = []): { apps: string[]; stub: number[]; fake: number[]; fallbacks: FallbackReliance[] } {
     const admitted: string[] = [];
     const stub: number[] = [];
     const fake: number[] = [];
+    const reliances = new Map<string, FallbackReliance>();
     for (const app of [...first, ...this.waiting.filter((a) => !first.includes(a))]) {
       // Re-checked for each application: a decision made for an earlier one may rule it out.
       if (this.missing(app).size > 0) continue;
@@ -105,10 +125,22 @@ class PlanState {
         this.treatment.set(nr, t);
         (t === 'stub' ? stub : fake).push(nr);
       }
+      for (const nr of sortedNumbers(app.usage.used)) {
+        const t = this.supported.has(nr) ? undefined : this.treatment.get(nr);
+        const fallbacks = t === undefined ? [] : sortedNumbers(fallbacksOf(app.usage, nr, t));
+        if (t === undefined || fallbacks.length === 0) continue;
+        const key = `${t}:${nr}`;
+        const r = reliances.get(key) ?? { nr, treatment: t, fallbacks: [], apps: [] };
+        r.fallbacks = sortedNumbers(new Set([...r.fallbacks, ...fallbacks]));
+        r.apps.push(app.name);
+        reliances.set(key, r);
+      }
       this.waiting = this.waiting.filter((a) => a !== app);
       admitted.push(app.name);
     }
-    return { apps: admitted.sort(), stub: stub.sort((a, b) => a - b), fake: fake.sort((a, b) => a - b) };
+    const fallbacks = [...reliances.values()].sort((a, b) => a.nr - b.nr || TREATMENTS.indexOf(a.treatment) - TREATMENTS.indexOf(b.treatment));
+    for (const r of fallbacks) r.apps.sort();
+    return { apps: admitted.sort(), stub: stub.sort((a, b) => a - b), fake: fake.sort((a, b) => a - b), fallbacks };
   }
 }
 
@@ -171,10 +203,18 @@ export function planSupport(planner: PlannerName, osSupported: Iterable<number>,
     const admitted = state.admitReady(choice.targets);
     implemented += implement.length;
     running += admitted.apps.length;
-    steps.push({ apps: admitted.apps, implement, stub: admitted.stub, fake: admitted.fake });
+    steps.push({ apps: admitted.apps, implement, stub: admitted.stub, fake: admitted.fake, ...(admitted.fallbacks.length > 0 ? { fallbacks: admitted.fallbacks } : {}) });
     curve.push({ implemented, apps: running });
   }
-  return { planner, supportedWithoutChanges: initial.apps, initialStub: initial.stub, initialFake: initial.fake, steps, curve };
+  return {
+    planner,
+    supportedWithoutChanges: initial.apps,
+    initialStub: initial.stub,
+    initialFake: initial.fake,
+    ...(initial.fallbacks.length > 0 ? { initialFallbacks: initial.fallbacks } : {}),
+    steps,
+    curve,
+  };
 }
 
 /** Applications running after `implemented` syscalls, reading the step curve (a staircase). */

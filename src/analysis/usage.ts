@@ -13,6 +13,11 @@
  * Static results (binary, sources) combine by union over the members that have them.
  */
 import { classOf, type DynRow } from '../db/csv.js';
+import { parseFallbackKey, type Fallbacks } from '../core/fallbacks.js';
+import { TREATMENTS, type Treatment } from '../core/verdict.js';
+
+/** Per syscall, per treatment that works: the syscalls the application executes instead (fallbacks.csv's `added`). */
+export type TreatmentFallbacks = Map<number, Partial<Record<Treatment, Set<number>>>>;
 
 export interface Usage {
   /** Executed during the workload: the union of the four classes below. */
@@ -26,12 +31,18 @@ export interface Usage {
   /** Absent when no member has static results of that kind. */
   staticBinary?: Set<number>;
   staticSources?: Set<number>;
+  /**
+   * Whole-syscall fallbacks, only where non-empty; absent when no member has fallback data.
+   * Members combine by union: a treatment must work with every member's fallbacks.
+   */
+  fallbacks?: TreatmentFallbacks;
 }
 
 export interface RunData {
   dyn?: DynRow[];
   staticBinary?: number[];
   staticSources?: number[];
+  fallbacks?: Fallbacks;
 }
 
 function emptyUsage(): Usage {
@@ -48,7 +59,58 @@ export function usageOfRun(run: RunData): Usage {
   }
   if (run.staticBinary) usage.staticBinary = new Set(run.staticBinary);
   if (run.staticSources) usage.staticSources = new Set(run.staticSources);
+  if (run.fallbacks) usage.fallbacks = wholeSyscallFallbacks(run.fallbacks);
   return usage;
+}
+
+function wholeSyscallFallbacks(fallbacks: Fallbacks): TreatmentFallbacks {
+  const out: TreatmentFallbacks = new Map();
+  for (const [key, entry] of Object.entries(fallbacks)) {
+    const target = parseFallbackKey(key);
+    // Sub-features are not planned on their own: an OS implements or treats whole syscalls.
+    if (!target || target.argIndex !== undefined) continue;
+    for (const t of TREATMENTS) {
+      const added = entry[t]?.added ?? [];
+      if (added.length === 0) continue;
+      out.set(target.nr, { ...out.get(target.nr), [t]: new Set(added) });
+    }
+  }
+  return out;
+}
+
+/** What the application executes instead when `nr` is given treatment `t` (empty: nothing, or not measured). */
+export function fallbacksOf(usage: Usage, nr: number, t: Treatment): ReadonlySet<number> {
+  return usage.fallbacks?.get(nr)?.[t] ?? new Set();
+}
+
+/** Whether treatment `t` of `nr` works for the application (its fallbacks aside). */
+export function treatmentWorks(usage: Usage, nr: number, t: Treatment): boolean {
+  return t === 'stub' ? canStub(usage, nr) : canFake(usage, nr);
+}
+
+/**
+ * The syscalls an application needs implemented on an OS supporting `supported`, with the
+ * treatments already `decided` for some syscalls (support plans): each unsupported syscall
+ * whose treatment does not work for it, and for a syscall whose working treatments need
+ * fallbacks the OS lacks, the cheapest of: the lacking fallbacks of one treatment (stub first),
+ * or the syscall itself when that costs fewer syscalls (a tie goes to the fallbacks: they are
+ * the older, more widely used calls, e.g. clone for clone3). Without fallback data this is the
+ * unsupported required syscalls (and those whose decided treatment does not work).
+ */
+export function missingSyscalls(usage: Usage, supported: ReadonlySet<number>, decided: ReadonlyMap<number, Treatment> = new Map()): Set<number> {
+  const out = new Set<number>();
+  for (const nr of usage.used) {
+    if (supported.has(nr)) continue;
+    const choice = decided.get(nr);
+    const options = usage.required.has(nr) ? [] : (choice ? [choice] : TREATMENTS).filter((t) => treatmentWorks(usage, nr, t));
+    let cheapest: number[] = [nr];
+    for (const t of options) {
+      const lacking = [...fallbacksOf(usage, nr, t)].filter((f) => !supported.has(f));
+      if (lacking.length <= cheapest.length && (lacking.length < cheapest.length || cheapest[0] === nr)) cheapest = lacking;
+    }
+    for (const f of cheapest) out.add(f);
+  }
+  return out;
 }
 
 export function canStub(usage: Usage, nr: number): boolean {
@@ -89,6 +151,17 @@ export function combineUsage(members: readonly Usage[]): Usage {
   if (staticBinary) combined.staticBinary = staticBinary;
   const staticSources = unionOfPresent(members.map((m) => m.staticSources));
   if (staticSources) combined.staticSources = staticSources;
+  if (members.some((m) => m.fallbacks)) {
+    const fallbacks: TreatmentFallbacks = new Map();
+    for (const m of members) {
+      for (const [nr, entry] of m.fallbacks ?? []) {
+        const into = fallbacks.get(nr) ?? {};
+        for (const t of TREATMENTS) if (entry[t]) into[t] = new Set([...(into[t] ?? []), ...entry[t]!]);
+        fallbacks.set(nr, into);
+      }
+    }
+    combined.fallbacks = fallbacks;
+  }
   return combined;
 }
 

@@ -1,12 +1,14 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { ANALYSIS_OPTIONS, type AnalysisOptions, type OptionKind } from '../explore/options.js';
+import { ANALYSIS_OPTIONS, type AnalysisOptions, type OptionKind, type OptionSpec } from '../explore/options.js';
 
 const PARSERS: Record<OptionKind, ((value: string, previous?: unknown) => unknown) | undefined> = {
   flag: undefined,
   path: undefined,
+  text: undefined,
   paths: (value: string, previous?: unknown) => [...((previous as string[] | undefined) ?? []), value],
   positiveNumber: positiveNumber,
   positiveInteger: positiveInteger,
+  nonNegativeInteger: nonNegativeInteger,
 };
 
 /** Parses a number > 0; commander turns the error into a usage error (exit 2). */
@@ -23,9 +25,16 @@ export function positiveInteger(value: string): number {
   return n;
 }
 
-/** Declares every analysis option (src/explore/options.ts) on a command, with its default and help. */
-export function addAnalysisOptions(cmd: Command): Command {
-  for (const spec of ANALYSIS_OPTIONS) {
+/** Parses a whole number >= 0; commander turns the error into a usage error (exit 2). */
+export function nonNegativeInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number, 0 or more');
+  return n;
+}
+
+/** Declares every analysis option (src/explore/options.ts), or those of another table, on a command, with its default and help. */
+export function addAnalysisOptions(cmd: Command, specs: readonly OptionSpec[] = ANALYSIS_OPTIONS): Command {
+  for (const spec of specs) {
     const option = new Option(spec.flags, spec.description);
     const parse = PARSERS[spec.kind];
     if (parse) option.argParser(parse);
@@ -37,10 +46,15 @@ export function addAnalysisOptions(cmd: Command): Command {
 
 /** The analysis options out of commander's parsed values (keys are the table's). */
 export function analysisOptionsFrom(opts: Record<string, unknown>): AnalysisOptions {
+  return optionsFrom(opts, ANALYSIS_OPTIONS) as unknown as AnalysisOptions;
+}
+
+/** The values of a table's options out of commander's parsed values, by the table's keys. */
+export function optionsFrom(opts: Record<string, unknown>, specs: readonly OptionSpec[]): Record<string, unknown> {
   const values: Record<string, unknown> = {};
-  for (const spec of ANALYSIS_OPTIONS) {
+  for (const spec of specs) {
     const value = opts[new Option(spec.flags).attributeName()];
     if (value !== undefined) values[spec.key] = value;
   }
-  return values as unknown as AnalysisOptions;
+  return values;
 }

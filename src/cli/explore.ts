@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { defaultJobs } from '../explore/jobs.js';
-import { addAnalysisOptions, analysisOptionsFrom, positiveInteger } from './analysis-options.js';
+import { addAnalysisOptions, analysisOptionsFrom, optionsFrom, positiveInteger } from './analysis-options.js';
+import { PERF_OPTIONS, type PerfOptions } from '../explore/perf/options.js';
 
 export function registerExplore(program: Command): void {
   const cmd = program
@@ -18,7 +19,8 @@ export function registerExplore(program: Command): void {
     .option('--keep-writes', 'keep each run\'s writable layer beside its logs (under --out DIR/work) with writes.log listing the files it changed', false)
     .option('-v, --verbose', 'print every experiment as it finishes', false)
     .option('--events', 'progress as JSON lines on stderr (one event per phase and per experiment), for other programs', false)
-    .option('-q, --quiet', 'print nothing but errors (and what --output-csv or --json asks for)', false)
+    .option('-q, --quiet', 'print nothing but errors (and what --output-csv or --json asks for)', false);
+  addAnalysisOptions(cmd, PERF_OPTIONS)
     .argument('[args...]', 'arguments of the application, after --')
     .action(async (args: string[], opts: Record<string, unknown>) => {
       const { exploreCommand } = await import('../commands/explore.js');
@@ -35,6 +37,7 @@ export function registerExplore(program: Command): void {
         verbose: opts.verbose as boolean,
         events: opts.events as boolean,
         quiet: opts.quiet as boolean,
+        perf: optionsFrom(opts, PERF_OPTIONS) as unknown as PerfOptions,
         keepWrites: opts.keepWrites as boolean,
       });
     });

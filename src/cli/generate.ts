@@ -1,7 +1,8 @@
 import { Command, Option } from 'commander';
 import { shellJoin } from '../generate/shell-words.js';
 import { ExitCode, LoupeError } from '../core/errors.js';
-import { addAnalysisOptions, analysisOptionsFrom, positiveInteger } from './analysis-options.js';
+import { addAnalysisOptions, analysisOptionsFrom, optionsFrom, positiveInteger } from './analysis-options.js';
+import { PERF_OPTIONS, type PerfOptions } from '../explore/perf/options.js';
 
 interface GenerateFlags {
   db: string;
@@ -45,7 +46,8 @@ export function registerGenerate(program: Command): void {
     .option('--coverage-binary <path>', 'with --coverage: the instrumented copy of the analysed binary, run in its place for the coverage run only');
   addAnalysisOptions(cmd)
     .option('--json', 'print the outcome as JSON', false)
-    .option('-q, --quiet', 'no progress output', false)
+    .option('-q, --quiet', 'no progress output', false);
+  addAnalysisOptions(cmd, PERF_OPTIONS)
     .argument('[command...]', 'native environment: the program and its arguments, after --')
     .addHelpText('after', `
 Examples:
@@ -73,6 +75,7 @@ See docs/generate.md for the database layout, replicas, resume and the Docker ba
         commit: flags.commit,
         replicas: flags.replicas,
         explore: analysisOptionsFrom(flags),
+        ...(flags.perfAnalysis ? { perf: optionsFrom(flags, PERF_OPTIONS) as unknown as PerfOptions } : {}),
         command,
         json: flags.json,
         quiet: flags.quiet,

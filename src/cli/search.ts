@@ -21,6 +21,7 @@ export function registerSearch(program: Command): void {
     .option('--show-coverage', 'workload coverage stored by generate --coverage: lines, functions, branches, syscall call sites reached')
     .option('--output-sys-names', 'print syscall names instead of numbers')
     .option('--export-sqlite <file>', 'write the whole database to a SQLite file')
+    .option('--show-perf', 'performance and resource impact of each working stub and fake (runs stored with generate --perf-analysis)')
     .option('--json', 'print JSON instead of text')
     .option('--out <dir>', 'folder for plots (default: current folder)')
     .action(async (options) => {

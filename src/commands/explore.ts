@@ -8,6 +8,7 @@ import { formatDynCsv, formatStaticCsv, parseDynCsv, rowFromVerdicts } from '../
 import { earlierVerdicts, type EarlierVerdicts } from '../explore/priors.js';
 import { startStaticAnalysis } from './static-beside-explore.js';
 import { formatSubfeatureCsvs } from '../db/subfeature-csv.js';
+import { FALLBACKS_CSV, formatFallbacksCsv } from '../db/fallbacks-csv.js';
 import { explore } from '../explore/explore.js';
 import { eventLine, type ExploreEvent } from '../explore/events.js';
 import { formatSummary } from '../explore/format.js';
@@ -19,7 +20,9 @@ import type { AnalysisOptions } from '../explore/options.js';
 import { ProcessGroups } from '../sandbox/process.js';
 import type { SyscallTable } from '../syscalls/table.js';
 import { createProgress } from '../ui/progress.js';
-import { ISOLATE_HELPER_PATH, LAUNCHER_PATH, VERSION } from '../core/version.js';
+import { ISOLATE_HELPER_PATH, LAUNCHER_PATH, PACKAGE_ROOT, VERSION } from '../core/version.js';
+import { formatPerfSummary, perfSettings, writePerfOutputs } from './perf-outputs.js';
+import type { PerfOptions } from '../explore/perf/options.js';
 
 /** The analysis options (src/explore/options.ts) and what this command does with the result. */
 export interface ExploreCommandOptions extends AnalysisOptions {
@@ -35,9 +38,13 @@ export interface ExploreCommandOptions extends AnalysisOptions {
   /** Progress as JSON-line events on stderr (src/explore/events.ts), for generate. */
   events: boolean;
   quiet: boolean;
+  /** --perf-analysis and its settings (src/explore/perf/options.ts); absent or perfAnalysis false: no perf analysis. */
+  perf?: PerfOptions;
   /** Keep each run's writable layer and list of changed files beside its logs (--keep-writes). */
   keepWrites: boolean;
 }
+
+const SYSCALL_COUNTER_PATH = join(PACKAGE_ROOT, 'dist/bin/loupe-syscall-counter');
 
 /**
  * Experiments mostly wait (a server idles between requests, a benchmark runs for a fixed
@@ -61,6 +68,7 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
   const earlier = o.priors !== undefined ? readEarlierVerdicts(resolve(o.priors)) : undefined;
   await checkAnalysedBinary(workload);
   await checkPrivileges(ISOLATE_HELPER_PATH);
+  const perf = o.perf?.perfAnalysis ? await perfSettings(o.perf, workload.testScript) : undefined;
 
   const outDir = o.out === undefined ? undefined : resolve(o.out);
   if (outDir) mkdirSync(outDir, { recursive: true });
@@ -106,9 +114,11 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
       groupTesting: o.groupTesting,
       ...(earlier ? { earlier } : {}),
       strict: o.strict,
+      ...(o.fallbacks ? { syscallCounter: SYSCALL_COUNTER_PATH } : {}),
       journal,
       signal: abort.signal,
       version: VERSION,
+      ...(perf ? { perf: { ...perf, quietBefore: staticAnalysis, onCondition: (d, failure) => { log(`perf   ${d}${failure ? ` — ${failure.message}` : ''}`); progress.tick(); } } } : {}),
       onPhase: (phase, total) => {
         log(`== ${phase} (${total})`);
         emit({ event: 'phase', phase, planned: total });
@@ -142,9 +152,14 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
   }
   const dynCsv = dynCsvOf(report, table);
   if (outDir) writeOutputs(outDir, report, table, dynCsv, experimentLines);
+  if (outDir && report.perf) await writePerfOutputs(outDir, report.perf, report.workload.onlyConsider ?? report.workload.binary);
   if (o.outputCsv) process.stdout.write(dynCsv);
   else if (o.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-  else if (!o.quiet) process.stdout.write(formatSummary(report, o.outputSysNames));
+  else if (!o.quiet) process.stdout.write(formatSummary(report, o.outputSysNames) + (report.perf ? formatPerfSummary(report.perf) : ''));
+  if (report.perf?.error) {
+    process.stderr.write(`loupe: perf analysis: ${report.perf.error}\n`);
+    process.exitCode = ExitCode.failed;
+  }
 }
 
 /** An earlier analysis' dyn.csv (`--priors`), as verdicts; bad input is a LoupeError naming the file. */
@@ -168,6 +183,7 @@ function writeOutputs(outDir: string, report: ExploreReport, table: SyscallTable
     writeAtomically(join(outDir, 'static_binary.csv'), formatStaticCsv(report.static.syscalls, table.maxNumber));
   }
   writeAtomically(join(outDir, 'explore.json'), JSON.stringify(report, null, 2) + '\n');
-  writeAtomically(join(outDir, 'explore.log'), `${formatSummary(report)}\nExperiments:\n${experimentLines.join('\n')}\n`);
+  writeAtomically(join(outDir, 'explore.log'), `${formatSummary(report)}${report.perf ? formatPerfSummary(report.perf) : ''}\nExperiments:\n${experimentLines.join('\n')}\n`);
   for (const [name, text] of formatSubfeatureCsvs(report.subfeatures)) writeAtomically(join(outDir, name), text);
+  if (report.fallbacks) writeAtomically(join(outDir, FALLBACKS_CSV), formatFallbacksCsv(report.fallbacks));
 }

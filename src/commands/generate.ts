@@ -5,6 +5,7 @@ import type { WorkloadId } from '../db/layout.js';
 import { openDatabase, validateRunLocation, type RunLocation } from '../db/writer.js';
 import { nativeEnvironment, type AnalysisEnvironment, type CoverageBuild } from '../generate/environments.js';
 import { analysisOptionArgs, type AnalysisOptions } from '../explore/options.js';
+import type { PerfOptions } from '../explore/perf/options.js';
 import { describeNativeEnvironment } from '../generate/native-record.js';
 import { GenerateProgress } from '../generate/progress.js';
 import { GenerateSession } from '../generate/session.js';
@@ -24,6 +25,8 @@ export interface GenerateRequest {
   commit: boolean;
   replicas: number;
   explore: Partial<AnalysisOptions>;
+  /** --perf-analysis (src/explore/perf/options.ts): the first replica also measures the impact of each working stub and fake (data/perf.csv). */
+  perf?: PerfOptions;
   /** Native environment: the program and its arguments. */
   command: string[];
   json: boolean;
@@ -56,7 +59,7 @@ export async function generateCommand(req: GenerateRequest): Promise<void> {
       return;
     }
     const runLocation = { ...location, run: env.runName };
-    const settings = { replicas: req.replicas, table, session, progress };
+    const settings = { replicas: req.replicas, table, session, progress, ...(req.perf ? { perf: req.perf } : {}) };
     const analysis = await analyse(db, runLocation, env, settings);
     const coverageJson = req.coverage === undefined ? undefined : await measureCoverageIn(env, coverageBuild(req.coverage, req.dockerfile === undefined), settings);
     const outcome = await storeAnalysis(db, runLocation, env, analysis, {

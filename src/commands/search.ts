@@ -7,9 +7,11 @@ import { compatScore, type CompatScore } from '../analysis/compat-score.js';
 import { coverageRows, formatCoverageRows, type CoverageRow } from '../analysis/coverage.js';
 import { cumulativeCurve, histogramBars, PAPER_HISTOGRAM_APPS, syscallShares, ANALYSES, type HistogramBar } from '../analysis/figures.js';
 import { ALL, selectApplications, usageByWorkloadKind, type Selection } from '../analysis/selection.js';
-import { meanAppsRunning, planSupport, PLANNERS, type PlannerName, type SupportPlan } from '../analysis/support-plan.js';
-import { combineUsage, sortedNumbers, type Usage } from '../analysis/usage.js';
+import { meanAppsRunning, planSupport, PLANNERS, type FallbackReliance, type PlannerName, type SupportPlan } from '../analysis/support-plan.js';
+import { combineUsage, sortedNumbers, treatmentWorks, type Usage } from '../analysis/usage.js';
 import { ExitCode, LoupeError } from '../core/errors.js';
+import { formatBaselineMedians, formatPerfTable } from '../analysis/perf.js';
+import { PERF_METRICS } from '../core/perf-report.js';
 import { readDatabase, readOsList, type DatabaseContents, type OsList } from '../db/reader.js';
 import { cumulativeSpec, heatmapSpec, histogramSpec, planCurvesSpec, type PlanCurveRow } from '../plots/specs.js';
 import { displayName } from '../syscalls/table.js';
@@ -31,6 +33,8 @@ export interface SearchOptions {
   showCoverage?: boolean;
   outputSysNames?: boolean;
   exportSqlite?: string;
+  /** --show-perf: the perf table of each selected workload's chosen run that has data/perf.csv. */
+  showPerf?: boolean;
   json?: boolean;
   out?: string;
 }
@@ -84,7 +88,27 @@ function usageJson(ctx: Context, selection: Selection, usage: Usage): Record<str
   };
   if (usage.staticBinary) json.staticBinary = ctx.show(usage.staticBinary);
   if (ctx.options.staticSource && usage.staticSources) json.staticSources = ctx.show(usage.staticSources);
+  if (usage.fallbacks) json.fallbacks = fallbacksJson(ctx, usage);
   return json;
+}
+
+/** `{"435": {"stub": [56]}}` (names with --output-sys-names), for syscalls used whose working treatment has fallbacks. */
+function fallbacksJson(ctx: Context, usage: Usage): Record<string, Record<string, Syscall[]>> {
+  const out: Record<string, Record<string, Syscall[]>> = {};
+  for (const nr of sortedNumbers(usage.fallbacks!.keys())) {
+    const entry = usage.fallbacks!.get(nr)!;
+    const key = String(ctx.show([nr])[0]);
+    for (const t of ['stub', 'fake'] as const) if (entry[t] && treatmentWorks(usage, nr, t)) out[key] = { ...out[key], [t]: ctx.show(entry[t]!) };
+  }
+  return out;
+}
+
+/** Lines such as `clone3: stub falls back to clone`. */
+function fallbackLines(ctx: Context, usage: Usage): string[] {
+  const name = (nr: number): string => displayName(ctx.db.table, nr);
+  return Object.entries(fallbacksJson({ ...ctx, show: (nrs) => sortedNumbers(nrs) }, usage)).map(
+    ([nr, entry]) => `  ${name(Number(nr))}: ${Object.entries(entry).map(([t, nrs]) => `${t} falls back to ${nrs.map((n) => name(Number(n))).join(', ')}`).join('; ')}`,
+  );
 }
 
 function showUsage(ctx: Context, selection: Selection): Record<string, unknown> {
@@ -103,6 +127,10 @@ function showUsage(ctx: Context, selection: Selection): Record<string, unknown> 
     if (usage.staticSources) ctx.out.push(...wrapList('Static source analysis', ctx.show(usage.staticSources)));
     else ctx.out.push('Static source analysis: no selected run has static_sources.csv');
   }
+  if (usage.fallbacks) {
+    const lines = fallbackLines(ctx, usage);
+    ctx.out.push(`Fallbacks (what the applications execute instead when a treatment works) (${lines.length}):`, ...lines);
+  }
   return json;
 }
 
@@ -114,11 +142,28 @@ function planJson(ctx: Context, os: OsList, plan: SupportPlan, other: SupportPla
     supportedWithoutChanges: plan.supportedWithoutChanges,
     initialStub: ctx.show(plan.initialStub),
     initialFake: ctx.show(plan.initialFake),
-    steps: plan.steps.map((s) => ({ apps: s.apps, implement: ctx.show(s.implement), stub: ctx.show(s.stub), fake: ctx.show(s.fake) })),
+    ...(plan.initialFallbacks ? { initialFallbacks: plan.initialFallbacks.map((r) => relianceJson(ctx, r)) } : {}),
+    steps: plan.steps.map((s) => ({
+      apps: s.apps,
+      implement: ctx.show(s.implement),
+      stub: ctx.show(s.stub),
+      fake: ctx.show(s.fake),
+      ...(s.fallbacks ? { fallbacks: s.fallbacks.map((r) => relianceJson(ctx, r)) } : {}),
+    })),
     curve: plan.curve,
     meanAppsRunning: { [plan.planner]: meanAppsRunning(plan.curve, width), [other.planner]: meanAppsRunning(other.curve, width), overImplemented: width },
     unknownNames: os.unknownNames,
   };
+}
+
+function relianceJson(ctx: Context, r: FallbackReliance): Record<string, unknown> {
+  return { syscall: ctx.show([r.nr])[0], treatment: r.treatment, fallbacks: ctx.show(r.fallbacks), apps: r.apps };
+}
+
+/** Why a step implements a syscall no application requires: `  stub clone3: redis falls back to clone`. */
+function relianceLines(ctx: Context, reliances: readonly FallbackReliance[] | undefined): string[] {
+  const name = (nr: number): string => displayName(ctx.db.table, nr);
+  return (reliances ?? []).map((r) => `  ${r.treatment} ${name(r.nr)}: ${r.apps.join(', ')} then call${r.apps.length === 1 ? 's' : ''} ${r.fallbacks.map(name).join(', ')} instead (fallback, supported from here)`);
 }
 
 function guideSupport(ctx: Context, selection: Selection, osFile: string): Record<string, unknown> {
@@ -133,6 +178,7 @@ function guideSupport(ctx: Context, selection: Selection, osFile: string): Recor
   ctx.out.push(`Supported without implementing anything (${plan.supportedWithoutChanges.length}): ${plan.supportedWithoutChanges.join(', ') || '-'}`);
   ctx.out.push(`  stub: ${list(plan.initialStub)}`);
   ctx.out.push(`  fake: ${list(plan.initialFake)}`);
+  ctx.out.push(...relianceLines(ctx, plan.initialFallbacks));
   let running = plan.supportedWithoutChanges.length;
   let implemented = 0;
   plan.steps.forEach((step, i) => {
@@ -142,6 +188,7 @@ function guideSupport(ctx: Context, selection: Selection, osFile: string): Recor
     ctx.out.push(`  implement: ${list(step.implement)}`);
     if (step.stub.length > 0) ctx.out.push(`  stub: ${list(step.stub)}`);
     if (step.fake.length > 0) ctx.out.push(`  fake: ${list(step.fake)}`);
+    ctx.out.push(...relianceLines(ctx, step.fallbacks));
   });
   const means = json.meanAppsRunning as Record<string, number>;
   ctx.out.push(
@@ -262,6 +309,22 @@ function showCoverage(ctx: Context, selection: Selection): CoverageRow[] {
   return rows;
 }
 
+/** The perf table of every selected workload whose chosen run has perf.csv. */
+function showPerf(ctx: Context, selection: Selection): Record<string, unknown>[] {
+  const found = selection.applications.flatMap((a) => a.workloads.filter((w) => w.chosen.perf !== undefined).map((w) => ({ app: a.name, workload: w })));
+  if (found.length === 0) {
+    ctx.out.push(`No perf analysis for ${describeSelection(ctx, selection)} (store one with generate --perf-analysis)`);
+    return [];
+  }
+  return found.map(({ app, workload }) => {
+    const rows = workload.chosen.perf!;
+    const baseline = rows.find((r) => r.treatment === 'baseline');
+    const medians = Object.fromEntries(PERF_METRICS.map((m) => [m, baseline?.metrics[m]?.median]));
+    ctx.out.push('', `${app} / ${workload.dir} (${workload.chosen.path}/data/perf.csv)`, `Baseline (median): ${formatBaselineMedians(medians)}`, formatPerfTable(rows).trimEnd());
+    return { application: app, workload: workload.dir, run: workload.chosen.path, baseline: medians, conditions: rows.filter((r) => r.treatment !== 'baseline') };
+  });
+}
+
 function wantsPlots(o: SearchOptions): boolean {
   return Boolean(o.cumulativePlot || o.heatmapPlot || o.paperHistogramPlot || o.planCurvesPlot);
 }
@@ -280,10 +343,11 @@ export async function search(options: SearchOptions): Promise<void> {
     warn(`no workload matching "${options.workloads}" for: ${selection.withoutMatchingWorkload.join(', ')}; left out`);
   }
   const results: Record<string, unknown> = {};
-  const noAction = !options.guideSupport && !options.compatScore && !options.exportSqlite && !options.showCoverage && !wantsPlots(options);
+  const noAction = !options.guideSupport && !options.compatScore && !options.exportSqlite && !options.showPerf && !options.showCoverage && !wantsPlots(options);
   if (options.showUsage || noAction) results.usage = showUsage(ctx, selection);
   if (options.guideSupport) results.supportPlan = guideSupport(ctx, selection, options.guideSupport);
   if (options.compatScore) results.compatScore = compatScores(ctx, selection, options.compatScore);
+  if (options.showPerf) results.perf = showPerf(ctx, selection);
   if (wantsPlots(options)) results.plots = await plots(ctx, selection);
   if (options.exportSqlite) results.export = await exportDatabase(ctx, options.exportSqlite);
   if (options.showCoverage) results.coverage = showCoverage(ctx, selection);

@@ -18,6 +18,7 @@ export { DOCKERFILE_DATA_DIR } from '../docker/dockerfile.js';
 export const DATA_DIR = 'data';
 export const DYN_CSV = 'dyn.csv';
 export const STATIC_BINARY_CSV = 'static_binary.csv';
+export const PERF_CSV = 'perf.csv';
 export const STATIC_SOURCES_CSV = 'static_sources.csv';
 /** Written by `generate --coverage` (format: coverage-json.ts). */
 export const COVERAGE_JSON = 'coverage.json';

@@ -17,8 +17,12 @@ import { ExitCode, LoupeError } from '../core/errors.js';
 import { X86_64, type SyscallTable } from '../syscalls/table.js';
 import { parseStoredCoverage, type StoredCoverage } from './coverage-json.js';
 import { CsvFormatError, meaningfulLines, parseDynCsv, parseStaticCsv, type DynRow } from './csv.js';
+import { parsePerfCsv } from './perf-csv.js';
+import type { PerfRow } from '../core/perf-report.js';
+import { FALLBACKS_CSV, parseFallbacksCsv } from './fallbacks-csv.js';
+import type { Fallbacks } from '../core/fallbacks.js';
 import {
-  CMD_TXT, COVERAGE_JSON, DATA_DIR, DYN_CSV, IMPORTED_RUN, STATIC_BINARY_CSV, STATIC_SOURCES_CSV, isRunDirName, parseWorkloadDirName,
+  CMD_TXT, COVERAGE_JSON, DATA_DIR, DYN_CSV, IMPORTED_RUN, PERF_CSV, STATIC_BINARY_CSV, STATIC_SOURCES_CSV, isRunDirName, parseWorkloadDirName,
   type WorkloadId,
 } from './layout.js';
 
@@ -44,6 +48,10 @@ export interface Run {
   staticSources?: number[];
   /** data/coverage.json, when the run was generated with --coverage. */
   coverage?: StoredCoverage;
+  /** data/perf.csv (generate --perf-analysis): the baseline row first. */
+  perf?: PerfRow[];
+  /** data/fallbacks.csv: absent for runs measured without fallbacks (older runs, the original tool). */
+  fallbacks?: Fallbacks;
   extraData: ExtraDataFile[];
 }
 
@@ -107,7 +115,7 @@ function parseCsvFile<T>(parse: () => T): T {
   }
 }
 
-const STANDARD_DATA_FILES = new Set([DYN_CSV, STATIC_BINARY_CSV, STATIC_SOURCES_CSV, COVERAGE_JSON]);
+const STANDARD_DATA_FILES = new Set([DYN_CSV, STATIC_BINARY_CSV, STATIC_SOURCES_CSV, PERF_CSV, FALLBACKS_CSV, COVERAGE_JSON]);
 
 function readRun(root: string, app: string, workload: string, name: string, warnings: string[]): Run {
   const path = `${app}/${workload}/${name}`;
@@ -131,6 +139,12 @@ function readRun(root: string, app: string, workload: string, name: string, warn
   }
   const coverageText = readIfExists(join(dataDir, COVERAGE_JSON));
   if (coverageText !== undefined) run.coverage = parseStoredCoverage(coverageText, `${path}/${DATA_DIR}/${COVERAGE_JSON}`);
+  const perfText = readIfExists(join(dataDir, PERF_CSV));
+  if (perfText !== undefined) run.perf = parseCsvFile(() => parsePerfCsv(perfText, `${path}/${DATA_DIR}/${PERF_CSV}`));
+  const fallbacksText = readIfExists(join(dataDir, FALLBACKS_CSV));
+  if (fallbacksText !== undefined) {
+    run.fallbacks = parseCsvFile(() => parseFallbacksCsv(fallbacksText, `${path}/${DATA_DIR}/${FALLBACKS_CSV}`));
+  }
   for (const file of readdirSync(dataDir).sort()) {
     if (STANDARD_DATA_FILES.has(file) || !statSync(join(dataDir, file)).isFile()) continue;
     run.extraData.push({ file, text: readFileSync(join(dataDir, file), 'utf8') });

@@ -11,7 +11,9 @@ import { ExitCode, LoupeError } from '../core/errors.js';
 import { classOf, csvDataLines } from './csv.js';
 import type { DatabaseContents } from './reader.js';
 import { IMPORTED_RUN } from './layout.js';
-import { SYSCALL_CLASSES, type SyscallClass } from '../core/verdict.js';
+import { SYSCALL_CLASSES, TREATMENTS, type SyscallClass } from '../core/verdict.js';
+import { parseFallbackKey } from '../core/fallbacks.js';
+import { PERF_METRICS } from '../core/perf-report.js';
 
 /** Each class's syscall numbers, for one application over all its workloads (computed by analysis/usage). */
 export type ApplicationClasses = Readonly<Record<SyscallClass, Iterable<number>>>;
@@ -91,6 +93,30 @@ CREATE TABLE coverage_call_sites (
   reached INTEGER NOT NULL,
   PRIMARY KEY (run_id, nr, file, line, via)
 ) WITHOUT ROWID;
+CREATE TABLE fallbacks (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  nr INTEGER NOT NULL,
+  argument INTEGER,
+  scope TEXT CHECK (scope IS NULL OR scope IN ('value', 'bit')),
+  value TEXT,
+  treatment TEXT NOT NULL CHECK (treatment IN ('stub', 'fake')),
+  change TEXT NOT NULL CHECK (change IN ('added', 'dropped', 'none')),
+  syscall_nr INTEGER CHECK ((change = 'none') = (syscall_nr IS NULL))
+);
+CREATE TABLE perf_results (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  nr INTEGER,
+  name TEXT NOT NULL,
+  treatment TEXT NOT NULL CHECK (treatment IN ('baseline', 'stub', 'fake')),
+  status TEXT NOT NULL,
+  metric TEXT NOT NULL CHECK (metric IN (${PERF_METRICS.map((m) => `'${m}'`).join(', ')})),
+  relative REAL,
+  ci_low REAL,
+  ci_high REAL,
+  flagged INTEGER NOT NULL,
+  median REAL,
+  baseline_median REAL
+);
 CREATE TABLE os_lists (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, file TEXT NOT NULL);
 CREATE TABLE os_syscalls (
   os_id INTEGER NOT NULL REFERENCES os_lists(id),
@@ -104,6 +130,8 @@ CREATE INDEX static_results_by_syscall ON static_results (nr, analysis);
 CREATE INDEX application_usage_by_syscall ON application_usage (nr, class);
 CREATE INDEX os_syscalls_by_syscall ON os_syscalls (nr);
 CREATE INDEX runs_by_workload ON runs (workload_id, chosen);
+CREATE INDEX fallbacks_by_run ON fallbacks (run_id, nr);
+CREATE INDEX perf_results_by_syscall ON perf_results (nr, treatment, metric);
 
 CREATE INDEX coverage_call_sites_by_syscall ON coverage_call_sites (nr, reached);
 
@@ -114,6 +142,11 @@ CREATE VIEW chosen_runs AS
 CREATE VIEW dynamic_usage AS
   SELECT c.application, c.workload, c.kind, d.nr, s.name AS syscall, d.class
   FROM chosen_runs c JOIN dynamic_results d ON d.run_id = c.run_id JOIN syscalls s ON s.nr = d.nr;
+CREATE VIEW fallback_usage AS
+  SELECT c.application, c.workload, f.nr, s.name AS syscall, f.argument, f.scope, f.value, f.treatment,
+         f.change, f.syscall_nr AS fallback_nr, fs.name AS fallback
+  FROM chosen_runs c JOIN fallbacks f ON f.run_id = c.run_id
+  LEFT JOIN syscalls s ON s.nr = f.nr LEFT JOIN syscalls fs ON fs.nr = f.syscall_nr;
 CREATE VIEW required_syscalls_per_application AS
   SELECT a.name AS application, u.nr, s.name AS syscall
   FROM application_usage u JOIN applications a ON a.id = u.application_id JOIN syscalls s ON s.nr = u.nr
@@ -133,6 +166,10 @@ CREATE VIEW syscall_reach AS
          MAX(cs.reached) AS reached
   FROM chosen_runs c JOIN coverage_call_sites cs ON cs.run_id = c.run_id JOIN syscalls s ON s.nr = cs.nr
   GROUP BY c.run_id, cs.nr;
+CREATE VIEW flagged_perf_impacts AS
+  SELECT c.application, c.workload, p.nr, p.name AS syscall, p.treatment, p.metric, p.relative, p.ci_low, p.ci_high, p.median, p.baseline_median
+  FROM chosen_runs c JOIN perf_results p ON p.run_id = c.run_id
+  WHERE p.flagged = 1;
 `;
 
 function usageClasses(usage: ApplicationClasses): [number, string][] {
@@ -154,9 +191,13 @@ function fill(sql: Database.Database, db: DatabaseContents, usageOf: (applicatio
     static: sql.prepare('INSERT INTO static_results (run_id, analysis, nr) VALUES (?, ?, ?)'),
     usage: sql.prepare('INSERT INTO application_usage (application_id, nr, class) VALUES (?, ?, ?)'),
     extraFile: sql.prepare('INSERT INTO extra_data_files (run_id, file, content) VALUES (?, ?, ?)'),
+    perf: sql.prepare(
+      'INSERT INTO perf_results (run_id, nr, name, treatment, status, metric, relative, ci_low, ci_high, flagged, median, baseline_median) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
     extraRow: sql.prepare('INSERT INTO extra_data_rows (run_id, file, line, fields) VALUES (?, ?, ?, ?)'),
     coverage: sql.prepare('INSERT INTO coverage VALUES (?, ?, ?, ?, ?, ?, ?)'),
     callSite: sql.prepare('INSERT INTO coverage_call_sites (run_id, nr, file, line, via, reached) VALUES (?, ?, ?, ?, ?, ?)'),
+    fallback: sql.prepare('INSERT INTO fallbacks (run_id, nr, argument, scope, value, treatment, change, syscall_nr) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
     os: sql.prepare('INSERT INTO os_lists (name, file) VALUES (?, ?)'),
     osSyscall: sql.prepare('INSERT INTO os_syscalls (os_id, nr) VALUES (?, ?)'),
     osUnknown: sql.prepare('INSERT INTO os_unknown_names (os_id, name) VALUES (?, ?)'),
@@ -184,6 +225,26 @@ function fill(sql: Database.Database, db: DatabaseContents, usageOf: (applicatio
           const c = r.coverage;
           insert.coverage.run(runId, c.lines.covered, c.lines.total, c.functions.covered, c.functions.total, c.branches.covered, c.branches.total);
           for (const s of c.syscalls) for (const site of s.sites) insert.callSite.run(runId, s.nr, site.file, site.line, site.via ?? '', flag(site.reached));
+        }
+        for (const [key, entry] of Object.entries(r.fallbacks ?? {})) {
+          const t = parseFallbackKey(key);
+          if (!t) continue;
+          const target = [t.nr, t.argIndex ?? null, t.argIndex === undefined ? null : t.bit ? 'bit' : 'value', t.value ?? null] as const;
+          for (const treatment of TREATMENTS) {
+            const sets = entry[treatment];
+            if (!sets) continue;
+            for (const nr of sets.added) insert.fallback.run(runId, ...target, treatment, 'added', nr);
+            for (const nr of sets.dropped) insert.fallback.run(runId, ...target, treatment, 'dropped', nr);
+            if (sets.added.length + sets.dropped.length === 0) insert.fallback.run(runId, ...target, treatment, 'none', null);
+          }
+        }
+        for (const p of r.perf ?? []) {
+          for (const m of PERF_METRICS) {
+            const c = p.metrics[m];
+            if (c === undefined) continue;
+            const real = (v: number | null): number | null => (v === null || Number.isNaN(v) ? null : v);
+            insert.perf.run(runId, p.nr, p.name, p.treatment, p.status, m, real(c.relative), real(c.ciLow), real(c.ciHigh), flag(c.flagged), real(c.median), real(c.baselineMedian));
+          }
         }
         for (const extra of r.extraData) {
           insert.extraFile.run(runId, extra.file, extra.text);

@@ -44,6 +44,23 @@ export interface AttemptContext {
    * of killing it at once (coverage: a server writes its .gcda files when it exits).
    */
   gracefulStopMs?: number;
+  /** cgroup.procs file the launcher joins, so the run's syscalls are counted (needs `filter`). */
+  cgroupProcs?: string;
+  /** Host command prefix of both the application and the test script (e.g. `taskset -c LIST`). */
+  hostPrefix?: string[];
+  /** Benchmark mode (--perf-analysis): the script is called as `SCRIPT LOGFILE benchmark`; its stdout goes to `benchmarkOutput`. */
+  benchmark?: boolean;
+  /** Watches the run from the host, e.g. samples its processes (sandbox/resources.ts ResourceMeter). */
+  observer?: RunObserver;
+}
+
+/** Something that follows one run: joins it through a host prefix, hears when it starts and ends. */
+export interface RunObserver {
+  /** Host command prefix of the application only (e.g. joining a cgroup), run after hostPrefix. */
+  readonly joinPrefix: string[];
+  started(namespacePid: number | undefined): void;
+  /** Called before the run is killed. */
+  stopping(): void;
 }
 
 /**
@@ -72,6 +89,8 @@ export interface AttemptOutcome {
   testLog: string;
   /** With gracefulStopMs: whether the application had exited, exited on SIGTERM, or was killed. */
   stopped?: 'exited' | 'terminated' | 'killed';
+  /** Benchmark mode: the file holding the script's stdout of its last call. */
+  benchmarkOutput?: string;
 }
 
 const READY_POLL_MS = 5;
@@ -102,25 +121,28 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
     env: ctx.env,
     replacedFiles: ctx.replacedFiles,
     logFile: appLog,
+    cgroupProcs: ctx.cgroupProcs,
+    hostPrefix: [...(ctx.hostPrefix ?? []), ...(ctx.observer?.joinPrefix ?? [])],
   });
   const started = Date.now();
-  let appStatus: ExitStatus | undefined;
-  void sandbox.appExited.then((status) => (appStatus = status));
+  ctx.observer?.started(sandbox.namespacePid);
+  const benchmarkOutput = ctx.benchmark ? join(ctx.dir, 'benchmark.out') : undefined;
   const script = { ms: 0 };
   let cpuMs = 0;
   const finish = async (verdict: Verdict, failure?: FailureKind, reason?: string): Promise<AttemptOutcome> => {
     const workloadMs = Date.now() - started;
     // A server that crashed before or while the script ran: the crash, not the script's answer, is the failure.
-    const crashed = failure !== undefined && failure !== 'hang' && crashSignal(appStatus) !== undefined;
+    const crashed = failure !== undefined && failure !== 'hang' && crashSignal(sandbox.appStatus) !== undefined;
+    ctx.observer?.stopping();
     let stopped: AttemptOutcome['stopped'];
     if (ctx.gracefulStopMs === undefined) await sandbox.stop();
     else stopped = await sandbox.terminate(ctx.gracefulStopMs);
     const phases = { sandboxStartMs: started - sandboxStart, testScriptMs: script.ms, teardownMs: Date.now() - started - workloadMs };
     const kind = crashed ? 'crash' : failure;
-    const why = crashed && failure !== 'crash' ? `${reason}; the program died from ${crashSignal(appStatus)}` : reason;
+    const why = crashed && failure !== 'crash' ? `${reason}; the program died from ${crashSignal(sandbox.appStatus)}` : reason;
     return {
       verdict, ...(kind ? { failure: kind } : {}), ...(why !== undefined ? { reason: why } : {}), limitMs, workloadMs, cpuMs, phases, appLog, testLog,
-      ...(stopped === undefined ? {} : { stopped }),
+      ...(benchmarkOutput ? { benchmarkOutput } : {}), ...(stopped === undefined ? {} : { stopped }),
     };
   };
   if (sandbox.namespacePid === undefined) {
@@ -147,11 +169,14 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
       return finish('broken', signal ? 'crash' : 'exit', `program exited with ${status.code ?? status.signal}`);
     }
     if (workload.testScript === undefined) return finish('works');
-    return finish(...(await judgeWithScript(exp, ctx, sandbox.testEntry(workload.cwd, false), appLog, testLog, deadline, script)));
+    return finish(...(await judgeWithScript(exp, ctx, [...(ctx.hostPrefix ?? []), ...sandbox.testEntry(workload.cwd, false)], appLog, testLog, deadline, script, benchmarkOutput)));
   }
 
   await waitUntilReady(sandbox, exp.judge.readyListeners, Math.min(deadline, Date.now() + exp.judge.readyWaitMs));
-  return finish(...(await judgeWithScript(exp, ctx, sandbox.testEntry(workload.cwd, true), appLog, testLog, deadline, script)));
+  const ended = sandbox.appStatus;
+  // Its network namespace went with it: the test could only fail to reach it.
+  if (ended) return finish('broken', crashSignal(ended) ? 'crash' : 'exit', `the application exited with ${ended.code ?? ended.signal} before its test could start`);
+  return finish(...(await judgeWithScript(exp, ctx, [...(ctx.hostPrefix ?? []), ...sandbox.testEntry(workload.cwd, true)], appLog, testLog, deadline, script, benchmarkOutput)));
 }
 
 /**
@@ -171,9 +196,7 @@ function hangNote(exp: Experiment): string {
 
 async function waitUntilReady(sandbox: SandboxRun, listeners: number, until: number): Promise<void> {
   if (listeners === 0) return;
-  let exited = false;
-  void sandbox.appExited.then(() => (exited = true));
-  while (!exited && Date.now() < until && sandbox.listeningSockets() < listeners) await sleep(READY_POLL_MS);
+  while (sandbox.appStatus === undefined && Date.now() < until && sandbox.listeningSockets() < listeners) await sleep(READY_POLL_MS);
 }
 
 /** Runs the test script until it gives a verdict, asking again (bounded, with back-off) on 200. */
@@ -185,13 +208,18 @@ async function judgeWithScript(
   testLog: string,
   deadline: number,
   spent: { ms: number },
+  benchmarkOutput?: string,
 ): Promise<[Verdict, FailureKind?, string?]> {
   const script = exp.workload.testScript!;
   let backoffMs = 20;
   for (let ask = 0; ; ask++) {
     const log = openSync(testLog, 'a');
-    const test = ctx.groups.start({ argv: [...prefix, script, appLog], cwd: exp.workload.cwd, stdio: ['ignore', log, log] });
+    // In benchmark mode only the last call's stdout counts: an inconclusive call's output is dropped.
+    const out = benchmarkOutput === undefined ? log : openSync(benchmarkOutput, 'w');
+    const argv = [...prefix, script, appLog, ...(benchmarkOutput === undefined ? [] : ['benchmark'])];
+    const test = ctx.groups.start({ argv, cwd: exp.workload.cwd, stdio: ['ignore', out, log] });
     closeSync(log);
+    if (out !== log) closeSync(out);
     const asked = Date.now();
     const status = await test.waitWithTimeout(Math.max(0, deadline - Date.now()));
     spent.ms += Date.now() - asked;

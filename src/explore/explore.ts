@@ -18,9 +18,12 @@ import type { Journal } from './journal.js';
 import type { DiscoveryData } from './discover.js';
 import { DISCOVERY_READY_WAIT_MS, runDiscovery } from './discover.js';
 import { tailOf } from './logs.js';
+import { runPerfAnalysis, type PerfSettings } from './perf/perf.js';
+import { perfConditions } from './perf/conditions.js';
 import { runNegativeControl } from './negative-control.js';
 import { checkNoPrivilegeLoss, executablesSeen } from './privileges.js';
 import { withCancellation } from './cancellation.js';
+import { BASELINE_ID, FallbackMeasurement } from './fallbacks.js';
 
 export interface ExploreOptions {
   workload: Workload;
@@ -40,9 +43,16 @@ export interface ExploreOptions {
   earlier?: EarlierVerdicts;
   /** A test script that calls a do-nothing stand-in "works" is an error, not a warning (negative-control.ts). */
   strict?: boolean;
+  /**
+   * Path of dist/bin/loupe-syscall-counter: fallbacks are measured with it (the report says why
+   * when the machine cannot). Absent: fallbacks are not measured.
+   */
+  syscallCounter?: string;
   journal?: Journal;
   signal?: AbortSignal;
   version: string;
+  /** --perf-analysis: measure the baseline and every working stub and fake in benchmark mode. */
+  perf?: PerfSettings;
   /** Progress: phase changes and finished experiments. */
   onPhase?: (phase: string, total: number) => void;
   onExperiment?: (result: ExperimentResult, description: string) => void;
@@ -70,11 +80,23 @@ async function exploreSteps(opts: ExploreOptions): Promise<ExploreReport> {
   const wallStart = Date.now();
   const env: RunnerEnvironment = { groups: opts.groups, launcher: opts.launcher, isolateHelper: opts.isolateHelper, table: opts.table, workDir: opts.workDir, signal: opts.signal, workingRunTimes: new WorkingRunTimes(), costs: noCosts(), ...(opts.earlier ? { earlier: opts.earlier } : {}) };
   mkdirSync(opts.workDir, { recursive: true });
+  // The recorder loads its probe while discovery runs.
+  const measuring = opts.syscallCounter === undefined ? undefined : FallbackMeasurement.start(opts.groups, opts.syscallCounter, opts.workDir);
+  try {
+    return await exploreMeasured(opts, env, wallStart, measuring);
+  } catch (err) {
+    await (await measuring)?.abandon();
+    throw err;
+  }
+}
 
+async function exploreMeasured(opts: ExploreOptions, env: RunnerEnvironment, wallStart: number, measuring: Promise<FallbackMeasurement> | undefined): Promise<ExploreReport> {
   opts.onPhase?.('discovery', 1);
   const discoveryStart = Date.now();
   const discovery = await runDiscovery(opts.workload, env, opts.signal);
   const discoveryMs = Date.now() - discoveryStart;
+  const measurement = await measuring;
+  if (measurement?.counter) env.counter = measurement.counter;
   if (discovery.used.length === 0) {
     throw new LoupeError(
       `discovery saw no system call from ${opts.workload.onlyConsider ?? opts.workload.program}`,
@@ -87,7 +109,7 @@ async function exploreSteps(opts: ExploreOptions): Promise<ExploreReport> {
 
   opts.onPhase?.('baseline', 1);
   const baselineStart = Date.now();
-  const { judge, baselineMs } = await calibrate(opts, env, discovery);
+  const { judge, baselineMs } = await calibrate(opts, env, discovery, measurement);
   const calibrationMs = Date.now() - baselineStart;
   const cost: CostContext = { sequential: opts.workload.sequential, baselineMs, limitMs: Math.min(opts.workload.timeoutMs, judge.hangLimitMs ?? Infinity), ...(opts.earlier ? { earlier: opts.earlier } : {}) };
   opts.onPhase?.('negative control', 1);
@@ -96,14 +118,14 @@ async function exploreSteps(opts: ExploreOptions): Promise<ExploreReport> {
   const experimentsStart = Date.now();
   const results = new Map<string, ExperimentResult>();
   const run = (planned: readonly PlannedExperiment[]): Promise<void> =>
-    runAll(longestFirst(planned, (p) => expectedRunMs(p.experiment.perturbation.rules, cost)).map((p) => p.experiment), opts, env, results);
+    runAll(longestFirst(planned, (p) => expectedRunMs(p.experiment.perturbation.rules, cost)).map((p) => p.experiment), opts, env, results, measurement);
 
   const syscallPlan = planSyscallExperiments(discovery.used, opts.table, opts.workload, judge);
   opts.onPhase?.('syscalls', syscallPlan.length);
   let groupTesting: GroupTestingSummary | undefined;
   if (opts.groupTesting) {
     groupTesting = await runGroupTested(syscallPlan, {
-      run: (exp) => runRecorded(exp, opts, env, results),
+      run: (exp) => runRecorded(exp, opts, env, results, measurement),
       record: (r) => results.set(r.id, r),
       pool: (tasks) => runPool(tasks, (task) => task(), { jobs: opts.jobs, ...(opts.signal ? { signal: opts.signal } : {}), stopOnFirstError: true }).then(() => undefined),
       cost,
@@ -130,6 +152,21 @@ async function exploreSteps(opts: ExploreOptions): Promise<ExploreReport> {
   }
 
   const experimentsMs = Date.now() - experimentsStart;
+  let perf: ExploreReport['perf'];
+  if (opts.perf) {
+    const conditions = perfConditions([...syscallPlan, ...subfeaturePlan], results, opts.table);
+    opts.onPhase?.('performance', conditions.length + 3);
+    const baseline: Experiment = { id: 'baseline', description: 'baseline (nothing perturbed)', workload: opts.workload, perturbation: { rules: [] }, judge };
+    perf = await runPerfAnalysis(baseline, conditions, env, opts.perf, opts.signal);
+  }
+  const measuredPlan = [...syscallPlan, ...subfeaturePlan];
+  await measurement?.confirm(discovery.used, measuredPlan, results, env, {
+    jobs: opts.jobs,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    onPhase: (total) => opts.onPhase?.('fallbacks', total),
+    ...(opts.onExperiment ? { onRun: opts.onExperiment } : {}),
+  });
+  const measured = await measurement?.finish(discovery.used, measuredPlan, results);
   const descriptions = new Map([...syscallPlan, ...subfeaturePlan].map((p) => [p.experiment.id, p.experiment.description]));
   return {
     schema: 'loupe-explore/1',
@@ -151,7 +188,9 @@ async function exploreSteps(opts: ExploreOptions): Promise<ExploreReport> {
     syscalls,
     subfeatures: subfeatureVerdicts(subfeaturePlan, results),
     ...(finalCheck ? { finalCheck } : {}),
+    ...(perf ? { perf } : {}),
     ...(groupTesting ? { groupTesting } : {}),
+    ...(measured ? ('fallbacks' in measured ? { fallbacks: measured.fallbacks } : { fallbacksUnavailable: measured.unavailable }) : {}),
     experiments: [...results.values()].map((r) => toRecord(r, descriptions.get(r.id) ?? r.id)),
     timing: { wallMs: Date.now() - wallStart, discoveryMs, baselineMs: calibrationMs, experimentsMs, jobs: opts.jobs, runs: env.costs! },
   };
@@ -176,7 +215,7 @@ function toRecord(r: ExperimentResult, description: string): ExperimentRecord {
  * The unperturbed workload must pass its test before anything else is worth running; its
  * run also tells how long the server takes to listen, which bounds later waits.
  */
-async function calibrate(opts: ExploreOptions, env: RunnerEnvironment, discovery: DiscoveryData): Promise<{ judge: JudgeSettings; baselineMs: number }> {
+async function calibrate(opts: ExploreOptions, env: RunnerEnvironment, discovery: DiscoveryData, measurement?: FallbackMeasurement): Promise<{ judge: JudgeSettings; baselineMs: number }> {
   const probe: JudgeSettings = {
     attempts: opts.attempts,
     inconclusiveRetries: INCONCLUSIVE_RETRIES,
@@ -184,8 +223,9 @@ async function calibrate(opts: ExploreOptions, env: RunnerEnvironment, discovery
     // Never let the wait for sockets eat the test script's time.
     readyWaitMs: Math.min(DISCOVERY_READY_WAIT_MS, opts.workload.timeoutMs / 2),
   };
-  const baseline: Experiment = { id: 'baseline', description: 'baseline (nothing perturbed)', workload: opts.workload, perturbation: { rules: [] }, judge: probe };
+  const baseline: Experiment = { id: BASELINE_ID, description: 'baseline (nothing perturbed)', workload: opts.workload, perturbation: { rules: [] }, judge: probe };
   const result = await runExperiment(baseline, env);
+  measurement?.record(BASELINE_ID, result);
   if (result.verdict !== 'works') {
     throw new LoupeError(
       `the baseline run already fails, with nothing perturbed: ${result.reason ?? 'test failed'}\n` +
@@ -206,14 +246,16 @@ async function calibrate(opts: ExploreOptions, env: RunnerEnvironment, discovery
   return { judge, baselineMs: result.workloadMs };
 }
 
-async function runAll(experiments: readonly Experiment[], opts: ExploreOptions, env: RunnerEnvironment, results: Map<string, ExperimentResult>): Promise<void> {
-  await runPool(experiments, (exp) => runRecorded(exp, opts, env, results), { jobs: opts.jobs, ...(opts.signal ? { signal: opts.signal } : {}), stopOnFirstError: true });
+async function runAll(experiments: readonly Experiment[], opts: ExploreOptions, env: RunnerEnvironment, results: Map<string, ExperimentResult>, measurement?: FallbackMeasurement): Promise<void> {
+  await runPool(experiments, (exp) => runRecorded(exp, opts, env, results, measurement), { jobs: opts.jobs, ...(opts.signal ? { signal: opts.signal } : {}), stopOnFirstError: true });
 }
 
 /** Runs one experiment (or takes it from the journal), records its result and reports it. */
-async function runRecorded(exp: Experiment, opts: ExploreOptions, env: RunnerEnvironment, results: Map<string, ExperimentResult>): Promise<ExperimentResult> {
+async function runRecorded(exp: Experiment, opts: ExploreOptions, env: RunnerEnvironment, results: Map<string, ExperimentResult>, measurement?: FallbackMeasurement): Promise<ExperimentResult> {
   const journaled = opts.journal?.get(exp.id);
-  const result: ExperimentResult = journaled ?? stripDetails(await runExperiment(exp, env));
+  const detailed = journaled ? undefined : await runExperiment(exp, env);
+  if (detailed) measurement?.record(exp.id, detailed);
+  const result: ExperimentResult = journaled ?? stripDetails(detailed!);
   // A run stopped by a cancellation is no verdict.
   opts.signal?.throwIfAborted();
   if (!journaled) opts.journal?.record(result);
@@ -222,8 +264,8 @@ async function runRecorded(exp: Experiment, opts: ExploreOptions, env: RunnerEnv
   return result;
 }
 
-function stripDetails(r: ExperimentResult & { lastAttempt?: unknown }): ExperimentResult {
-  const { lastAttempt: _unused, ...rest } = r;
+function stripDetails(r: ExperimentResult & { lastAttempt?: unknown; countedRun?: string }): ExperimentResult {
+  const { lastAttempt: _unused, countedRun: _recorded, ...rest } = r;
   return rest;
 }
 

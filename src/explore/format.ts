@@ -1,6 +1,7 @@
 import type { SyscallClass } from '../core/verdict.js';
 import type { ExploreReport, SyscallVerdict } from './report.js';
 import { analysisWarnings } from './warnings.js';
+import { formatFallbackSection } from './fallbacks.js';
 
 /** Human summary of an analysis. Pure. */
 
@@ -52,6 +53,7 @@ export function formatSummary(report: ExploreReport, namesOnly = false): string 
     out.push('', `Static upper bound (binary and its libraries): ${report.static.syscalls.length} syscalls` +
       (report.static.unresolvedSites > 0 ? `, ${report.static.unresolvedSites} call sites with a number not recovered` : ''));
   }
+  out.push(...formatFallbackSection(report));
   const fc = report.finalCheck;
   if (fc) {
     out.push('', 'Final check:');

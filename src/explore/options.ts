@@ -20,13 +20,16 @@ export interface AnalysisOptions {
   strict: boolean;
   /** Paths whose writes reach the host; every other write stays in the run's copy-on-write layer. */
   writable?: string[];
+  /** Record what the application executes instead when a perturbation works (`--no-fallbacks` sets false). */
+  fallbacks: boolean;
 }
 
 /** How a value is read from the command line. */
-export type OptionKind = 'flag' | 'path' | 'paths' | 'positiveNumber' | 'positiveInteger';
+export type OptionKind = 'flag' | 'path' | 'paths' | 'text' | 'positiveNumber' | 'positiveInteger' | 'nonNegativeInteger';
 
-export interface AnalysisOptionSpec {
-  key: keyof AnalysisOptions;
+/** One option of a table such as ANALYSIS_OPTIONS (or explore/perf/options.ts's PERF_OPTIONS). */
+export interface OptionSpec<K extends string = string> {
+  key: K;
   /** Commander's flag syntax, e.g. `-t, --test-script <path>`. */
   flags: string;
   description: string;
@@ -34,6 +37,8 @@ export interface AnalysisOptionSpec {
   /** Absent: the option has no value unless given (path). A repeatable option (paths) collects every value given. */
   default?: boolean | number;
 }
+
+export type AnalysisOptionSpec = OptionSpec<keyof AnalysisOptions>;
 
 /**
  * The table, in the order arguments are forwarded. Append new options at the end: the order
@@ -64,10 +69,12 @@ export const ANALYSIS_OPTIONS: readonly AnalysisOptionSpec[] = [
     description: 'stop with an error, instead of a warning, when the test script calls a do-nothing stand-in "works" (negative control)' },
   { key: 'writable', flags: '--writable <path>', kind: 'paths',
     description: 'let runs write to this path on the host (repeatable); every other write stays in the run\'s own copy-on-write layer' },
+  { key: 'fallbacks', flags: '--no-fallbacks', kind: 'flag', default: true,
+    description: 'do not record what the application executes instead when a perturbation works (fallbacks)' },
 ];
 
 /** The long option of a spec, e.g. `--test-script`. */
-export function longFlag(spec: AnalysisOptionSpec): string {
+export function longFlag(spec: OptionSpec): string {
   const match = /--[a-z0-9-]+/.exec(spec.flags);
   if (!match) throw new Error(`option ${spec.key} has no long flag`);
   return match[0];
@@ -78,14 +85,20 @@ export function longFlag(spec: AnalysisOptionSpec): string {
  * are left out, so that a record made before an option existed, or without it, stays the same.
  */
 export function analysisOptionArgs(o: Partial<AnalysisOptions>): string[] {
+  return optionArgs(o, ANALYSIS_OPTIONS);
+}
+
+/** analysisOptionArgs for another table of options. */
+export function optionArgs<K extends string>(o: Partial<Record<K, unknown>>, specs: readonly OptionSpec<K>[]): string[] {
   const args: string[] = [];
-  for (const spec of ANALYSIS_OPTIONS) {
+  for (const spec of specs) {
     const value = o[spec.key];
     if (value === undefined || value === spec.default) continue;
     if (spec.kind === 'paths') {
       for (const path of value as string[]) args.push(longFlag(spec), path);
     } else if (spec.kind === 'flag') {
-      if (value === true) args.push(longFlag(spec));
+      // A flag that differs from its default is given: `--final-check`, or `--no-fallbacks`.
+      args.push(longFlag(spec));
     } else {
       args.push(longFlag(spec), String(value));
     }

@@ -56,7 +56,6 @@ export function resolveOnlyConsider(path: string, cwd: string): string {
 const REQUIRED_TOOLS: readonly [string, string][] = [
   ['strace', 'strace'],
   ['bwrap', 'bubblewrap'],
-  ['nsenter', 'util-linux'],
 ];
 
 export function checkTools(launcher: string, isolateHelper: string): void {
@@ -105,21 +104,13 @@ export async function checkPrivileges(isolateHelper: string): Promise<void> {
       'run loupe as root (or in a container started with --privileged), or enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1)',
     );
   }
-  const nsenter = await capture(['nsenter', '--net=/proc/self/ns/net', '--', 'true'], { timeoutMs: PROBE_TIMEOUT_MS });
-  if (nsenter.code !== 0) {
-    throw new LoupeError(
-      `cannot enter network namespaces (nsenter): ${nsenter.stderr.trim()}`,
-      ExitCode.environment,
-      'loupe needs CAP_SYS_ADMIN to run the test script in the application\'s network namespace: run it as root',
-    );
-  }
   const stage = mkdtempSync(join(tmpdir(), 'loupe-isolation-probe-'));
   try {
     const plan = planIsolationHere({ stageDir: stage, keptLayersDir: stage, isolation: DEFAULT_ISOLATION, passThrough: [] });
     const isolated = await capture(isolateArgv(isolateHelper, plan, ['true']), { timeoutMs: PROBE_TIMEOUT_MS });
     if (isolated.code !== 0) {
       throw new LoupeError(
-        `cannot give runs a copy-on-write view of the files: ${isolated.stderr.trim() || `exit ${isolated.code}`}`,
+        `cannot give runs mount namespaces with a copy-on-write view of the files: ${isolated.stderr.trim() || `exit ${isolated.code}`}`,
         ExitCode.environment,
         'run loupe as root (in Docker: --cap-add SYS_ADMIN --security-opt apparmor=unconfined); a filesystem that overlayfs cannot layer can be opted out with --writable PATH',
       );

@@ -1,8 +1,10 @@
 import type { SubfeatureVerdict, SyscallVerdict, Verdict } from '../core/verdict.js';
+import type { PerfReport } from '../core/perf-report.js';
 import type { GroupTestingSummary } from './group-testing.js';
 import type { RunCosts } from './run-experiment.js';
 import type { DiscoveryDiagnostics } from './discover.js';
 import type { NegativeControl } from './negative-control.js';
+import type { Fallbacks } from '../core/fallbacks.js';
 
 export type { SubfeatureVerdict, SyscallVerdict, Verdict };
 
@@ -62,8 +64,14 @@ export interface ExploreReport {
   syscalls: SyscallVerdict[];
   subfeatures: SubfeatureVerdict[];
   finalCheck?: FinalCheck;
+  /** --perf-analysis: impact of each working stub and fake on performance and resources (analysis/perf.ts). */
+  perf?: PerfReport;
   /** With `--group-testing`: runs made and saved, interactions found. */
   groupTesting?: GroupTestingSummary;
+  /** What working perturbations made the application execute instead (src/explore/fallbacks.ts). */
+  fallbacks?: Fallbacks;
+  /** Why fallbacks were not measured (e.g. bpftrace missing), when they were asked for. */
+  fallbacksUnavailable?: string;
   /** Static upper bound of the analysed binary with its libraries (absent with --disable-static). */
   static?: { syscalls: number[]; unresolvedSites: number } | { error: string };
   experiments: ExperimentRecord[];

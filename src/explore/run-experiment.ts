@@ -5,6 +5,7 @@ import { LAUNCHER_EXEC_PATH_ADDRESS } from '../sandbox/bwrap.js';
 import type { ProcessGroups } from '../sandbox/process.js';
 import type { SyscallTable } from '../syscalls/table.js';
 import { absentFilesArgv } from '../trace/inject-command.js';
+import type { SyscallCounter } from '../trace/syscall-counter.js';
 import { runAttempt, type AttemptOutcome } from './attempt.js';
 import { decideRetry, WorkingRunTimes, type FailedAttempt } from './retry-policy.js';
 import { expectedWorks, type EarlierVerdicts } from './priors.js';
@@ -27,6 +28,8 @@ export interface RunnerEnvironment {
   earlier?: EarlierVerdicts;
   /** Aborted on Ctrl-C or an internal error: no further attempt starts, and the result is thrown away. */
   signal?: AbortSignal;
+  /** Records the syscalls of each run (fallbacks); absent where the machine cannot. */
+  counter?: SyscallCounter;
 }
 
 /** Sums over every attempt of an analysis, ms (see AttemptOutcome.phases). */
@@ -44,6 +47,8 @@ export const noCosts = (): RunCosts => ({ attempts: 0, filterBuildMs: 0, sandbox
 
 export interface DetailedResult extends ExperimentResult {
   lastAttempt: AttemptOutcome;
+  /** Recorder id of the last attempt's run, when its syscalls were recorded. */
+  countedRun?: string;
 }
 
 function toPerturbRule(spec: RuleSpec): PerturbRule {
@@ -68,7 +73,8 @@ export function filterFor(rules: readonly RuleSpec[], table: SyscallTable): Buff
   );
 }
 
-const safeDirName = (id: string): string => id.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120);
+/** A folder name made of an experiment id. */
+export const safeDirName = (id: string): string => id.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120);
 
 /**
  * Runs an experiment, attempting a failing one again while load could explain the failure
@@ -81,6 +87,9 @@ export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Pr
   if (env.costs) env.costs.filterBuildMs += Date.now() - started;
   // The database's priors are about whole syscalls; a single argument value or file has none.
   const wholeSyscalls = exp.perturbation.rules.every((r) => r.argIndex === undefined) && !exp.perturbation.absentFiles?.length && !exp.perturbation.emptyFiles?.length;
+  // Pseudo-file experiments are not syscall perturbations: they have no fallbacks to record.
+  const counter = exp.perturbation.absentFiles?.length || exp.perturbation.emptyFiles?.length ? undefined : env.counter;
+  let countedRun: string | undefined;
   let workloadMs = 0;
   let outcome: AttemptOutcome | undefined;
   const failures: FailedAttempt[] = [];
@@ -92,7 +101,9 @@ export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Pr
     mkdirSync(dir, { recursive: true });
     const absent = exp.perturbation.absentFiles ?? [];
     const wrapper = absent.length > 0 ? absentFilesArgv(absent, join(dir, 'inject.log')) : undefined;
-    outcome = await runAttempt(exp, { groups: env.groups, launcher: env.launcher, isolateHelper: env.isolateHelper, workDir: env.workDir, dir, filter, wrapper });
+    const counted = counter?.newRun();
+    countedRun = counted?.id;
+    outcome = await runAttempt(exp, { groups: env.groups, launcher: env.launcher, isolateHelper: env.isolateHelper, workDir: env.workDir, dir, filter, wrapper, cgroupProcs: counted?.procsFile });
     workloadMs += outcome.workloadMs;
     env.signal?.throwIfAborted();
     if (env.costs) {
@@ -129,5 +140,6 @@ export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Pr
     ...(retries.length > 0 ? { retries } : {}),
     ...(stoppedBecause !== undefined ? { stoppedBecause } : {}),
     lastAttempt: outcome,
+    ...(countedRun !== undefined ? { countedRun } : {}),
   };
 }

@@ -6,6 +6,7 @@ import { readFileWithMode, type RunFileContent } from '../db/writer.js';
 import { runContainer } from '../docker/run.js';
 import type { ExitStatus, ProcessGroups } from '../sandbox/process.js';
 import { parseEventLine } from '../explore/events.js';
+import { perfOptionArgs } from '../explore/perf/options.js';
 import { nativeExploreCommand, nativeLoupeCommand, placementArgs, type ReplicaPlacement } from './explore-invocation.js';
 import { NATIVE_RECORD_FILE, TEST_SCRIPT_DIR, formatRecord, recordRunName, type NativeRecord } from './native-record.js';
 
@@ -144,6 +145,8 @@ export function dockerEnvironment(spec: DockerEnvironmentSpec): AnalysisEnvironm
           LOUPE_EXPLORE_JOBS: String(placement.jobs),
           LOUPE_EXPLORE_EVENTS: '1',
           ...(placement.staticAnalysis ? {} : { LOUPE_EXPLORE_DISABLE_STATIC: '1' }),
+          // Words without spaces (flags, numbers, a CPU list): the entry point splits them.
+          ...(placement.perf ? { LOUPE_EXPLORE_PERF: perfOptionArgs(placement.perf).join(' ') } : {}),
         },
         stdoutFile: logs.stdout,
         stderrFile: logs.stderr,

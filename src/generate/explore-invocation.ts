@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../core/version.js';
+import { perfOptionArgs, type PerfOptions } from '../explore/perf/options.js';
 
 /**
  * How generate calls `loupe explore` (its command-line contract), natively or inside a container.
@@ -13,11 +14,13 @@ export interface ReplicaPlacement {
   jobs: number;
   /** Whether this replica runs the static analysis (it does not depend on the run: one is enough). */
   staticAnalysis: boolean;
+  /** Set when this replica runs the perf analysis (generate --perf-analysis: the first, alone on the machine). */
+  perf?: PerfOptions;
 }
 
 /** `--events`: explore's stderr then carries its progress events, which generate's progress follows. */
 export function placementArgs(p: ReplicaPlacement): string[] {
-  return ['--jobs', String(p.jobs), '--journal', p.journal, '--out', p.outDir, '--events', ...(p.staticAnalysis ? [] : ['--disable-static'])];
+  return ['--jobs', String(p.jobs), '--journal', p.journal, '--out', p.outDir, '--events', ...(p.staticAnalysis ? [] : ['--disable-static']), ...perfOptionArgs(p.perf ?? {})];
 }
 
 /**

@@ -1,6 +1,8 @@
 import { classOf, csvDataLines, rowFromVerdicts, unusedRow, type DynRow } from '../db/csv.js';
 import type { SyscallClass } from '../core/verdict.js';
 import { displayName, type SyscallTable } from '../syscalls/table.js';
+import { TREATMENTS } from '../core/verdict.js';
+import { compareFallbackKeys, type Fallbacks } from '../core/fallbacks.js';
 
 /**
  * Merging the dyn.csv results of several replicas of one analysis, and the validity check
@@ -133,4 +135,30 @@ export function mergeSubfeatureCsv(file: string, replicas: readonly (string | un
 /** One line per sub-feature disagreement, e.g. `  subfeature-ioctl.csv ioctl,1,value,21523,TIOCGWINSZ: replica 1 Y,N, replica 2 N,N`. */
 export function describeSubfeatureDisagreements(disagreements: readonly SubfeatureDisagreement[]): string[] {
   return disagreements.map((d) => `  ${d.file} ${d.key}: ${d.verdicts.map((v, i) => `replica ${i + 1} ${v}`).join(', ')}`);
+}
+
+/**
+ * Merges the replicas' fallbacks (those that measured them; undefined when none did), the
+ * conservative way for an OS: a perturbation's `added` syscalls are the union over the replicas
+ * that measured it (a fallback one replica saw must be supported), its `dropped` ones the
+ * intersection (a syscall is no longer needed only if no replica needed it). Pure.
+ */
+export function mergeFallbacks(replicas: readonly (Fallbacks | undefined)[]): Fallbacks | undefined {
+  const measured = replicas.filter((r): r is Fallbacks => r !== undefined);
+  if (measured.length === 0) return undefined;
+  const out: Fallbacks = {};
+  for (const key of [...new Set(measured.flatMap((r) => Object.keys(r)))]) {
+    for (const t of TREATMENTS) {
+      const sets = measured.map((r) => r[key]?.[t]).filter((s) => s !== undefined);
+      if (sets.length === 0) continue;
+      out[key] = {
+        ...out[key],
+        [t]: {
+          added: [...new Set(sets.flatMap((s) => s.added))].sort((a, b) => a - b),
+          dropped: sets[0]!.dropped.filter((nr) => sets.every((s) => s.dropped.includes(nr))),
+        },
+      };
+    }
+  }
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => compareFallbackKeys(a, b)));
 }

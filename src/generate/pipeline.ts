@@ -1,16 +1,19 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatDynCsv, type DynRow } from '../db/csv.js';
-import { CMD_TXT, DATA_DIR, DYN_CSV, EXPLORE_LOGS, STATIC_BINARY_CSV } from '../db/layout.js';
+import { CsvFormatError, formatDynCsv, type DynRow } from '../db/csv.js';
+import { FALLBACKS_CSV, formatFallbacksCsv, parseFallbacksCsv } from '../db/fallbacks-csv.js';
+import type { Fallbacks } from '../core/fallbacks.js';
+import { CMD_TXT, DATA_DIR, DYN_CSV, EXPLORE_LOGS, PERF_CSV, STATIC_BINARY_CSV } from '../db/layout.js';
 import type { RunFileContent } from '../db/writer.js';
 import type { ProcessGroups } from '../sandbox/process.js';
 import type { SyscallTable } from '../syscalls/table.js';
 import { replicaFailure, type AnalysisEnvironment, type ReplicaProcess } from './environments.js';
 import {
-  checkPlausible, describeDisagreements, describeSubfeatureDisagreements, mergeReplicas, mergeSubfeatureCsv,
+  checkPlausible, describeDisagreements, describeSubfeatureDisagreements, mergeFallbacks, mergeReplicas, mergeSubfeatureCsv,
   type Disagreement, type SubfeatureDisagreement,
 } from './merge.js';
 import type { GenerateProgress } from './progress.js';
+import type { PerfOptions } from '../explore/perf/options.js';
 import { readReplicaOutput, type ReplicaOutput } from './replica-output.js';
 import { journalFile, planReplicas } from './replicas.js';
 import { runPool } from '../core/pool.js';
@@ -35,10 +38,12 @@ export interface ReplicaRunOptions {
   table: SyscallTable;
   /** Registered so that Ctrl-C can stop running replicas (containers included). */
   running: Set<ReplicaProcess>;
+  /** --perf-analysis: the first replica measures; replicas then run one at a time, so nothing runs beside its measurements. */
+  perf?: PerfOptions;
 }
 
 export async function runReplicas(env: AnalysisEnvironment, o: ReplicaRunOptions): Promise<ReplicaOutput[]> {
-  const plan = planReplicas(o.replicas, o.cores, o.totalJobs);
+  const plan = planReplicas(o.replicas, o.perf ? 1 : o.cores, o.totalJobs);
   mkdirSync(o.journalDir, { recursive: true });
   const outputs: ReplicaOutput[] = [];
   const journals = Array.from({ length: o.replicas }, (_, i) => journalFile(o.journalDir, i + 1));
@@ -58,7 +63,7 @@ export async function runReplicas(env: AnalysisEnvironment, o: ReplicaRunOptions
       mkdirSync(outDir, { recursive: true });
       const started = Date.now();
       const replicaLogs = logs[index - 1]!;
-      const placement = { outDir, journal: journals[index - 1]!, jobs: plan.jobsPerReplica, staticAnalysis: index === 1 };
+      const placement = { outDir, journal: journals[index - 1]!, jobs: plan.jobsPerReplica, staticAnalysis: index === 1, ...(index === 1 && o.perf ? { perf: o.perf } : {}) };
       const replica = env.startReplica(index, placement, replicaLogs, o.groups);
       o.running.add(replica);
       const status = await replica.exited.finally(() => o.running.delete(replica));
@@ -79,6 +84,8 @@ function journalEntries(file: string): number {
 
 export interface MergedRun {
   rows: DynRow[];
+  /** Merged fallbacks.csv text; absent when no replica measured fallbacks. */
+  fallbacks?: string;
   disagreements: Disagreement[];
   /** Merged sub-feature CSVs (file name -> text) and where the replicas disagreed on them. */
   subfeatures: Map<string, string>;
@@ -100,7 +107,19 @@ export function mergeAndCheck(outputs: readonly ReplicaOutput[], table: SyscallT
     subfeatures.set(name, merged.text);
     subfeatureDisagreements.push(...merged.disagreements);
   }
-  return { rows, disagreements, subfeatures, subfeatureDisagreements };
+  const fallbacks = mergeFallbacks(outputs.map((o, i) => (o.fallbacks === undefined ? undefined : readFallbacks(o.fallbacks, i + 1))));
+  return { rows, disagreements, subfeatures, subfeatureDisagreements, ...(fallbacks ? { fallbacks: formatFallbacksCsv(fallbacks) } : {}) };
+}
+
+function readFallbacks(text: string, replica: number): Fallbacks {
+  try {
+    return parseFallbacksCsv(text, `replica ${replica} ${FALLBACKS_CSV}`);
+  } catch (err) {
+    if (err instanceof CsvFormatError) {
+      throw new LoupeError(`the analysis output of replica ${replica} is invalid: ${err.message}`, ExitCode.failed, 'see the replica\'s log above; the database was not changed');
+    }
+    throw err;
+  }
 }
 
 export interface RunContents {
@@ -130,6 +149,10 @@ export function assembleRunFiles(c: RunContents): Map<string, RunFileContent> {
   const staticBinary = c.outputs[0]!.staticBinary;
   if (staticBinary !== undefined) files.set(`${DATA_DIR}/${STATIC_BINARY_CSV}`, staticBinary);
   for (const [name, text] of c.merged.subfeatures) files.set(`${DATA_DIR}/${name}`, text);
+  if (c.merged.fallbacks !== undefined) files.set(`${DATA_DIR}/${FALLBACKS_CSV}`, c.merged.fallbacks);
+  // Likewise the perf analysis: measured by the first replica alone.
+  const perf = c.outputs[0]!.perf;
+  if (perf !== undefined) files.set(`${DATA_DIR}/${PERF_CSV}`, perf);
   return files;
 }
 
@@ -138,6 +161,8 @@ function exploreLogs(c: RunContents): string {
   parts.push(`**** Replicas: ${c.outputs.length}; merge rule: agreement keeps the verdict, disagreement counts as required ****`);
   if (c.merged.disagreements.length === 0) parts.push('The replicas agreed on every syscall.');
   else parts.push(`The replicas disagreed on ${c.merged.disagreements.length} syscall(s), stored as required:`, ...describeDisagreements(c.merged.disagreements));
+  const measured = c.outputs.filter((o) => o.fallbacks !== undefined).length;
+  if (measured > 0) parts.push(`Fallbacks measured by ${measured} of ${c.outputs.length} replicas; merged: added syscalls united, dropped ones intersected.`);
   if (c.merged.subfeatureDisagreements.length > 0) {
     parts.push(`The replicas disagreed on ${c.merged.subfeatureDisagreements.length} sub-feature(s), stored as N,N:`, ...describeSubfeatureDisagreements(c.merged.subfeatureDisagreements));
   }

@@ -2,7 +2,9 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import { CsvFormatError, parseDynCsv, parseStaticCsv, type DynRow } from '../db/csv.js';
-import { DYN_CSV, STATIC_BINARY_CSV } from '../db/layout.js';
+import { DYN_CSV, PERF_CSV, STATIC_BINARY_CSV } from '../db/layout.js';
+import { parsePerfCsv } from '../db/perf-csv.js';
+import { FALLBACKS_CSV } from '../db/fallbacks-csv.js';
 import type { SyscallTable } from '../syscalls/table.js';
 
 /** What one replica of `loupe explore` produced, read back and checked. */
@@ -14,6 +16,10 @@ export interface ReplicaOutput {
   subfeatures: Map<string, string>;
   /** explore.log: the human log of every experiment. */
   log: string;
+  /** perf.csv text, when this replica ran the perf analysis. */
+  perf?: string;
+  /** fallbacks.csv text, when the replica measured fallbacks. */
+  fallbacks?: string;
 }
 
 /** Number of dyn.csv rows written by the original tool (syscalls 0..334). */
@@ -46,7 +52,16 @@ export function readReplicaOutput(replica: number, outDir: string, stdout: strin
       subfeatures.set(name, readFileSync(join(outDir, name), 'utf8'));
     }
   }
-  return { dyn, ...(staticBinary === undefined ? {} : { staticBinary }), subfeatures, log: file('explore.log') ?? '' };
+  const fallbacks = file(FALLBACKS_CSV);
+  const perf = file(PERF_CSV);
+  if (perf !== undefined) {
+    try {
+      parsePerfCsv(perf, `replica ${replica} ${PERF_CSV}`);
+    } catch (err) {
+      throw invalid(replica, (err as Error).message);
+    }
+  }
+  return { dyn, ...(staticBinary === undefined ? {} : { staticBinary }), subfeatures, log: file('explore.log') ?? '', ...(perf === undefined ? {} : { perf }), ...(fallbacks === undefined ? {} : { fallbacks }) };
 }
 
 function checkedDyn(replica: number, text: string, table: SyscallTable): DynRow[] {

@@ -1,3 +1,4 @@
+import type { PerfOptions } from '../explore/perf/options.js';
 import { availableParallelism } from 'node:os';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -32,6 +33,8 @@ export interface AnalysisSettings {
   table: SyscallTable;
   session: GenerateSession;
   progress: GenerateProgress;
+  /** generate --perf-analysis: data/perf.csv from the first replica. */
+  perf?: PerfOptions;
 }
 
 export interface Analysis {
@@ -48,7 +51,7 @@ export async function analyse(db: DatabaseWriter, location: RunLocation, env: An
   const journalDir = journalFolder([db.root, location.app, workloadDirName(location.workload), ...env.identity]);
   const outputs = await s.session.cancellable(() => runReplicas(env, {
     replicas: s.replicas, cores: availableParallelism(), totalJobs: defaultJobs(), journalDir, workDir: s.session.workDir,
-    groups: s.session.groups, progress: s.progress, table: s.table, running: s.session.running,
+    groups: s.session.groups, progress: s.progress, table: s.table, running: s.session.running, perf: s.perf,
   }));
   try {
     return { outputs, merged: mergeAndCheck(outputs, s.table), journalDir };

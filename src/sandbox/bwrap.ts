@@ -36,6 +36,11 @@ export interface SandboxSpec {
   env?: Readonly<Record<string, string>>;
   /** [host file, path inside] pairs: the file seen at that path for this run (an instrumented copy of a binary). */
   replacedFiles?: readonly (readonly [string, string])[];
+  /**
+   * The host path of the cgroup.procs file the launcher joins (runs whose syscalls are recorded,
+   * src/trace/syscall-counter.ts): bound writable at the same path over the read-only /sys.
+   */
+  cgroupProcs?: string;
 }
 
 export function bwrapArgv(spec: SandboxSpec): string[] {
@@ -53,6 +58,7 @@ export function bwrapArgv(spec: SandboxSpec): string[] {
     '--info-fd', '3',
     '--ro-bind', spec.runDir, SANDBOX_DIR,
   ];
+  if (spec.cgroupProcs !== undefined) argv.push('--bind', spec.cgroupProcs, spec.cgroupProcs);
   for (const file of spec.emptyFiles ?? []) argv.push('--ro-bind', `${spec.runDir}/empty`, file);
   // With --only-consider the launcher takes the binary's place and runs the replacement from its folder.
   const replaced = new Map((spec.replacedFiles ?? []).map(([file, path]) => [path, file]));

@@ -20,7 +20,13 @@
  * open, one line "exit N" or "signal N" is written there when COMMAND ends; the helper then
  * waits to be killed, so that the mount namespace, and with it
  * the files the run wrote, outlive the application for the test script (which joins this
- * namespace with nsenter) and for --keep-writes. It dies with its parent (PR_SET_PDEATHSIG).
+ * namespace with --enter) and for --keep-writes. It dies with its parent (PR_SET_PDEATHSIG).
+ *
+ *   loupe-isolate --enter MOUNT_NS NET_NS|- ROOT WORKDIR -- COMMAND [ARGS...]
+ *
+ * runs COMMAND (the test script) in a run's mount namespace, chrooted to its view of the files
+ * and in WORKDIR there, and in its network namespace unless NET_NS is "-": what `nsenter --mount
+ * --net --root --wd` does, without loading a dynamically linked tool for every test.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -129,7 +135,31 @@ static int operation(char **argv, int i, int argc) {
 	return 0;
 }
 
+static int enter(int argc, char **argv) {
+	if (argc < 8 || strcmp(argv[6], "--") != 0) {
+		errno = EINVAL;
+		die("usage: --enter MOUNT_NS NET_NS|- ROOT WORKDIR -- COMMAND", NULL);
+	}
+	/* Every path is opened before any namespace is entered: they name the run's files from here. */
+	int mnt = open(argv[2], O_RDONLY | O_CLOEXEC);
+	if (mnt < 0) die("cannot open", argv[2]);
+	int net = strcmp(argv[3], "-") == 0 ? -1 : open(argv[3], O_RDONLY | O_CLOEXEC);
+	if (net < 0 && strcmp(argv[3], "-") != 0) die("cannot open", argv[3]);
+	int root = open(argv[4], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0) die("cannot open", argv[4]);
+	int wd = open(argv[5], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (wd < 0) die("cannot open", argv[5]);
+	if (net >= 0 && setns(net, CLONE_NEWNET) != 0) die("cannot enter the network namespace", argv[3]);
+	if (setns(mnt, CLONE_NEWNS) != 0) die("cannot enter the mount namespace", argv[2]);
+	if (fchdir(root) != 0 || chroot(".") != 0) die("cannot change root to", argv[4]);
+	if (fchdir(wd) != 0) die("cannot change directory to", argv[5]);
+	execvp(argv[7], argv + 7);
+	die("cannot execute", argv[7]);
+	return 127;
+}
+
 int main(int argc, char **argv) {
+	if (argc > 1 && strcmp(argv[1], "--enter") == 0) return enter(argc, argv);
 	pid_t parent = getppid();
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) die("prctl(PR_SET_PDEATHSIG)", NULL);
 	if (getppid() != parent) _exit(125);

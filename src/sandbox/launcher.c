@@ -13,6 +13,11 @@
  * execve calls whose first argument is that address, so that stubbing execve does not stop
  * this launcher from starting the application. Every run, the unperturbed ones included, starts
  * through here (with a filter that allows everything when nothing is perturbed).
+ *
+ * When SANDBOX_DIR/cgroup names a cgroup.procs file, the launcher moves itself into that
+ * cgroup just before installing the filter, so that the syscalls recorded per cgroup (see
+ * src/trace/syscall-counter.ts) are the application's own: after the move it only calls
+ * seccomp and execve.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -40,6 +45,20 @@ static void die(const char *what, const char *detail) {
 	_exit(127);
 }
 
+/* A failure here loses only the record, never the run: the engine sees an empty record. */
+static void join_recorded_cgroup(void) {
+	static char procs[4096];
+	int fd = open(SANDBOX_DIR "/cgroup", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) return;
+	ssize_t n = read(fd, procs, sizeof procs - 1);
+	close(fd);
+	if (n <= 0) return;
+	procs[n] = '\0';
+	/* Left open (close-on-exec): closing it would be one more recorded syscall. */
+	int cg = open(procs, O_WRONLY | O_CLOEXEC);
+	if (cg < 0 || write(cg, "0", 1) != 1) fprintf(stderr, "loupe-launch: cannot join cgroup %s: %s\n", procs, strerror(errno));
+}
+
 static void install_filter(const char *path) {
 	static struct sock_filter insns[MAX_FILTER_BYTES / 8];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -49,6 +68,7 @@ static void install_filter(const char *path) {
 	close(fd);
 	struct sock_fprog prog = { .len = (unsigned short)(n / 8), .filter = insns };
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("prctl(PR_SET_NO_NEW_PRIVS)", NULL);
+	join_recorded_cgroup();
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) die("seccomp(SECCOMP_SET_MODE_FILTER)", NULL);
 }
 

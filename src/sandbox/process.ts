@@ -115,11 +115,16 @@ export class GroupProcess {
 
   /** Waits for exit up to `ms`; on time-out kills the group. `timedOut` tells which happened. */
   async waitWithTimeout(ms: number): Promise<ExitStatus & { timedOut: boolean }> {
+    return this.killUnlessDone(this.exited, ms);
+  }
+
+  /** Waits for `done` up to `ms`; on time-out kills the group. `timedOut` tells which happened. */
+  async killUnlessDone(done: Promise<ExitStatus>, ms: number): Promise<ExitStatus & { timedOut: boolean }> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), ms);
     });
-    const outcome = await Promise.race([this.exited, timeout]);
+    const outcome = await Promise.race([done, timeout]);
     clearTimeout(timer);
     if (outcome === 'timeout') return { ...(await this.kill()), timedOut: true };
     return { ...outcome, timedOut: false };

@@ -11,11 +11,13 @@ export interface SandboxRunSpec extends Omit<SandboxSpec, 'root'> {
   isolation: FilesystemIsolation;
   /** Folders whose writes must reach the host (the engine's own logs and traces). */
   passThrough: readonly string[];
-  /** Encoded seccomp program; absent: one that allows everything (the control run). */
+  /** Encoded seccomp program (one that allows everything for a control run). */
   filter: Buffer;
   logFile: string;
   /** Where the writable layers and `writes.log` go with `isolation.keepWrites`. */
   keptLayersDir: string;
+  /** Host command prefix that ends by executing the rest of the line (e.g. `taskset -c LIST`, joining a cgroup). */
+  hostPrefix?: readonly string[];
 }
 
 /**
@@ -39,29 +41,28 @@ export class SandboxRun {
   ) {}
 
   static async start(groups: ProcessGroups, spec: SandboxRunSpec): Promise<SandboxRun> {
-    prepareRunDir(spec.runDir, spec.filter);
+    prepareRunDir(spec.runDir, spec.filter, spec.cgroupProcs);
     const stageDir = join(spec.runDir, 'stage');
     mkdirSync(stageDir, { recursive: true });
     if (spec.isolation.keepWrites) mkdirSync(spec.keptLayersDir, { recursive: true });
     const plan = planIsolationHere({ stageDir, keptLayersDir: spec.keptLayersDir, isolation: spec.isolation, passThrough: spec.passThrough });
     const argv = isolateArgv(spec.isolateHelper, plan, bwrapArgv({ ...spec, root: plan.root }));
     const log = openSync(spec.logFile, 'a');
-    const proc = groups.start({ argv, cwd: spec.cwd, stdio: ['ignore', log, log, 'pipe', 'pipe'] });
+    // hostPrefix: commands run on the host that end by executing the rest (CPU pinning, joining a cgroup).
+    const proc = groups.start({ argv: [...(spec.hostPrefix ?? []), ...argv], cwd: spec.cwd, stdio: ['ignore', log, log, 'pipe', 'pipe'] });
     closeSync(log);
     const namespacePid = await readChildPid(proc);
-    return new SandboxRun(proc, namespacePid, readAppStatus(proc), spec.logFile, plan, spec);
+    const run = new SandboxRun(proc, namespacePid, readAppStatus(proc), spec.logFile, plan, spec);
+    void run.appExited.then((status) => (run.appStatus = status));
+    return run;
   }
+
+  /** How the application ended, once it has (its namespaces are then gone). */
+  appStatus: ExitStatus | undefined;
 
   /** Waits for the application to end, up to `ms`; on time-out stops the whole run. */
   async waitForApp(ms: number): Promise<ExitStatus & { timedOut: boolean }> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), ms);
-    });
-    const outcome = await Promise.race([this.appExited, timeout]);
-    clearTimeout(timer);
-    if (outcome === 'timeout') return { ...(await this.process.kill()), timedOut: true };
-    return { ...outcome, timedOut: false };
+    return this.process.killUnlessDone(this.appExited, ms);
   }
 
   /**
@@ -104,20 +105,22 @@ export class SandboxRun {
   }
 
   /**
-   * `nsenter` prefix that runs a command (the test script) in this run's view of the files, in
-   * `cwd` there, and (while the application runs) in its network namespace; never under its
-   * seccomp filter nor in its PID namespace. Empty if the sandbox did not start.
+   * Prefix that runs a command (the test script) in this run's view of the files, in `cwd` there,
+   * and (while the application runs) in its network namespace; never under its seccomp filter
+   * nor in its PID namespace (`loupe-isolate --enter`, see isolate.c). Empty if the sandbox did
+   * not start.
    */
   testEntry(cwd: string, network: boolean): string[] {
     const helper = this.process.pid;
     if (this.namespacePid === undefined || helper === undefined) return [];
     const root = `/proc/${helper}/root${this.plan.root}`;
     return [
-      'nsenter',
-      `--mount=/proc/${helper}/ns/mnt`,
-      ...(network ? [`--net=/proc/${this.namespacePid}/ns/net`] : []),
-      `--root=${root}`,
-      `--wd=${root}${cwd === '/' ? '' : cwd}`,
+      this.spec.isolateHelper,
+      '--enter',
+      `/proc/${helper}/ns/mnt`,
+      network ? `/proc/${this.namespacePid}/ns/net` : '-',
+      root,
+      `${root}${cwd === '/' ? '' : cwd}`,
       '--',
     ];
   }
@@ -194,9 +197,11 @@ function signalName(n: number): NodeJS.Signals {
   return (entry?.[0] ?? 'SIGKILL') as NodeJS.Signals;
 }
 
-function prepareRunDir(runDir: string, filter: Buffer): void {
+function prepareRunDir(runDir: string, filter: Buffer, cgroupProcs: string | undefined): void {
   mkdirSync(runDir, { recursive: true });
   writeFileSync(join(runDir, 'filter.bpf'), filter);
+  // Read by the launcher (src/sandbox/launcher.c); empty: the run is not recorded.
+  writeFileSync(join(runDir, 'cgroup'), cgroupProcs ?? '');
   // Mount points for the bound binary and the source of empty pseudo-files.
   writeFileSync(join(runDir, 'target'), '');
   writeFileSync(join(runDir, 'empty'), '');

@@ -39,6 +39,9 @@ test('nginx under wrk (server): classes of the network calls, side by side on on
   // nginx falls back from accept4 to accept when accept4 is not implemented, but a faked
   // accept4 hands it fd 0 as a client.
   assert.equal(c.get('accept4'), 'stubOnly');
+  // ... and that fallback is measured: with accept4 stubbed, nginx calls accept.
+  const accept4 = report.fallbacks?.[String(X86_64.number('accept4'))];
+  assert.ok(accept4?.stub?.added.includes(X86_64.number('accept')!), JSON.stringify(accept4));
   assert.ok(report.timing.jobs > 1, 'experiments ran side by side');
   assert.ok(report.used.every((nr) => X86_64.name(nr) !== undefined));
   assert.deepEqual(processesMentioning('nginx.conf'), []);

@@ -22,7 +22,10 @@ test('native generate of the lua example, then reproduce shows and repairs a tam
   assert.ok(outcome.counts.used > 10 && outcome.counts.required > 0 && outcome.counts.required < outcome.counts.used);
   const folder = join(db, 'lua/suite-hello', outcome.run);
   assert.deepEqual(readdirSync(folder).sort(), ['cmd.txt', 'data', 'environment.json', 'explore.logs', 'test']);
-  assert.deepEqual(readdirSync(join(folder, 'data')).sort(), ['dyn.csv', 'static_binary.csv']);
+  assert.deepEqual(readdirSync(join(folder, 'data')).sort(), ['dyn.csv', 'fallbacks.csv', 'static_binary.csv']);
+  // Both replicas measured fallbacks; lua's _exit calls exit when exit_group is stubbed (glibc).
+  assert.match(readFileSync(join(folder, 'data/fallbacks.csv'), 'utf8'), /^231,,,,stub,60,231$/m);
+  assert.match(readFileSync(join(folder, 'explore.logs'), 'utf8'), /Fallbacks measured by 2 of 2 replicas/);
   const record = JSON.parse(readFileSync(join(folder, 'environment.json'), 'utf8'));
   assert.equal(record.command.cwd, EXAMPLE);
   assert.deepEqual(record.command.explore, ['--test-sequential']);

@@ -1,0 +1,216 @@
+import { join } from 'node:path';
+import type { SubfeatureVerdict, Treatment } from '../core/verdict.js';
+import { compareFallbackKeys, fallbackKey, parseFallbackKey, type FallbackTarget, type Fallbacks } from '../core/fallbacks.js';
+import type { ProcessGroups } from '../sandbox/process.js';
+import { X86_64, displayName, type SyscallTable } from '../syscalls/table.js';
+import { SyscallCounter } from '../trace/syscall-counter.js';
+import type { ExperimentResult } from './experiment.js';
+import { runExperiment, type RunnerEnvironment } from './run-experiment.js';
+import { runPool } from '../core/pool.js';
+import type { PlannedExperiment } from './plan.js';
+
+/**
+ * Fallbacks: what an application does instead when a perturbation works. glibc's
+ * pthread_create, for example, calls clone3 and, on -ENOSYS, clone: with clone3 stubbed the
+ * run works, but it executes clone, which discovery never saw. An OS that stubs clone3 must
+ * then implement clone.
+ *
+ * Measured for every experiment whose verdict is "works" (whole syscall or one argument value
+ * or flag bit), from the syscalls its judged run executed (counted in the kernel after seccomp,
+ * src/trace/syscall-counter.ts: a call the filter stubs or fakes is not executed). Against two
+ * unperturbed references, discovery (strace) and the baseline run (counted the same way):
+ *   added   = executed in the run, in neither reference: what the OS must now implement;
+ *   dropped = in both references, not executed in the run: what the OS no longer needs
+ *             (for a whole-syscall perturbation, the perturbed syscall itself).
+ * Requiring both references for `dropped`, and neither for `added`, keeps syscalls that only
+ * some unperturbed runs execute (futex under contention, a signal's rt_sigreturn) out of both
+ * lists; a second run of each experiment that shows a change keeps chance out of the rest
+ * (FallbackMeasurement.confirm). computeFallbacks and describeFallbacks are pure;
+ * FallbackMeasurement drives the recorder and the confirming runs.
+ */
+
+const sortedNumbers = (xs: Iterable<number>): number[] => [...xs].sort((a, b) => a - b);
+
+export interface CountedExperiment {
+  target: FallbackTarget;
+  treatment: Treatment;
+  /** Syscalls executed by each counted working run of the experiment: the judged one, and the confirming one if any. */
+  executed: readonly ReadonlySet<number>[];
+}
+
+
+/**
+ * The fallbacks of working experiments against the two references (see the top of this file);
+ * with several runs of one experiment, only what every run shows.
+ */
+export function computeFallbacks(discovery: readonly number[], baseline: ReadonlySet<number>, experiments: readonly CountedExperiment[]): Fallbacks {
+  const seen = new Set([...discovery, ...baseline]);
+  const always = discovery.filter((nr) => baseline.has(nr));
+  const out: Fallbacks = {};
+  for (const e of experiments) {
+    const key = fallbackKey(e.target);
+    const entry = out[key] ?? {};
+    const inEvery = (nrs: Iterable<number>, test: (run: ReadonlySet<number>, nr: number) => boolean): number[] =>
+      sortedNumbers([...nrs].filter((nr) => e.executed.every((run) => test(run, nr))));
+    entry[e.treatment] = {
+      added: inEvery(new Set(e.executed.flatMap((run) => [...run]).filter((nr) => !seen.has(nr))), (run, nr) => run.has(nr)),
+      dropped: inEvery(always, (run, nr) => !run.has(nr)),
+    };
+    out[key] = entry;
+  }
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => compareFallbackKeys(a, b)));
+}
+
+/**
+ * Human lines for perturbations that change what the application executes, e.g.
+ * `clone3: stub works, falls back to clone`. A whole syscall's own drop is implied and not
+ * repeated. Empty when nothing changed anywhere.
+ */
+export function describeFallbacks(fallbacks: Fallbacks, table: SyscallTable, labels: ReadonlyMap<string, string> = new Map()): string[] {
+  const name = (nr: number): string => displayName(table, nr);
+  const lines: string[] = [];
+  for (const [key, entry] of Object.entries(fallbacks)) {
+    const target = parseFallbackKey(key);
+    if (!target) continue;
+    const parts: string[] = [];
+    for (const treatment of ['stub', 'fake'] as const) {
+      const sets = entry[treatment];
+      if (!sets) continue;
+      const dropped = target.argIndex === undefined ? sets.dropped.filter((nr) => nr !== target.nr) : sets.dropped;
+      if (sets.added.length === 0 && dropped.length === 0) continue;
+      const what = [
+        ...(sets.added.length > 0 ? [`falls back to ${sets.added.map(name).join(', ')}`] : []),
+        ...(dropped.length > 0 ? [`stops calling ${dropped.map(name).join(', ')}`] : []),
+      ];
+      parts.push(`${treatment} works, ${what.join('; ')}`);
+    }
+    if (parts.length === 0) continue;
+    const subject = target.argIndex === undefined ? name(target.nr) : `${name(target.nr)}(${target.bit ? 'bit ' : ''}${labels.get(key) ?? target.value})`;
+    lines.push(`${subject}: ${parts.join('; ')}`);
+  }
+  return lines;
+}
+
+/**
+ * The measurement during one analysis: starts the kernel recorder, gives each run a cgroup
+ * (through RunnerEnvironment.counter), remembers which run judged which experiment, runs a
+ * working experiment once more when its run showed a change (so that a syscall some runs
+ * execute by chance is not reported), and turns the records into Fallbacks at the end.
+ */
+export class FallbackMeasurement {
+  /** Experiment id -> counted runs that worked: the judged one, then the confirming one. */
+  private readonly runs = new Map<string, string[]>();
+
+  private constructor(
+    readonly counter: SyscallCounter | undefined,
+    /** Why nothing is measured, when the recorder could not start. */
+    readonly unavailable: string | undefined,
+  ) {}
+
+  /** `helper`: dist/bin/loupe-syscall-counter; its errors go to syscall-counter.log in `workDir`. */
+  static async start(groups: ProcessGroups, helper: string, workDir: string): Promise<FallbackMeasurement> {
+    const started = await SyscallCounter.start(groups, helper, join(workDir, 'syscall-counter.log'));
+    return started instanceof SyscallCounter ? new FallbackMeasurement(started, undefined) : new FallbackMeasurement(undefined, started.unavailable);
+  }
+
+  /** Remembers the counted run of an experiment's last attempt (the one its verdict comes from). */
+  record(experimentId: string, result: { countedRun?: string }): void {
+    if (result.countedRun !== undefined) this.runs.set(experimentId, [result.countedRun]);
+  }
+
+  /**
+   * Runs once more (one attempt, `jobs` at a time) every working experiment whose run showed a
+   * change other than the perturbed syscall's own drop. Only the changes both runs show count;
+   * a confirming run that fails its test confirms nothing and is left out. `progress` hears the
+   * number of confirming runs before they start, and each one as it finishes.
+   */
+  async confirm(
+    discovery: readonly number[],
+    planned: readonly PlannedExperiment[],
+    results: ReadonlyMap<string, ExperimentResult>,
+    env: RunnerEnvironment,
+    opts: { jobs: number; signal?: AbortSignal; onPhase?: (total: number) => void; onRun?: (result: ExperimentResult, description: string) => void },
+  ): Promise<number> {
+    if (!this.counter) return 0;
+    const counts = await this.counter.snapshot();
+    const { baseline, experiments } = this.counted(planned, results, counts);
+    if (!baseline) return 0;
+    const fallbacks = computeFallbacks(discovery, baseline, experiments.map((e) => e.counted));
+    const changed = experiments.filter(({ counted }) => {
+      const sets = fallbacks[fallbackKey(counted.target)]?.[counted.treatment];
+      return sets !== undefined && (sets.added.length > 0 || sets.dropped.some((nr) => nr !== counted.target.nr || counted.target.argIndex !== undefined));
+    });
+    opts.onPhase?.(changed.length);
+    await runPool(changed, async ({ planned: p }) => {
+      const exp = p.experiment;
+      const again = await runExperiment({ ...exp, id: `${CONFIRM_PREFIX}${exp.id}`, judge: { ...exp.judge, attempts: 1 } }, env);
+      if (again.verdict === 'works' && again.countedRun !== undefined) this.runs.get(exp.id)?.push(again.countedRun);
+      const { lastAttempt: _details, countedRun: _run, ...result } = again;
+      opts.onRun?.(result, `${exp.description} (again, to confirm its fallbacks)`);
+    }, { jobs: opts.jobs, ...(opts.signal ? { signal: opts.signal } : {}), stopOnFirstError: true });
+    return changed.length;
+  }
+
+  /**
+   * Stops recording; the fallbacks of every working planned experiment whose run was counted.
+   * Experiments restored from a journal were not run in this session and have no entry.
+   * Returns `unavailable` instead when the baseline was not counted.
+   */
+  async finish(
+    discovery: readonly number[],
+    planned: readonly PlannedExperiment[],
+    results: ReadonlyMap<string, ExperimentResult>,
+  ): Promise<{ fallbacks: Fallbacks } | { unavailable: string }> {
+    if (!this.counter) return { unavailable: this.unavailable ?? 'not measured' };
+    const { counts } = await this.counter.finish();
+    const { baseline, experiments } = this.counted(planned, results, counts);
+    if (!baseline) return { unavailable: 'the baseline run was not recorded (see syscall-counter.log in the work folder)' };
+    return { fallbacks: computeFallbacks(discovery, baseline, experiments.map((e) => e.counted)) };
+  }
+
+  private counted(
+    planned: readonly PlannedExperiment[],
+    results: ReadonlyMap<string, ExperimentResult>,
+    counts: ReadonlyMap<string, Set<number>>,
+  ): { baseline?: Set<number>; experiments: { planned: PlannedExperiment; counted: CountedExperiment }[] } {
+    // A run that executed nothing was not recorded (the launcher could not join its cgroup).
+    const executed = (id: string): Set<number>[] => (this.runs.get(id) ?? []).map((run) => counts.get(run)).filter((set): set is Set<number> => set !== undefined && set.size > 0);
+    const baseline = executed(BASELINE_ID)[0];
+    const experiments: { planned: PlannedExperiment; counted: CountedExperiment }[] = [];
+    for (const p of planned) {
+      const target: FallbackTarget | undefined =
+        p.syscall !== undefined ? { nr: p.syscall }
+        : p.subfeature?.nr !== undefined ? { nr: p.subfeature.nr, argIndex: p.subfeature.argIndex, value: p.subfeature.value, ...(p.subfeature.bit ? { bit: true } : {}) }
+        : undefined;
+      const runs = executed(p.experiment.id);
+      if (target && results.get(p.experiment.id)?.verdict === 'works' && runs.length > 0) {
+        experiments.push({ planned: p, counted: { target, treatment: p.action, executed: runs } });
+      }
+    }
+    return { ...(baseline ? { baseline } : {}), experiments };
+  }
+
+  async abandon(): Promise<void> {
+    await this.counter?.abandon();
+  }
+}
+
+/** Ids of confirming runs: the experiment's id after this prefix (their logs go to a folder of their own). */
+const CONFIRM_PREFIX = 'fallbacks-confirm:';
+
+/** Id of the unperturbed calibration run (explore.ts). */
+export const BASELINE_ID = 'baseline';
+
+/** The summary's section on fallbacks (src/explore/format.ts), with its leading blank line; empty without data. */
+export function formatFallbackSection(report: { fallbacks?: Fallbacks; fallbacksUnavailable?: string; subfeatures: readonly SubfeatureVerdict[] }, table: SyscallTable = X86_64): string[] {
+  if (report.fallbacksUnavailable !== undefined) return ['', `Fallbacks not measured: ${report.fallbacksUnavailable}`];
+  if (!report.fallbacks) return [];
+  const labels = new Map<string, string>();
+  for (const f of report.subfeatures) {
+    const nr = f.syscall === undefined ? undefined : table.number(f.syscall);
+    if (nr !== undefined && f.argIndex !== undefined) labels.set(fallbackKey({ nr, argIndex: f.argIndex, value: f.value, bit: f.bit }), f.label);
+  }
+  const lines = describeFallbacks(report.fallbacks, table, labels);
+  const measured = Object.values(report.fallbacks).reduce((n, e) => n + Object.keys(e).length, 0);
+  return ['', `Fallbacks (what working perturbations made the application execute instead), ${measured} runs measured: ${lines.length === 0 ? 'none' : lines.length}`, ...lines.map((l) => `  ${l}`)];
+}

@@ -1,0 +1,215 @@
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { GroupProcess, ProcessGroups } from '../sandbox/process.js';
+
+/**
+ * Which syscalls each run executed, recorded in the kernel without a tracer.
+ *
+ * One helper process per analysis (src/trace/syscall-counter.c, built to
+ * dist/bin/loupe-syscall-counter) loads an eBPF program on the raw tracepoint `sys_enter` that
+ * records each (cgroup v2 id, syscall number) pair once. Each run gets a cgroup of its own under
+ * a session cgroup; the launcher moves itself there just before it installs the seccomp filter
+ * and executes the application (src/sandbox/launcher.c), so the record holds the application's
+ * syscalls (and the launcher's `seccomp` and `execve`), not bwrap's, and not the test script's.
+ *
+ * Why this and not a second run under strace: no extra run, and no ptrace in the judged run; the
+ * application is never stopped, each syscall costs one map lookup in the kernel.
+ *
+ * sys_enter fires after seccomp (kernel/entry/common.c, syscall_trace_enter: ptrace, then
+ * seccomp, then the tracepoint), so a call the filter stubs or fakes is not recorded: the
+ * record is what the OS really had to execute.
+ *
+ * Needs root (CAP_BPF, CAP_PERFMON) and a writable cgroup v2 hierarchy (`/sys/fs/cgroup`, or
+ * `/sys/fs/cgroup/unified` on hybrid systems). Where either is missing (a default Docker
+ * container), `SyscallCounter.start` says why and nothing is recorded.
+ */
+
+/** Longest wait for the helper to load its program. */
+const START_TIMEOUT_MS = 10_000;
+
+export interface CountedRun {
+  /** Path of the run cgroup's `cgroup.procs` file, for the launcher. */
+  procsFile: string;
+  /** The cgroup's id (its inode number), as bpf_get_current_cgroup_id reports it. */
+  id: string;
+}
+
+export class SyscallCounter {
+  private next = 0;
+  private readonly runDirs: string[] = [];
+  private stdout = '';
+
+  private constructor(
+    private readonly proc: GroupProcess,
+    private readonly sessionDir: string,
+  ) {
+    proc.child.stdout?.on('data', (chunk: Buffer) => (this.stdout += chunk.toString()));
+  }
+
+  /** A fresh cgroup for one run. */
+  newRun(): CountedRun {
+    const dir = join(this.sessionDir, String(this.next++));
+    mkdirSync(dir);
+    this.runDirs.push(dir);
+    return { procsFile: join(dir, 'cgroup.procs'), id: String(statSync(dir, { bigint: true }).ino) };
+  }
+
+  /** Per run cgroup id, the syscall numbers executed at least once so far. Recording goes on. */
+  async snapshot(): Promise<Map<string, Set<number>>> {
+    const from = this.stdout.length;
+    const dumped = this.nextDump(from);
+    this.proc.child.stdin?.write('\n');
+    return parseCounts(await dumped);
+  }
+
+  /**
+   * Stops recording and returns, per run cgroup id, the syscall numbers executed at least once.
+   * Removes the cgroups (those still holding a process stay, and are named in `leftover`).
+   */
+  async finish(): Promise<{ counts: Map<string, Set<number>>; leftover: string[] }> {
+    const from = this.stdout.length;
+    // The helper dumps its map a last time once its stdin is closed, then exits.
+    this.proc.child.stdin?.end();
+    const status = await this.proc.exited;
+    const leftover = this.removeCgroups();
+    return { counts: status.code === 0 ? parseCounts(this.stdout.slice(from)) : new Map(), leftover };
+  }
+
+  /** The dump written after offset `from` of stdout, up to its `end` line; empty if the helper dies. */
+  private nextDump(from: number): Promise<string> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        const end = this.stdout.indexOf('end\n', from);
+        if (end < 0) return;
+        this.proc.child.stdout?.off('data', check);
+        resolve(this.stdout.slice(from, end));
+      };
+      this.proc.child.stdout?.on('data', check);
+      void this.proc.exited.then(() => resolve(''));
+    });
+  }
+
+  /** Stops recording without reading (error paths). */
+  async abandon(): Promise<void> {
+    await this.proc.kill();
+    this.removeCgroups();
+  }
+
+  private removeCgroups(): string[] {
+    const leftover: string[] = [];
+    for (const dir of [...this.runDirs, this.sessionDir]) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        leftover.push(dir);
+      }
+    }
+    return leftover;
+  }
+
+  /**
+   * Starts the helper `helper` (dist/bin/loupe-syscall-counter), its errors going to `logFile`.
+   * Resolves to the reason when this machine cannot record (no cgroup v2, not root, a kernel
+   * without BPF): the analysis then goes on without fallbacks.
+   */
+  static async start(groups: ProcessGroups, helper: string, logFile: string): Promise<SyscallCounter | { unavailable: string }> {
+    const root = cgroup2Root();
+    if (root === undefined) return { unavailable: 'no cgroup v2 hierarchy is mounted' };
+    removeStaleSessions(root);
+    const sessionDir = join(root, `loupe-${process.pid}-${randomBytes(4).toString('hex')}`);
+    try {
+      mkdirSync(sessionDir);
+    } catch (err) {
+      return { unavailable: `cannot create a cgroup under ${root}: ${(err as Error).message}` };
+    }
+    // Run cgroups are created after the session's, so their ids are larger (kernfs ids grow).
+    const sessionId = String(statSync(sessionDir, { bigint: true }).ino);
+    const log = openSync(logFile, 'a');
+    const proc = groups.start({ argv: [helper, sessionId], stdio: ['pipe', 'pipe', log] });
+    closeSync(log);
+    const counter = new SyscallCounter(proc, sessionDir);
+    const ready = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), START_TIMEOUT_MS);
+      const check = (): void => {
+        if (counter.stdout.startsWith('ready\n')) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      };
+      proc.child.stdout?.on('data', check);
+      void proc.exited.then(() => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+    });
+    if (ready) return counter;
+    await counter.abandon();
+    let why = proc.spawnError?.message ?? '';
+    try {
+      why ||= readFileSync(logFile, 'utf8').trim().split('\n').slice(-2).join(' / ');
+    } catch {
+      // No log: the helper never started.
+    }
+    return { unavailable: `the syscall recorder did not start (needs root and a kernel with BPF)${why ? `: ${why}` : ''}` };
+  }
+}
+
+/**
+ * Removes the empty cgroups an analysis killed outright (SIGKILL) left behind: session folders
+ * `loupe-<pid>-<hex>` whose process is gone. Best effort: a cgroup still holding a process stays.
+ */
+function removeStaleSessions(root: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const match = /^loupe-(\d+)-[0-9a-f]+$/.exec(name);
+    if (!match || processExists(Number(match[1]))) continue;
+    const session = join(root, name);
+    try {
+      for (const run of readdirSync(session, { withFileTypes: true })) if (run.isDirectory()) rmdirSync(join(session, run.name));
+      rmdirSync(session);
+    } catch {
+      // Still in use, or removed by another analysis meanwhile.
+    }
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Mount point of the cgroup v2 hierarchy (`/sys/fs/cgroup` or, on hybrid systems, `/sys/fs/cgroup/unified`). */
+function cgroup2Root(): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split('\n')) {
+    const [before, after] = line.split(' - ');
+    if (after?.split(' ')[0] === 'cgroup2') return before!.split(' ')[4];
+  }
+  return undefined;
+}
+
+/** Parses one dump of the helper: lines `CGROUP_ID SYSCALL_NR` (others are ignored). Pure. */
+export function parseCounts(text: string): Map<string, Set<number>> {
+  const counts = new Map<string, Set<number>>();
+  for (const match of text.matchAll(/^(\d+) (\d+)$/gm)) {
+    const set = counts.get(match[1]!) ?? new Set<number>();
+    set.add(Number(match[2]));
+    counts.set(match[1]!, set);
+  }
+  return counts;
+}
