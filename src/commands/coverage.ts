@@ -6,10 +6,9 @@ import { ExitCode, LoupeError } from '../core/errors.js';
 import { formatCoverage } from '../coverage/format.js';
 import { renderHtml } from '../coverage/lcov.js';
 import { measureCoverage, type CoverageReport } from '../coverage/measure.js';
-import type { Workload } from '../explore/experiment.js';
 import type { AnalysisOptions } from '../explore/options.js';
 import {
-  checkAnalysedBinary, checkArchitecture, checkPrivileges, checkTools, resolveBinary, resolveOnlyConsider, resolveTestScript, resolveWritable,
+  checkAnalysedBinary, checkArchitecture, checkPrivileges, checkTools, resolveBinary, resolveWorkload,
 } from '../explore/preflight.js';
 import { writeAtomically } from '../fs/write-atomically.js';
 import { ProcessGroups } from '../sandbox/process.js';
@@ -40,16 +39,7 @@ export async function coverageCommand(o: CoverageCommandOptions): Promise<void> 
   const cwd = process.cwd();
   const sourceDir = resolve(cwd, o.source);
   checkSourceDirectory(sourceDir);
-  const workload: Workload = {
-    program: resolveBinary(o.binary, cwd),
-    args: o.args,
-    cwd,
-    ...(o.testScript !== undefined ? { testScript: resolveTestScript(o.testScript, cwd) } : {}),
-    sequential: o.testSequential || o.testScript === undefined,
-    timeoutMs: Math.round(o.timeoutSec * 1000),
-    ...(o.onlyConsider !== undefined ? { onlyConsider: resolveOnlyConsider(o.onlyConsider, cwd) } : {}),
-    ...(o.writable !== undefined ? { filesystem: { writable: resolveWritable(o.writable, cwd), keepWrites: false } } : {}),
-  };
+  const workload = resolveWorkload({ ...o, keepWrites: false }, cwd);
   await checkAnalysedBinary(workload);
   const instrumented = o.instrumented === undefined ? undefined : resolveBinary(o.instrumented, cwd);
   await checkPrivileges(ISOLATE_HELPER_PATH);

@@ -13,9 +13,8 @@ import { explore } from '../explore/explore.js';
 import { eventLine, type ExploreEvent } from '../explore/events.js';
 import { formatSummary } from '../explore/format.js';
 import { Journal, workloadFingerprint } from '../explore/journal.js';
-import { checkAnalysedBinary, checkArchitecture, checkPrivileges, checkTools, resolveBinary, resolveOnlyConsider, resolveTestScript, resolveWritable } from '../explore/preflight.js';
+import { checkAnalysedBinary, checkArchitecture, checkPrivileges, checkTools, resolveWorkload } from '../explore/preflight.js';
 import type { ExploreReport } from '../explore/report.js';
-import type { Workload } from '../explore/experiment.js';
 import type { AnalysisOptions } from '../explore/options.js';
 import { ProcessGroups } from '../sandbox/process.js';
 import type { SyscallTable } from '../syscalls/table.js';
@@ -55,16 +54,7 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
   const table = checkArchitecture();
   checkTools(LAUNCHER_PATH, ISOLATE_HELPER_PATH);
   const cwd = process.cwd();
-  const workload: Workload = {
-    program: resolveBinary(o.binary, cwd),
-    args: o.args,
-    cwd,
-    ...(o.testScript !== undefined ? { testScript: resolveTestScript(o.testScript, cwd) } : {}),
-    sequential: o.testSequential || o.testScript === undefined,
-    timeoutMs: Math.round(o.timeoutSec * 1000),
-    ...(o.onlyConsider !== undefined ? { onlyConsider: resolveOnlyConsider(o.onlyConsider, cwd) } : {}),
-    ...(o.writable !== undefined || o.keepWrites ? { filesystem: { writable: resolveWritable(o.writable ?? [], cwd), keepWrites: o.keepWrites } } : {}),
-  };
+  const workload = resolveWorkload(o, cwd);
   const earlier = o.priors !== undefined ? readEarlierVerdicts(resolve(o.priors)) : undefined;
   await checkAnalysedBinary(workload);
   await checkPrivileges(ISOLATE_HELPER_PATH);

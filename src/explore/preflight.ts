@@ -183,3 +183,33 @@ export async function checkAnalysedBinary(workload: Workload): Promise<void> {
   const runs = checkExecutableFormat(analysed);
   await checkNoPrivilegeLoss(runs === analysed ? [analysed] : [analysed, runs], workload.cwd, 'the analysed binary');
 }
+
+/** What the command line says of a workload (the analysis options that shape it, with the program). */
+export interface WorkloadFlags {
+  binary: string;
+  args: string[];
+  testScript?: string;
+  testSequential: boolean;
+  timeoutSec: number;
+  onlyConsider?: string;
+  writable?: string[];
+  keepWrites?: boolean;
+}
+
+/**
+ * The workload of `explore` and `coverage`: paths resolved against `cwd` and checked (binary,
+ * test script, --only-consider, --writable). A workload without a test script is sequential.
+ * Throws LoupeError for a missing or non-executable file.
+ */
+export function resolveWorkload(o: WorkloadFlags, cwd: string): Workload {
+  return {
+    program: resolveBinary(o.binary, cwd),
+    args: o.args,
+    cwd,
+    ...(o.testScript !== undefined ? { testScript: resolveTestScript(o.testScript, cwd) } : {}),
+    sequential: o.testSequential || o.testScript === undefined,
+    timeoutMs: Math.round(o.timeoutSec * 1000),
+    ...(o.onlyConsider !== undefined ? { onlyConsider: resolveOnlyConsider(o.onlyConsider, cwd) } : {}),
+    ...(o.writable !== undefined || o.keepWrites ? { filesystem: { writable: resolveWritable(o.writable ?? [], cwd), keepWrites: o.keepWrites === true } } : {}),
+  };
+}
