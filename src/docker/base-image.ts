@@ -68,8 +68,11 @@ function copyProject(dest: string): void {
   for (const dir of ['src', 'bin']) cpSync(join(PACKAGE_ROOT, 'dist', dir), join(dest, 'dist', dir), { recursive: true });
   const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { devDependencies?: Record<string, string> };
   const devOnly = new Set(Object.keys(pkg.devDependencies ?? {}).map((name) => join(PACKAGE_ROOT, 'node_modules', name)));
+  // dereference: node_modules may be a link (a git worktree sharing the main checkout's), and a
+  // link to a host folder would dangle in the image.
   cpSync(join(PACKAGE_ROOT, 'node_modules'), join(dest, 'node_modules'), {
     recursive: true,
+    dereference: true,
     filter: (source) => !devOnly.has(source),
   });
 }

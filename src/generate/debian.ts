@@ -43,17 +43,21 @@ export interface DebianRequest {
   jobs: number;
 }
 
-export interface PreparedPackage {
+export interface BuiltPackage {
   pkg: SourcePackage;
   /** Image of the build stage. */
   buildImage: string;
+  /** Seconds spent finding the source package and building it. */
+  seconds: { resolve: number; build: number };
+}
+
+export interface PreparedPackage extends BuiltPackage {
   step: Exclude<TestStep, { kind: 'none' }>;
   choice: BinaryChoice;
   /** The build's output (dpkg-buildpackage) and the suite's output in discovery. */
   buildLog: string;
   suiteLog: string;
-  /** Seconds spent in each phase. */
-  seconds: { resolve: number; build: number; discovery: number };
+  seconds: BuiltPackage['seconds'] & { discovery: number };
 }
 
 /** A Dockerfile written for one binary, ready for prepareDocker. */
@@ -116,11 +120,10 @@ async function runInContainer(image: string, command: readonly string[], mounts:
 const tail = (text: string, lines: number): string => text.trimEnd().split('\n').slice(-lines).map((l) => `  | ${l}`).join('\n');
 
 /**
- * Finds the source package and version, builds it, reads its test step and picks the binaries.
- * Throws LoupeError: unknown package or version, build failure, no test suite, a suite that
- * fails unperturbed, a binary the suite never executes.
+ * Finds the source package and version and builds it in the build stage image.
+ * Throws LoupeError: unknown package or version, build failure.
  */
-export async function prepareDebianPackage(req: DebianRequest, session: GenerateSession, progress: GenerateProgress, onlyBuild: boolean): Promise<PreparedPackage | { pkg: SourcePackage; buildImage: string; seconds: { resolve: number; build: number } }> {
+export async function buildDebianPackage(req: DebianRequest, session: GenerateSession, progress: GenerateProgress): Promise<BuiltPackage> {
   let start = performance.now();
   progress.phase(`finding the source package of ${req.package}${req.version === undefined ? '' : ` ${req.version}`} (apt-get update in ${BASE_IMAGE_NAME})`);
   const scripts = join(session.workDir, 'scripts');
@@ -149,10 +152,17 @@ export async function prepareDebianPackage(req: DebianRequest, session: Generate
     if (!(err instanceof LoupeError) || err.exitCode === ExitCode.interrupted) throw err;
     throw new LoupeError(`the build of Debian package ${pkg.source} ${pkg.version} failed: ${err.message}`, ExitCode.badInput, err.hint);
   }
-  const buildSeconds = elapsed(start);
-  if (onlyBuild) return { pkg, buildImage, seconds: { resolve: resolveSeconds, build: buildSeconds } };
+  return { pkg, buildImage, seconds: { resolve: resolveSeconds, build: elapsed(start) } };
+}
 
-  start = performance.now();
+/**
+ * Reads the built package's test step and picks the binaries its suite runs.
+ * Throws LoupeError: no test suite, a suite that fails unperturbed, a binary the suite never
+ * executes, none executed.
+ */
+export async function chooseDebianBinaries(req: DebianRequest, built: BuiltPackage, session: GenerateSession, progress: GenerateProgress): Promise<PreparedPackage> {
+  const { pkg, buildImage } = built;
+  const start = performance.now();
   progress.phase(`reading the test step of ${pkg.source} and the executables its build produced`);
   const scanned = await session.cancellable(() => runInContainer(buildImage, [], [], session, 'scan'));
   if (scanned.code !== 0) throw new LoupeError(`the scan of ${pkg.source}'s built tree failed (status ${scanned.code})\n${tail(scanned.stdout + scanned.stderr, 12)}`, ExitCode.failed);
@@ -179,7 +189,7 @@ export async function prepareDebianPackage(req: DebianRequest, session: Generate
   const trace = parseStraceLog(readOptional(join(outDir, 'trace.txt')));
   const choice = chooseBinaries(scan.executables, executedPaths(trace, treeOf(pkg.source)), req.binary, pkg.source);
   const buildLog = (await capture(['docker', 'run', '--rm', buildImage, 'cat', '/root/debian/build.log'], { groups: session.groups })).stdout;
-  return { pkg, buildImage, step, choice, buildLog, suiteLog, seconds: { resolve: resolveSeconds, build: buildSeconds, discovery: elapsed(start) } };
+  return { ...built, step, choice, buildLog, suiteLog, seconds: { ...built.seconds, discovery: elapsed(start) } };
 }
 
 function readOptional(path: string): string {
