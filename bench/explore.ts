@@ -2,12 +2,28 @@
  * Benchmark of `loupe explore` on the bundled examples. Prints, per example: wall time
  * (median of --runs), experiments, experiments per second, and the engine's own overhead per
  * experiment (time not spent in the application or the test script). With --stability, runs
- * the redis analysis twice and prints how many syscalls got the same class in both.
+ * the redis analysis twice and prints how many syscalls got the same class in both. With
+ * --compare-group-testing, runs each example one syscall at a time and with --group-testing and
+ * prints the runs each made and every syscall whose class differs.
  *
- *   npm run bench -- [--runs N] [--jobs N] [--only lua,nginx,redis] [--stability]
+ * With --original DIR (a checkout of github.com/unikraft/loupe with src/seccomp-run built:
+ * `make src/seccomp-run`), each of our runs is paired with a run of the original's explore.py on
+ * the same example, the ratio is of the two medians, and the dyn.csv rows 0..334 (the original's
+ * range) are compared. The breakdown says where the time goes: loupe's own start-up and
+ * pre-flight (the process's wall time minus the analysis'), discovery, baseline, and per run
+ * attempt the filter building, sandbox start-up, workload, test script and teardown.
+ *
+ * With --warm, each example is first analysed once (not timed) and the timed runs use group
+ * testing with that analysis' dyn.csv as priors (`--priors`): an application analysed again.
+ *
+ *   npm run bench -- [--runs N] [--jobs N] [--only lua,nginx,redis] [--stability] [--compare-group-testing] [--group-testing] [--warm] [--original DIR]
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { dynCsvOf } from '../src/commands/explore.js';
+import { X86_64 } from '../src/syscalls/table.js';
 import { parseArgs } from 'node:util';
 import type { ExploreReport } from '../src/explore/report.js';
 import { PACKAGE_ROOT } from '../src/core/version.js';
@@ -16,12 +32,12 @@ interface Example {
   name: string;
   dir: string;
   args: string[];
-  /** What the original tool needed on this kind of machine, for the ratio. */
+  /** What the original tool needed on this kind of machine, for the ratio without --original (lua: 2026-11-29; nginx: an earlier session's run). */
   originalSeconds?: number;
 }
 
 const EXAMPLES: Example[] = [
-  { name: 'lua', dir: 'examples/lua', args: ['-b', 'lua5.4', '-t', './test.sh', '--test-sequential', '--', 'hello.lua'], originalSeconds: 21.6 },
+  { name: 'lua', dir: 'examples/lua', args: ['-b', 'lua5.4', '-t', './test.sh', '--test-sequential', '--', 'hello.lua'], originalSeconds: 24.0 },
   { name: 'nginx', dir: 'examples/nginx', args: ['-b', '/usr/sbin/nginx', '-t', './test.sh', '--', '-p', '.', '-c', 'nginx.conf'], originalSeconds: 850 },
   {
     name: 'redis',
@@ -36,14 +52,20 @@ const { values } = parseArgs({
     jobs: { type: 'string' },
     only: { type: 'string', default: 'lua,nginx' },
     stability: { type: 'boolean', default: false },
+    'compare-group-testing': { type: 'boolean', default: false },
+    'group-testing': { type: 'boolean', default: false },
+    original: { type: 'string' },
+    warm: { type: 'boolean', default: false },
   },
 });
 
-function explore(example: Example): { report: ExploreReport; wallMs: number } {
+let defaultExtra: readonly string[] = values['group-testing'] ? ['--group-testing'] : [];
+
+function explore(example: Example, extra: readonly string[] = defaultExtra): { report: ExploreReport; wallMs: number } {
   const cli = join(PACKAGE_ROOT, 'dist/src/cli/main.js');
   const jobs = values.jobs ? ['--jobs', values.jobs] : [];
   const started = Date.now();
-  const r = spawnSync(process.execPath, [cli, 'explore', '--json', '--disable-static', ...jobs, ...example.args], { cwd: join(PACKAGE_ROOT, example.dir), encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, [cli, 'explore', '--json', '--disable-static', ...jobs, ...extra, ...example.args], { cwd: join(PACKAGE_ROOT, example.dir), encoding: 'utf8', maxBuffer: 64 << 20 });
   const wallMs = Date.now() - started;
   if (r.status !== 0) throw new Error(`explore of ${example.name} failed (exit ${r.status}):\n${r.stderr}`);
   return { report: JSON.parse(r.stdout) as ExploreReport, wallMs };
@@ -55,23 +77,78 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
 
+/** The original's explore.py on the same example: its dyn.csv and wall time. */
+function original(example: Example, dir: string): { csv: string; wallMs: number } {
+  const cwd = join(PACKAGE_ROOT, example.dir);
+  const args = example.args.map((a, i) => {
+    if (example.args[i - 1] === '-b') return spawnSync('sh', ['-c', `command -v ${a}`], { encoding: 'utf8' }).stdout.trim() || a;
+    if (example.args[i - 1] === '-t') return join(cwd, a);
+    return a;
+  });
+  const started = Date.now();
+  const r = spawnSync('python3', [join(dir, 'explore.py'), '--disable-static', '--output-csv', ...args], { cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const wallMs = Date.now() - started;
+  if (r.status !== 0) throw new Error(`the original's explore.py failed on ${example.name} (exit ${r.status}):\n${r.stderr.slice(-2000)}`);
+  return { csv: r.stdout, wallMs };
+}
+
+/** The original's range of syscall numbers (it stops at 334). */
+const ORIGINAL_MAX = 334;
+
+function csvDifferences(ours: string, theirs: string): string[] {
+  const rows = (text: string): Map<string, string> =>
+    new Map(text.split('\n').filter((l) => /^\d+,/.test(l)).map((l) => [l.split(',')[0]!, l] as [string, string]).filter(([nr]) => Number(nr) <= ORIGINAL_MAX));
+  const a = rows(ours);
+  const b = rows(theirs);
+  return [...a.keys()].filter((nr) => a.get(nr) !== b.get(nr)).map((nr) => `${X86_64.name(Number(nr)) ?? nr}: ours ${a.get(nr)}, original ${b.get(nr) ?? 'missing'}`);
+}
+
+const perAttempt = (total: number, attempts: number): string => `${(total / Math.max(1, attempts)).toFixed(1)} ms`;
+
 function benchmark(example: Example, runs: number): void {
+  if (values.warm) {
+    const out = mkdtempSync(join(tmpdir(), `loupe-bench-${example.name}-`));
+    explore(example, ['--out', out]);
+    defaultExtra = ['--group-testing', '--priors', join(out, 'dyn.csv')];
+  }
   const walls: number[] = [];
+  const originalWalls: number[] = [];
+  let differences: string[] = [];
   let last: ExploreReport | undefined;
   for (let i = 0; i < runs; i++) {
     const { report, wallMs } = explore(example);
     walls.push(wallMs);
     last = report;
+    if (values.original) {
+      const theirs = original(example, values.original);
+      originalWalls.push(theirs.wallMs);
+      differences = csvDifferences(dynCsvOf(report, X86_64), theirs.csv);
+    }
   }
   const report = last!;
   const wall = median(walls) / 1000;
-  const n = report.experiments.length;
-  const overheads = report.experiments.map((e) => (e.durationMs - e.workloadMs) / e.attempts);
-  const ratio = example.originalSeconds ? `, ${(example.originalSeconds / wall).toFixed(1)}x faster than the original's ${example.originalSeconds} s` : '';
+  const n = runsOf(report);
+  const attempts = report.experiments.reduce((sum, e) => sum + e.attempts, 0);
+  const overheads = report.experiments.filter((e) => e.attempts > 0).map((e) => (e.durationMs - e.workloadMs) / e.attempts);
+  const originalSeconds = values.original ? median(originalWalls) / 1000 : example.originalSeconds;
+  const source = values.original ? `measured side by side: ${originalWalls.map((w) => (w / 1000).toFixed(1)).join(', ')} s` : 'an earlier measurement';
+  const ratio = originalSeconds ? `, ${(originalSeconds / wall).toFixed(1)}x faster than the original's ${originalSeconds.toFixed(1)} s (${source})` : '';
+  const cores = availableParallelism();
+  const t = report.timing;
+  const c = t.runs;
   console.log(
     `${example.name.padEnd(6)} wall ${wall.toFixed(2)} s (median of ${runs}: ${walls.map((w) => (w / 1000).toFixed(2)).join(', ')})${ratio}\n` +
-      `       ${report.used.length} syscalls used, ${n} experiments, ${(n / wall).toFixed(1)} experiments/s, jobs ${report.timing.jobs}\n` +
-      `       engine overhead per experiment attempt: median ${median(overheads).toFixed(0)} ms, mean ${(overheads.reduce((a, b) => a + b, 0) / n).toFixed(0)} ms`,
+      `       ${report.used.length} syscalls used, ${n} experiments run (${attempts} attempts), ${(n / wall).toFixed(1)} experiments/s, ` +
+      `${(n / (wall * cores)).toFixed(2)} experiments per core-second (${cores} cores), jobs ${t.jobs}\n` +
+      `       engine overhead per experiment attempt: median ${median(overheads).toFixed(0)} ms, mean ${(overheads.reduce((a, b) => a + b, 0) / Math.max(1, overheads.length)).toFixed(0)} ms\n` +
+      `       breakdown (last run): start-up and pre-flight ${((walls[walls.length - 1]! - t.wallMs) / 1000).toFixed(2)} s, discovery ${(t.discoveryMs / 1000).toFixed(2)} s, ` +
+      `baseline ${((t.baselineMs ?? 0) / 1000).toFixed(2)} s, experiments ${(t.experimentsMs / 1000).toFixed(2)} s` +
+      (c
+        ? `\n       per attempt: filter ${perAttempt(c.filterBuildMs, c.attempts)}, sandbox start-up ${perAttempt(c.sandboxStartMs, c.attempts)}, ` +
+          `workload ${perAttempt(c.workloadMs, c.attempts)} (test script ${perAttempt(c.testScriptMs, c.attempts)}), teardown ${perAttempt(c.teardownMs, c.attempts)}`
+        : '') +
+      (report.groupTesting ? `\n       group testing: ${report.groupTesting.runsSaved} of ${report.groupTesting.oneAtATimeRuns} runs saved` : '') +
+      (values.original ? `\n       dyn.csv rows 0..${ORIGINAL_MAX} differing from the original's: ${differences.length === 0 ? 'none' : differences.join('; ')}` : ''),
   );
 }
 
@@ -86,6 +163,24 @@ function stability(example: Example): void {
   for (const d of [...disagreements, ...onlyInB]) console.log(`       differs: ${d}`);
 }
 
+/** Experiments actually run (verdicts inferred from a group that worked are not runs). */
+const runsOf = (report: ExploreReport): number => report.experiments.filter((e) => e.attempts > 0).length;
+
+function compareGroupTesting(example: Example): void {
+  const single = explore(example, []);
+  const grouped = explore(example, ['--group-testing']);
+  const classes = new Map(single.report.syscalls.map((s) => [s.name, s.class]));
+  const differing = grouped.report.syscalls.filter((s) => classes.get(s.name) !== s.class).map((s) => `${s.name}: ${classes.get(s.name) ?? 'unused'} one at a time, ${s.class} grouped`);
+  const g = grouped.report.groupTesting!;
+  console.log(
+    `${example.name.padEnd(6)} one at a time: ${runsOf(single.report)} runs, ${(single.wallMs / 1000).toFixed(2)} s; grouped: ${runsOf(grouped.report)} runs, ${(grouped.wallMs / 1000).toFixed(2)} s ` +
+      `(${g.runsSaved} of ${g.oneAtATimeRuns} syscall runs saved, ${g.groupRuns} group runs, ${g.interactions.length} interactions); ` +
+      `classes identical on ${grouped.report.syscalls.length - differing.length} of ${grouped.report.syscalls.length}`,
+  );
+  for (const d of differing) console.log(`       differs: ${d}`);
+}
+
 const selected = EXAMPLES.filter((e) => values.only!.split(',').includes(e.name));
-if (values.stability) for (const example of selected) stability(example);
+if (values['compare-group-testing']) for (const example of selected) compareGroupTesting(example);
+else if (values.stability) for (const example of selected) stability(example);
 else for (const example of selected) benchmark(example, Number(values.runs));

@@ -6,12 +6,14 @@ cd "$(dirname "$0")/.."
 profile="${1:-test}"
 
 # What `loupe explore` itself needs on the host.
-runtime_packages=(strace bubblewrap util-linux iproute2 procps gcc libc6-dev)
+# libcap2-bin: getcap, to find file-capability executables when loupe does not run as root.
+runtime_packages=(strace bubblewrap util-linux iproute2 procps gcc libc6-dev libcap2-bin)
 # Real applications and tools the bundled examples, tests and docker tier use.
 example_packages=(lua5.4 nginx-light wrk redis-server redis-tools sqlite3 coreutils)
 # Plots are rendered to PNG by resvg, which draws no text without a font.
 plot_packages=(fonts-dejavu-core)
-test_packages=(git clang docker.io debootstrap file g++ "${plot_packages[@]}")
+# gcc-multilib: the corpus (test/corpus) builds a 32-bit program that explore must refuse.
+test_packages=(git clang docker.io debootstrap file g++ gcc-multilib "${plot_packages[@]}")
 
 case "$profile" in
   demo) wanted=("${runtime_packages[@]}" "${plot_packages[@]}" lua5.4 git) ;;

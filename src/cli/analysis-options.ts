@@ -1,9 +1,10 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ANALYSIS_OPTIONS, type AnalysisOptions, type OptionKind } from '../explore/options.js';
 
-const PARSERS: Record<OptionKind, ((value: string) => unknown) | undefined> = {
+const PARSERS: Record<OptionKind, ((value: string, previous?: unknown) => unknown) | undefined> = {
   flag: undefined,
   path: undefined,
+  paths: (value: string, previous?: unknown) => [...((previous as string[] | undefined) ?? []), value],
   positiveNumber: positiveNumber,
   positiveInteger: positiveInteger,
 };

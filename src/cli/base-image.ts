@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { baseImageCommand } from '../commands/base-image.js';
 
 export function registerBaseImage(program: Command): void {
   program
@@ -15,6 +14,7 @@ export function registerBaseImage(program: Command): void {
     .option('--minimal', 'only the analysis tools, without the compilers and tools of the original base image', false)
     .option('-v, --verbose', 'show the build output', false)
     .action(async (flags: { from: string; tag: string; minimal: boolean; verbose: boolean }) => {
+      const { baseImageCommand } = await import('../commands/base-image.js');
       await baseImageCommand({ from: flags.from, tag: flags.tag, minimal: flags.minimal, verbose: flags.verbose });
     });
 }

@@ -1,5 +1,4 @@
 import { Option, type Command } from 'commander';
-import { exploreCommand } from '../commands/explore.js';
 import { defaultJobs } from '../explore/jobs.js';
 import { addAnalysisOptions, analysisOptionsFrom, positiveInteger } from './analysis-options.js';
 
@@ -16,11 +15,13 @@ export function registerExplore(program: Command): void {
     .option('--json', 'print one JSON document with every result and experiment', false)
     .option('--out <dir>', 'write dyn.csv, sub-feature CSVs, explore.json, explore.log and per-run logs there')
     .option('--journal <file>', 'record finished experiments there; the same command run again resumes from it')
+    .option('--keep-writes', 'keep each run\'s writable layer beside its logs (under --out DIR/work) with writes.log listing the files it changed', false)
     .option('-v, --verbose', 'print every experiment as it finishes', false)
     .option('--events', 'progress as JSON lines on stderr (one event per phase and per experiment), for other programs', false)
     .option('-q, --quiet', 'print nothing but errors (and what --output-csv or --json asks for)', false)
     .argument('[args...]', 'arguments of the application, after --')
     .action(async (args: string[], opts: Record<string, unknown>) => {
+      const { exploreCommand } = await import('../commands/explore.js');
       await exploreCommand({
         ...analysisOptionsFrom(opts),
         binary: opts.binary as string,
@@ -34,6 +35,7 @@ export function registerExplore(program: Command): void {
         verbose: opts.verbose as boolean,
         events: opts.events as boolean,
         quiet: opts.quiet as boolean,
+        keepWrites: opts.keepWrites as boolean,
       });
     });
 }

@@ -1,5 +1,4 @@
 import { Command, Option } from 'commander';
-import { generateCommand } from '../commands/generate.js';
 import { shellJoin } from '../generate/shell-words.js';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import { addAnalysisOptions, analysisOptionsFrom, positiveInteger } from './analysis-options.js';
@@ -55,6 +54,7 @@ See docs/generate.md for the database layout, replicas, resume and the Docker ba
         throw new LoupeError('say whether the workload is a benchmark (-b) or a test suite (-s)', ExitCode.usage);
       }
       const name = flags.workload ?? '';
+      const { generateCommand } = await import('../commands/generate.js');
       await generateCommand({
         db: flags.db,
         app: flags.application,

@@ -11,7 +11,11 @@ import { registerSearch } from './search.js';
 import { registerStatic } from './static.js';
 import { VERSION } from '../core/version.js';
 
-/** Each command lives in its own module under cli/ and only parses arguments; work is done in commands/. */
+/**
+ * Each command lives in its own module under cli/ and only parses arguments; work is done in
+ * commands/, whose module is loaded only when its command runs: loading every command's
+ * libraries (plots, SQLite, the disassembler) took most of a short analysis' start-up.
+ */
 const program = new Command()
   .name('loupe')
   .description('Which Linux system calls does an application really need, and which can be stubbed or faked?')

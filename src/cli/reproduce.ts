@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { reproduceCommand } from '../commands/reproduce.js';
 import { shellJoin } from '../generate/shell-words.js';
 import { positiveInteger } from './analysis-options.js';
 
@@ -20,6 +19,7 @@ export function registerReproduce(program: Command): void {
     .option('--json', 'print the changes as JSON', false)
     .option('-q, --quiet', 'no progress output', false)
     .action(async (runFolder: string, flags: { replicas: number; store: boolean; commit: boolean; allowDirtyDb: boolean; json: boolean; quiet: boolean }) => {
+      const { reproduceCommand } = await import('../commands/reproduce.js');
       await reproduceCommand({
         runFolder, replicas: flags.replicas, store: flags.store, commit: flags.commit, allowDirty: flags.allowDirtyDb,
         json: flags.json, quiet: flags.quiet, commandLine: shellJoin(['loupe', ...process.argv.slice(2)]),

@@ -1,6 +1,5 @@
 /** `loupe search`: argument parsing only; the work is done in commands/search.ts. */
 import { Command, Option } from 'commander';
-import { search } from '../commands/search.js';
 import { PLANNERS } from '../analysis/support-plan.js';
 
 export function registerSearch(program: Command): void {
@@ -24,6 +23,7 @@ export function registerSearch(program: Command): void {
     .option('--json', 'print JSON instead of text')
     .option('--out <dir>', 'folder for plots (default: current folder)')
     .action(async (options) => {
+      const { search } = await import('../commands/search.js');
       await search(options);
     });
 }

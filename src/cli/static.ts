@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { outputFormat, runStaticBinary, runStaticSource } from '../commands/static.js';
 
 /** `loupe static binary PATH` and `loupe static source DIR`. */
 export function registerStatic(program: Command): void {
@@ -14,6 +13,7 @@ export function registerStatic(program: Command): void {
     .option('--json', 'print the full report as JSON')
     .option('--no-libs', "analyse only the binary's own code, not its shared libraries")
     .action(async (path: string, options: { csv?: boolean; json?: boolean; libs: boolean }) => {
+      const { outputFormat, runStaticBinary } = await import('../commands/static.js');
       await runStaticBinary({ path, format: outputFormat(options), noLibraries: !options.libs });
     });
   staticCommand
@@ -23,6 +23,7 @@ export function registerStatic(program: Command): void {
     .option('--csv', 'print static_sources.csv (# syscall, used)')
     .option('--json', 'print the full report as JSON')
     .action(async (dir: string, options: { csv?: boolean; json?: boolean }) => {
+      const { outputFormat, runStaticSource } = await import('../commands/static.js');
       await runStaticSource({ dir, format: outputFormat(options) });
     });
 }

@@ -1,17 +1,18 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { writeAtomically } from '../fs/write-atomically.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import { defaultJobs } from '../explore/jobs.js';
-import { formatDynCsv, formatStaticCsv, rowFromVerdicts } from '../db/csv.js';
+import { formatDynCsv, formatStaticCsv, parseDynCsv, rowFromVerdicts } from '../db/csv.js';
+import { earlierVerdicts, type EarlierVerdicts } from '../explore/priors.js';
 import { startStaticAnalysis } from './static-beside-explore.js';
 import { formatSubfeatureCsvs } from '../db/subfeature-csv.js';
 import { explore } from '../explore/explore.js';
 import { eventLine, type ExploreEvent } from '../explore/events.js';
 import { formatSummary } from '../explore/format.js';
 import { Journal, workloadFingerprint } from '../explore/journal.js';
-import { checkArchitecture, checkPrivileges, checkTools, resolveBinary, resolveOnlyConsider, resolveTestScript } from '../explore/preflight.js';
+import { checkAnalysedBinary, checkArchitecture, checkPrivileges, checkTools, resolveBinary, resolveOnlyConsider, resolveTestScript, resolveWritable } from '../explore/preflight.js';
 import type { ExploreReport } from '../explore/report.js';
 import type { Workload } from '../explore/experiment.js';
 import type { AnalysisOptions } from '../explore/options.js';
@@ -34,9 +35,12 @@ export interface ExploreCommandOptions extends AnalysisOptions {
   /** Progress as JSON-line events on stderr (src/explore/events.ts), for generate. */
   events: boolean;
   quiet: boolean;
+  /** Keep each run's writable layer and list of changed files beside its logs (--keep-writes). */
+  keepWrites: boolean;
 }
 
 export const LAUNCHER_PATH = join(PACKAGE_ROOT, 'dist/bin/loupe-launch');
+export const ISOLATE_HELPER_PATH = join(PACKAGE_ROOT, 'dist/bin/loupe-isolate');
 
 /**
  * Experiments mostly wait (a server idles between requests, a benchmark runs for a fixed
@@ -45,7 +49,7 @@ export const LAUNCHER_PATH = join(PACKAGE_ROOT, 'dist/bin/loupe-launch');
  */
 export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
   const table = checkArchitecture();
-  checkTools(LAUNCHER_PATH);
+  checkTools(LAUNCHER_PATH, ISOLATE_HELPER_PATH);
   const cwd = process.cwd();
   const workload: Workload = {
     program: resolveBinary(o.binary, cwd),
@@ -55,8 +59,11 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
     sequential: o.testSequential || o.testScript === undefined,
     timeoutMs: Math.round(o.timeoutSec * 1000),
     ...(o.onlyConsider !== undefined ? { onlyConsider: resolveOnlyConsider(o.onlyConsider, cwd) } : {}),
+    ...(o.writable !== undefined || o.keepWrites ? { filesystem: { writable: resolveWritable(o.writable ?? [], cwd), keepWrites: o.keepWrites } } : {}),
   };
-  await checkPrivileges();
+  const earlier = o.priors !== undefined ? readEarlierVerdicts(resolve(o.priors)) : undefined;
+  await checkAnalysedBinary(workload);
+  await checkPrivileges(ISOLATE_HELPER_PATH);
 
   const outDir = o.out === undefined ? undefined : resolve(o.out);
   if (outDir) mkdirSync(outDir, { recursive: true });
@@ -66,7 +73,7 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
   const abort = new AbortController();
   const onSignal = (): void => {
     abort.abort(new LoupeError('interrupted; every experiment was stopped', ExitCode.interrupted));
-    void groups.killAll();
+    void groups.stopAll();
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -82,7 +89,9 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
 
   const staticAnalysis = o.disableStatic ? undefined : startStaticAnalysis(groups, workload.onlyConsider ?? workload.program);
   let report: ExploreReport;
-  let keepWorkDir = outDir !== undefined;
+  // --keep-writes without --out keeps the temporary work folder: the layers are what was asked for.
+  let keepWorkDir = outDir !== undefined || o.keepWrites;
+  if (o.keepWrites && !outDir && !o.quiet) process.stderr.write(`loupe: the writes of every run are kept in ${workDir}\n`);
   try {
     const journal = o.journal ? new Journal(resolve(o.journal), workloadFingerprint(workload, `${VERSION}/${o.partialSupport}/${o.attempts}`)) : undefined;
     if (journal && journal.size > 0 && !o.quiet) process.stderr.write(`loupe: resuming: ${journal.size} experiments already done in ${o.journal}\n`);
@@ -91,11 +100,15 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
       table,
       groups,
       launcher: LAUNCHER_PATH,
+      isolateHelper: ISOLATE_HELPER_PATH,
       workDir,
       jobs,
       attempts: o.attempts,
       partialSupport: o.partialSupport,
       finalCheck: o.finalCheck,
+      groupTesting: o.groupTesting,
+      ...(earlier ? { earlier } : {}),
+      strict: o.strict,
       journal,
       signal: abort.signal,
       version: VERSION,
@@ -113,7 +126,7 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
       },
     });
   } catch (err) {
-    await groups.killAll();
+    await groups.stopAll();
     if (abort.signal.aborted) throw abort.signal.reason;
     // The logs named in the error must still be there to read.
     keepWorkDir = true;
@@ -137,8 +150,19 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
   else if (!o.quiet) process.stdout.write(formatSummary(report, o.outputSysNames));
 }
 
+/** An earlier analysis' dyn.csv (`--priors`), as verdicts; bad input is a LoupeError naming the file. */
+function readEarlierVerdicts(path: string): EarlierVerdicts {
+  try {
+    return earlierVerdicts(parseDynCsv(readFileSync(path, 'utf8'), path));
+  } catch (err) {
+    throw new LoupeError(`cannot read the priors file: ${err instanceof Error ? err.message : String(err)}`, ExitCode.badInput, "give --priors the dyn.csv of an earlier analysis of the same application (explore --out DIR writes DIR/dyn.csv)");
+  }
+}
+
 export function dynCsvOf(report: ExploreReport, table: SyscallTable): string {
-  return formatDynCsv(report.syscalls.map((s) => rowFromVerdicts(s.nr, s.stub === 'works', s.fake === 'works')), table.maxNumber);
+  // Numbers newer than the table are analysed too: their rows follow the table's (readers accept any length).
+  const highest = Math.max(table.maxNumber, ...report.syscalls.map((s) => s.nr));
+  return formatDynCsv(report.syscalls.map((s) => rowFromVerdicts(s.nr, s.stub === 'works', s.fake === 'works')), highest);
 }
 
 function writeOutputs(outDir: string, report: ExploreReport, table: SyscallTable, dynCsv: string, experimentLines: readonly string[]): void {

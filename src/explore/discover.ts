@@ -2,17 +2,38 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { straceArgv } from '../trace/strace-command.js';
 import { parseStraceLog } from '../trace/parser.js';
-import { discover, type Discovery } from '../trace/discovery.js';
+import { discover, type Discovery, type ForeignCall } from '../trace/discovery.js';
 import { canonicalExecutablePath } from '../trace/canonical-path.js';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import { INCONCLUSIVE_RETRIES, runAttempt } from './attempt.js';
 import type { Workload } from './experiment.js';
 import type { ArgumentCandidate } from './plan.js';
-import type { RunnerEnvironment } from './run-experiment.js';
+import { filterFor, type RunnerEnvironment } from './run-experiment.js';
 import { tailOf } from './logs.js';
+import { SANDBOX_DIR } from '../sandbox/bwrap.js';
 
 /** Longest wait for a first listening socket under strace; the test script's 200 covers the rest. */
 export const DISCOVERY_READY_WAIT_MS = 5000;
+
+/** Unparsed lines kept as examples in the report; the count covers them all. */
+const UNPARSED_LINE_EXAMPLES = 5;
+
+/**
+ * What discovery could not see or use, for the report: each item is a blind spot of the
+ * analysis that would otherwise go unnoticed.
+ */
+export interface DiscoveryDiagnostics {
+  /** The traced run's own test verdict (tracing can slow a server past its test). */
+  tracedRun: { verdict: 'works' | 'broken'; reason?: string };
+  /** Call names strace printed that are in no syscall table: not counted, not perturbed. */
+  unknownSyscallNames: string[];
+  /** Lines of strace's log that matched no known form. */
+  unparsedLines: { count: number; examples: string[] };
+  /** Sub-feature arguments whose value strace's text did not reveal (not tested one by one). */
+  unparsedArguments: number;
+  /** Calls through another ABI (i386 `int $0x80`, x32), which the filter cannot perturb: not analysed. */
+  notAnalysed: ForeignCall[];
+}
 
 /** What the experiments are planned from. */
 export interface DiscoveryData {
@@ -22,9 +43,8 @@ export interface DiscoveryData {
   pseudoFiles: string[];
   /** Sockets the application listens on once ready (successful listen calls). */
   listeners: number;
-  /** The traced run itself, unperturbed: its test verdict (tracing can slow a server past its test). */
-  tracedRunWorked: boolean;
   trace: Discovery;
+  diagnostics: DiscoveryDiagnostics;
 }
 
 /**
@@ -44,7 +64,7 @@ export async function runDiscovery(workload: Workload, env: RunnerEnvironment, s
       perturbation: { rules: [] },
       judge: { attempts: 1, inconclusiveRetries: INCONCLUSIVE_RETRIES, readyListeners: 1, readyWaitMs: Math.min(workload.timeoutMs, DISCOVERY_READY_WAIT_MS) },
     },
-    { groups: env.groups, launcher: env.launcher, dir, wrapper },
+    { groups: env.groups, launcher: env.launcher, isolateHelper: env.isolateHelper, workDir: env.workDir, dir, wrapper, filter: filterFor([], env.table) },
   );
   signal?.throwIfAborted();
   let text: string;
@@ -58,15 +78,21 @@ export async function runDiscovery(workload: Workload, env: RunnerEnvironment, s
     );
   }
   const parsed = parseStraceLog(text, env.table);
-  const trace = discover(parsed, { onlyConsider: workload.onlyConsider, canonicalPath: canonicalExecutablePath(workload.cwd) });
+  const trace = discover(parsed, { onlyConsider: workload.onlyConsider, canonicalPath: canonicalExecutablePath(workload.cwd), launcherTarget: `${SANDBOX_DIR}/target` });
   // Servers may call listen twice on one socket (nginx sets the backlog again): count sockets, not calls.
-  const listeners = new Set(parsed.events.filter((e) => e.name === 'listen' && e.result?.trim() === '0').map((e) => `${e.pid}/${e.args[0]}`)).size;
+  const listeners = new Set(parsed.events.filter((e) => !e.abi && e.name === 'listen' && e.result?.trim() === '0').map((e) => `${e.pid}/${e.args[0]}`)).size;
   return {
     used: trace.usedByAll,
     argumentValues: trace.argumentValues,
     pseudoFiles: [...new Set(trace.pseudoFiles.filter((p) => p.succeeded).map((p) => p.portablePath))].sort(),
     listeners,
-    tracedRunWorked: outcome.verdict === 'works',
     trace,
+    diagnostics: {
+      tracedRun: { verdict: outcome.verdict === 'works' ? 'works' : 'broken', ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}) },
+      unknownSyscallNames: parsed.unknownSyscallNames,
+      unparsedLines: { count: parsed.unrecognisedLines.length, examples: parsed.unrecognisedLines.slice(0, UNPARSED_LINE_EXAMPLES) },
+      unparsedArguments: trace.unparsedArguments,
+      notAnalysed: trace.foreignCalls,
+    },
   };
 }

@@ -6,7 +6,7 @@ import type { Verdict } from '../core/verdict.js';
  * its error messages. Defined once here, for the writer and the reader alike.
  */
 export type ExploreEvent =
-  /** A phase starts (`discovery`, `baseline`, `syscalls`, `sub-features`, `final check`), with its planned experiments. */
+  /** A phase starts (`discovery`, `baseline`, `negative control`, `syscalls`, `sub-features`, `final check`), with its planned experiments. */
   | { event: 'phase'; phase: string; planned: number }
   /** An experiment finished. */
   | { event: 'experiment'; id: string; description: string; verdict: Verdict; attempts: number; durationMs: number };

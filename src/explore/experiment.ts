@@ -1,5 +1,6 @@
 import type { Treatment } from '../core/verdict.js';
 import type { Verdict } from './report.js';
+import type { FilesystemIsolation } from '../sandbox/isolation.js';
 
 /**
  * An experiment is a self-contained, JSON-serialisable value: what to run, what to perturb and
@@ -18,6 +19,8 @@ export interface Workload {
   timeoutMs: number;
   /** Perturb (and attribute usage to) only processes executing this binary. */
   onlyConsider?: string;
+  /** What runs may write to the machine's files; absent: nothing (each run has a copy-on-write view). */
+  filesystem?: FilesystemIsolation;
 }
 
 /** A perturbation rule in serialisable form: 64-bit values as decimal strings. */
@@ -55,6 +58,12 @@ export interface JudgeSettings {
    * loop forever costs seconds, not the whole time-out. Absent: only the time-out applies.
    */
   hangLimitMs?: number;
+  /**
+   * Runs to completion: a run whose processes have used more CPU time than this is judged hung
+   * (spinning) at once. CPU time does not grow with load as wall time does, so this limit can be
+   * far below the wall-time one. Absent: no CPU limit.
+   */
+  cpuLimitMs?: number;
 }
 
 export interface Experiment {
@@ -73,4 +82,10 @@ export interface ExperimentResult {
   /** Time the application (and test) ran; the rest of durationMs is the engine's own overhead. */
   workloadMs: number;
   reason?: string;
+  /** Not run: the verdict comes from this group experiment, which worked (group testing). */
+  inferredFrom?: string;
+  /** Why each attempt after the first was made (one entry per retry). */
+  retries?: string[];
+  /** Why a failure was accepted as the verdict without a further attempt. */
+  stoppedBecause?: string;
 }

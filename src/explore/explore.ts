@@ -1,30 +1,45 @@
 import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { SyscallTable } from '../syscalls/table.js';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import type { ProcessGroups } from '../sandbox/process.js';
-import { runExperiment, type RunnerEnvironment } from './run-experiment.js';
+import { noCosts, runExperiment, type RunnerEnvironment } from './run-experiment.js';
 import { INCONCLUSIVE_RETRIES } from './attempt.js';
+import { WorkingRunTimes } from './retry-policy.js';
 import { runPool } from '../core/pool.js';
 import { planArgumentExperiments, planPseudoFileExperiments, planSyscallExperiments, type PlannedExperiment } from './plan.js';
 import { subfeatureVerdicts, syscallVerdicts } from './classify.js';
 import { largestWorkingSet } from './final-check.js';
+import { runGroupTested, type GroupTestingSummary } from './group-testing.js';
+import { expectedRunMs, longestFirst, type CostContext, type EarlierVerdicts } from './priors.js';
 import type { Experiment, ExperimentResult, JudgeSettings, Workload } from './experiment.js';
 import type { ExperimentRecord, ExploreReport, FinalCheck, SyscallVerdict } from './report.js';
 import type { Journal } from './journal.js';
 import type { DiscoveryData } from './discover.js';
 import { DISCOVERY_READY_WAIT_MS, runDiscovery } from './discover.js';
 import { tailOf } from './logs.js';
+import { runNegativeControl } from './negative-control.js';
+import { checkNoPrivilegeLoss, executablesSeen } from './privileges.js';
+import { withCancellation } from './cancellation.js';
 
 export interface ExploreOptions {
   workload: Workload;
   table: SyscallTable;
   groups: ProcessGroups;
   launcher: string;
+  /** The filesystem isolation helper (dist/bin/loupe-isolate). */
+  isolateHelper: string;
   workDir: string;
   jobs: number;
   attempts: number;
   partialSupport: boolean;
   finalCheck: boolean;
+  /** Test whole syscalls by groups (see group-testing.ts) instead of one at a time. */
+  groupTesting?: boolean;
+  /** Verdicts of an earlier analysis of the same application (`--priors`): priors for grouping, ordering and retries. */
+  earlier?: EarlierVerdicts;
+  /** A test script that calls a do-nothing stand-in "works" is an error, not a warning (negative-control.ts). */
+  strict?: boolean;
   journal?: Journal;
   signal?: AbortSignal;
   version: string;
@@ -39,10 +54,21 @@ const READY_WAIT_FLOOR_MS = 1000;
 /** A run lasting this many times the unperturbed one is judged hung (see JudgeSettings.hangLimitMs). */
 const HANG_FACTOR = 10;
 const HANG_FLOOR_MS = 1000;
+/** The CPU-time limit of runs to completion (see JudgeSettings.cpuLimitMs): the same factor, a lower floor, as load does not inflate CPU time. */
+const CPU_HANG_FLOOR_MS = 250;
 
+/**
+ * Runs a whole analysis. Ctrl-C (`signal` aborted) or an internal error stops every run in
+ * flight at once (ProcessGroups.stopAll) and throws; a run stopped that way is never recorded
+ * as a verdict, in the report or in the journal.
+ */
 export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
+  return withCancellation(opts.signal, opts.groups, (signal) => exploreSteps({ ...opts, signal }));
+}
+
+async function exploreSteps(opts: ExploreOptions): Promise<ExploreReport> {
   const wallStart = Date.now();
-  const env: RunnerEnvironment = { groups: opts.groups, launcher: opts.launcher, table: opts.table, workDir: opts.workDir };
+  const env: RunnerEnvironment = { groups: opts.groups, launcher: opts.launcher, isolateHelper: opts.isolateHelper, table: opts.table, workDir: opts.workDir, signal: opts.signal, workingRunTimes: new WorkingRunTimes(), costs: noCosts(), ...(opts.earlier ? { earlier: opts.earlier } : {}) };
   mkdirSync(opts.workDir, { recursive: true });
 
   opts.onPhase?.('discovery', 1);
@@ -57,16 +83,32 @@ export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
     );
   }
 
+  await checkNoPrivilegeLoss(executablesSeen(discovery.trace), opts.workload.cwd, 'executed by the workload');
+
   opts.onPhase?.('baseline', 1);
-  const judge = await calibrate(opts, env, discovery);
+  const baselineStart = Date.now();
+  const { judge, baselineMs } = await calibrate(opts, env, discovery);
+  const calibrationMs = Date.now() - baselineStart;
+  const cost: CostContext = { sequential: opts.workload.sequential, baselineMs, limitMs: Math.min(opts.workload.timeoutMs, judge.hangLimitMs ?? Infinity), ...(opts.earlier ? { earlier: opts.earlier } : {}) };
+  opts.onPhase?.('negative control', 1);
+  const negativeControl = await runNegativeControl(opts.workload, judge, env, opts.strict ?? false);
 
   const experimentsStart = Date.now();
   const results = new Map<string, ExperimentResult>();
-  const run = (planned: readonly PlannedExperiment[]): Promise<void> => runAll(planned.map((p) => p.experiment), opts, env, results);
+  const run = (planned: readonly PlannedExperiment[]): Promise<void> =>
+    runAll(longestFirst(planned, (p) => expectedRunMs(p.experiment.perturbation.rules, cost)).map((p) => p.experiment), opts, env, results);
 
   const syscallPlan = planSyscallExperiments(discovery.used, opts.table, opts.workload, judge);
   opts.onPhase?.('syscalls', syscallPlan.length);
-  await run(syscallPlan);
+  let groupTesting: GroupTestingSummary | undefined;
+  if (opts.groupTesting) {
+    groupTesting = await runGroupTested(syscallPlan, {
+      run: (exp) => runRecorded(exp, opts, env, results),
+      record: (r) => results.set(r.id, r),
+      pool: (tasks) => runPool(tasks, (task) => task(), { jobs: opts.jobs, ...(opts.signal ? { signal: opts.signal } : {}), stopOnFirstError: true }).then(() => undefined),
+      cost,
+    });
+  } else await run(syscallPlan);
   const syscalls = syscallVerdicts(syscallPlan, results, opts.table);
 
   let subfeaturePlan: PlannedExperiment[] = [];
@@ -104,11 +146,14 @@ export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
     },
     used: discovery.used,
     usedByExecutable: discovery.trace.usedByExecutable,
+    discovery: discovery.diagnostics,
+    ...(negativeControl ? { negativeControl } : {}),
     syscalls,
     subfeatures: subfeatureVerdicts(subfeaturePlan, results),
     ...(finalCheck ? { finalCheck } : {}),
+    ...(groupTesting ? { groupTesting } : {}),
     experiments: [...results.values()].map((r) => toRecord(r, descriptions.get(r.id) ?? r.id)),
-    timing: { wallMs: Date.now() - wallStart, discoveryMs, experimentsMs, jobs: opts.jobs },
+    timing: { wallMs: Date.now() - wallStart, discoveryMs, baselineMs: calibrationMs, experimentsMs, jobs: opts.jobs, runs: env.costs! },
   };
 }
 
@@ -121,6 +166,9 @@ function toRecord(r: ExperimentResult, description: string): ExperimentRecord {
     durationMs: r.durationMs,
     workloadMs: r.workloadMs,
     ...(r.reason !== undefined ? { reason: r.reason } : {}),
+    ...(r.inferredFrom !== undefined ? { inferredFrom: r.inferredFrom } : {}),
+    ...(r.retries !== undefined ? { retries: r.retries } : {}),
+    ...(r.stoppedBecause !== undefined ? { stoppedBecause: r.stoppedBecause } : {}),
   };
 }
 
@@ -128,7 +176,7 @@ function toRecord(r: ExperimentResult, description: string): ExperimentRecord {
  * The unperturbed workload must pass its test before anything else is worth running; its
  * run also tells how long the server takes to listen, which bounds later waits.
  */
-async function calibrate(opts: ExploreOptions, env: RunnerEnvironment, discovery: DiscoveryData): Promise<JudgeSettings> {
+async function calibrate(opts: ExploreOptions, env: RunnerEnvironment, discovery: DiscoveryData): Promise<{ judge: JudgeSettings; baselineMs: number }> {
   const probe: JudgeSettings = {
     attempts: opts.attempts,
     inconclusiveRetries: INCONCLUSIVE_RETRIES,
@@ -147,25 +195,31 @@ async function calibrate(opts: ExploreOptions, env: RunnerEnvironment, discovery
       'make the workload pass on its own first: run the application and the test script by hand, check ports, paths and --timeout',
     );
   }
-  return {
+  // The baseline ran alone; side by side, runs share the cores. It stands in until a working experiment is seen.
+  env.workingRunTimes!.setStandIn(result.workloadMs * Math.max(1, opts.jobs / availableParallelism()));
+  const judge: JudgeSettings = {
     ...probe,
     readyWaitMs: Math.min(opts.workload.timeoutMs, Math.max(READY_WAIT_FLOOR_MS, READY_WAIT_FACTOR * result.workloadMs)),
     hangLimitMs: Math.max(HANG_FLOOR_MS, HANG_FACTOR * result.workloadMs),
+    ...(opts.workload.sequential ? { cpuLimitMs: Math.max(CPU_HANG_FLOOR_MS, HANG_FACTOR * result.lastAttempt.cpuMs) } : {}),
   };
+  return { judge, baselineMs: result.workloadMs };
 }
 
 async function runAll(experiments: readonly Experiment[], opts: ExploreOptions, env: RunnerEnvironment, results: Map<string, ExperimentResult>): Promise<void> {
-  await runPool(
-    experiments,
-    async (exp) => {
-      const journaled = opts.journal?.get(exp.id);
-      const result: ExperimentResult = journaled ?? stripDetails(await runExperiment(exp, env));
-      if (!journaled) opts.journal?.record(result);
-      results.set(exp.id, result);
-      opts.onExperiment?.(result, exp.description);
-    },
-    { jobs: opts.jobs, ...(opts.signal ? { signal: opts.signal } : {}), stopOnFirstError: true },
-  );
+  await runPool(experiments, (exp) => runRecorded(exp, opts, env, results), { jobs: opts.jobs, ...(opts.signal ? { signal: opts.signal } : {}), stopOnFirstError: true });
+}
+
+/** Runs one experiment (or takes it from the journal), records its result and reports it. */
+async function runRecorded(exp: Experiment, opts: ExploreOptions, env: RunnerEnvironment, results: Map<string, ExperimentResult>): Promise<ExperimentResult> {
+  const journaled = opts.journal?.get(exp.id);
+  const result: ExperimentResult = journaled ?? stripDetails(await runExperiment(exp, env));
+  // A run stopped by a cancellation is no verdict.
+  opts.signal?.throwIfAborted();
+  if (!journaled) opts.journal?.record(result);
+  results.set(exp.id, result);
+  opts.onExperiment?.(result, exp.description);
+  return result;
 }
 
 function stripDetails(r: ExperimentResult & { lastAttempt?: unknown }): ExperimentResult {

@@ -1,5 +1,6 @@
 import type { SyscallClass } from '../core/verdict.js';
 import type { ExploreReport, SyscallVerdict } from './report.js';
+import { analysisWarnings } from './warnings.js';
 
 /** Human summary of an analysis. Pure. */
 
@@ -36,6 +37,8 @@ export function formatSummary(report: ExploreReport, namesOnly = false): string 
   const out: string[] = [];
   const subject = report.workload.onlyConsider ?? report.workload.binary;
   out.push(`${subject}: ${report.used.length} system calls used`);
+  const warnings = analysisWarnings(report);
+  if (warnings.length > 0) out.push('', `Warnings: ${warnings.length}`, ...warnings.map((w) => `  - ${w}`));
   for (const [cls, title] of CLASS_TITLES) {
     out.push('', `${title}: ${groups[cls].length}`);
     if (groups[cls].length > 0) out.push(wrap(groups[cls].map((s) => `${s.name}(${s.nr})`)));
@@ -67,8 +70,14 @@ export function formatSummary(report: ExploreReport, namesOnly = false): string 
   const t = report.timing;
   out.push(
     '',
-    `${report.experiments.length} experiments (${retried} attempted more than once) in ${(t.wallMs / 1000).toFixed(1)} s ` +
+    `${report.experiments.filter((e) => e.attempts > 0).length} experiments (${retried} attempted more than once${groupNote(report)}) in ${(t.wallMs / 1000).toFixed(1)} s ` +
       `(discovery ${(t.discoveryMs / 1000).toFixed(1)} s, experiments ${(t.experimentsMs / 1000).toFixed(1)} s, ${t.jobs} jobs)`,
   );
   return out.join('\n') + '\n';
+}
+
+/** With group testing: what the groups saved (verdicts inferred from a group that worked are not experiments). */
+function groupNote(report: ExploreReport): string {
+  const g = report.groupTesting;
+  return g ? `; group testing: ${g.groupRuns} group runs, ${g.inferred} verdicts from groups that worked, ${g.runsSaved} of ${g.oneAtATimeRuns} runs saved` : '';
 }

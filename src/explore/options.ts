@@ -15,10 +15,15 @@ export interface AnalysisOptions {
   finalCheck: boolean;
   disableStatic: boolean;
   attempts: number;
+  groupTesting: boolean;
+  priors?: string;
+  strict: boolean;
+  /** Paths whose writes reach the host; every other write stays in the run's copy-on-write layer. */
+  writable?: string[];
 }
 
 /** How a value is read from the command line. */
-export type OptionKind = 'flag' | 'path' | 'positiveNumber' | 'positiveInteger';
+export type OptionKind = 'flag' | 'path' | 'paths' | 'positiveNumber' | 'positiveInteger';
 
 export interface AnalysisOptionSpec {
   key: keyof AnalysisOptions;
@@ -26,7 +31,7 @@ export interface AnalysisOptionSpec {
   flags: string;
   description: string;
   kind: OptionKind;
-  /** Absent: the option has no value unless given (paths). */
+  /** Absent: the option has no value unless given (path). A repeatable option (paths) collects every value given. */
   default?: boolean | number;
 }
 
@@ -51,6 +56,14 @@ export const ANALYSIS_OPTIONS: readonly AnalysisOptionSpec[] = [
     description: 'do not run the static analysis of the binary' },
   { key: 'attempts', flags: '--attempts <n>', kind: 'positiveInteger', default: 2,
     description: 'runs of a failing experiment before "broken" is recorded' },
+  { key: 'groupTesting', flags: '--group-testing', kind: 'flag', default: false,
+    description: 'perturb several likely-working syscalls in one run, splitting a group that fails (fewer runs, same verdicts)' },
+  { key: 'priors', flags: '--priors <dyn.csv>', kind: 'path',
+    description: "an earlier analysis' dyn.csv of the same application: what to group, run first and not retry" },
+  { key: 'strict', flags: '--strict', kind: 'flag', default: false,
+    description: 'stop with an error, instead of a warning, when the test script calls a do-nothing stand-in "works" (negative control)' },
+  { key: 'writable', flags: '--writable <path>', kind: 'paths',
+    description: 'let runs write to this path on the host (repeatable); every other write stays in the run\'s own copy-on-write layer' },
 ];
 
 /** The long option of a spec, e.g. `--test-script`. */
@@ -69,7 +82,9 @@ export function analysisOptionArgs(o: Partial<AnalysisOptions>): string[] {
   for (const spec of ANALYSIS_OPTIONS) {
     const value = o[spec.key];
     if (value === undefined || value === spec.default) continue;
-    if (spec.kind === 'flag') {
+    if (spec.kind === 'paths') {
+      for (const path of value as string[]) args.push(longFlag(spec), path);
+    } else if (spec.kind === 'flag') {
       if (value === true) args.push(longFlag(spec));
     } else {
       args.push(longFlag(spec), String(value));

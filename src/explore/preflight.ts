@@ -1,9 +1,15 @@
-import { accessSync, constants, existsSync, realpathSync, statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { accessSync, closeSync, constants, existsSync, mkdtempSync, openSync, readSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { findOnPath } from '../fs/executables.js';
+import { DEFAULT_ISOLATION, isolateArgv } from '../sandbox/isolation.js';
+import { planIsolationHere } from '../sandbox/sandbox.js';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import { tableFor, type SyscallTable } from '../syscalls/table.js';
 import { capture } from '../sandbox/capture.js';
+import { ELF_IDENTITY_BYTES, ElfFormatError, readElfIdentity } from '../static/elf.js';
+import type { Workload } from './experiment.js';
+import { checkNoPrivilegeLoss } from './privileges.js';
 
 /**
  * Checks made before any experiment, so that bad input fails at once with a message that
@@ -53,7 +59,7 @@ const REQUIRED_TOOLS: readonly [string, string][] = [
   ['nsenter', 'util-linux'],
 ];
 
-export function checkTools(launcher: string): void {
+export function checkTools(launcher: string, isolateHelper: string): void {
   const missing = REQUIRED_TOOLS.filter(([tool]) => !findOnPath(tool));
   if (missing.length > 0) {
     throw new LoupeError(
@@ -62,8 +68,8 @@ export function checkTools(launcher: string): void {
       `install them: apt-get install ${missing.map(([, pkg]) => pkg).join(' ')} (or run: npm run demo, which sets everything up)`,
     );
   }
-  if (!existsSync(launcher)) {
-    throw new LoupeError(`the seccomp launcher is not built: ${launcher}`, ExitCode.environment, 'run npm run build (it needs gcc and libc6-dev)');
+  for (const [binary, what] of [[launcher, 'seccomp launcher'], [isolateHelper, 'filesystem isolation helper']] as const) {
+    if (!existsSync(binary)) throw new LoupeError(`the ${what} is not built: ${binary}`, ExitCode.environment, 'run npm run build (it needs gcc and libc6-dev)');
   }
 }
 
@@ -77,8 +83,20 @@ export function checkArchitecture(): SyscallTable {
 
 const PROBE_TIMEOUT_MS = 10_000;
 
-/** Namespaces and seccomp need privileges: try a minimal sandbox once and explain a refusal. */
-export async function checkPrivileges(): Promise<void> {
+/** --writable paths, absolute; each must exist (it is bound into every run). */
+export function resolveWritable(paths: readonly string[], cwd: string): string[] {
+  return paths.map((path) => {
+    const abs = resolve(cwd, path);
+    if (!existsSync(abs)) throw new LoupeError(`--writable path not found: ${path}`, ExitCode.badInput, 'create it first, or drop --writable');
+    return realpathSync(abs);
+  });
+}
+
+/**
+ * Namespaces, overlayfs and seccomp need privileges: try a minimal sandbox and the run's
+ * copy-on-write view of the files once, and explain a refusal.
+ */
+export async function checkPrivileges(isolateHelper: string): Promise<void> {
   const probe = await capture(['bwrap', '--bind', '/', '/', '--dev-bind', '/dev', '/dev', '--unshare-net', '--unshare-pid', '--proc', '/proc', '--tmpfs', '/run', '--', 'true'], { timeoutMs: PROBE_TIMEOUT_MS });
   if (probe.code !== 0) {
     throw new LoupeError(
@@ -95,4 +113,82 @@ export async function checkPrivileges(): Promise<void> {
       'loupe needs CAP_SYS_ADMIN to run the test script in the application\'s network namespace: run it as root',
     );
   }
+  const stage = mkdtempSync(join(tmpdir(), 'loupe-isolation-probe-'));
+  try {
+    const plan = planIsolationHere({ stageDir: stage, keptLayersDir: stage, isolation: DEFAULT_ISOLATION, passThrough: [] });
+    const isolated = await capture(isolateArgv(isolateHelper, plan, ['true']), { timeoutMs: PROBE_TIMEOUT_MS });
+    if (isolated.code !== 0) {
+      throw new LoupeError(
+        `cannot give runs a copy-on-write view of the files: ${isolated.stderr.trim() || `exit ${isolated.code}`}`,
+        ExitCode.environment,
+        'run loupe as root (in Docker: --cap-add SYS_ADMIN --security-opt apparmor=unconfined); a filesystem that overlayfs cannot layer can be opted out with --writable PATH',
+      );
+    }
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
+}
+
+/** Longest `#!` line the kernel reads (BINPRM_BUF_SIZE), and how many interpreters it follows. */
+const SHEBANG_BYTES = 256;
+const MAX_INTERPRETERS = 4;
+
+function firstBytes(path: string, length: number): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw new LoupeError(`cannot read ${path} to check what kind of program it is: ${(err as Error).message}`, ExitCode.badInput, `make it readable (chmod +r ${path}), or run loupe as a user who can read it`);
+  }
+  try {
+    const buf = Buffer.alloc(length);
+    return buf.subarray(0, readSync(fd, buf, 0, length, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The file the kernel really runs for `path`: itself if it is an ELF file, its interpreter (as the
+ * kernel follows `#!`, up to 4 deep) if it is a script. Throws LoupeError (bad input) for
+ * anything that is not an x86-64 ELF program in the end, naming the architecture found: the
+ * filter lets calls of any other architecture through unperturbed, so every syscall would come
+ * out "can be stubbed or faked".
+ */
+export function checkExecutableFormat(path: string, depth = 0): string {
+  const head = firstBytes(path, SHEBANG_BYTES);
+  if (head.subarray(0, 2).toString('latin1') === '#!') {
+    const line = head.subarray(2).toString('latin1').split('\n')[0]!.trim();
+    const interpreter = line.split(/[ \t]/)[0] ?? '';
+    if (interpreter === '' || depth >= MAX_INTERPRETERS || !existsSync(resolve(dirname(path), interpreter))) {
+      throw new LoupeError(`${path} is a script whose interpreter cannot be run: "#!${line}"`, ExitCode.badInput, 'fix its #! line, or give the interpreter with -b and the script as its argument');
+    }
+    return checkExecutableFormat(resolve(dirname(path), interpreter), depth + 1);
+  }
+  let identity;
+  try {
+    identity = readElfIdentity(head.subarray(0, ELF_IDENTITY_BYTES));
+  } catch (err) {
+    if (!(err instanceof ElfFormatError)) throw err;
+    throw new LoupeError(`${path} is not a program loupe can analyse (${err.message}, and no #! line)`, ExitCode.badInput, 'give with -b an x86-64 ELF executable, or a script that starts with #!');
+  }
+  if (!identity.x86_64) {
+    throw new LoupeError(
+      `${path} is a program for ${identity.architecture}, not x86-64: its system calls would pass the seccomp filter unperturbed, so no verdict would mean anything`,
+      ExitCode.badInput,
+      'analyse the x86-64 (amd64) build of the program (Debian: apt-get install PACKAGE:amd64, or rebuild it without -m32)',
+    );
+  }
+  return path;
+}
+
+/**
+ * Checks on the analysed binary (`--only-consider`, else `-b`) before any run: an x86-64
+ * program (checkExecutableFormat), and no set-user-ID, set-group-ID or file-capability bit that
+ * no_new_privs would make ineffective (privileges.ts). Throws LoupeError.
+ */
+export async function checkAnalysedBinary(workload: Workload): Promise<void> {
+  const analysed = workload.onlyConsider ?? workload.program;
+  const runs = checkExecutableFormat(analysed);
+  await checkNoPrivilegeLoss(runs === analysed ? [analysed] : [analysed, runs], workload.cwd, 'the analysed binary');
 }

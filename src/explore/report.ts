@@ -1,4 +1,8 @@
 import type { SubfeatureVerdict, SyscallVerdict, Verdict } from '../core/verdict.js';
+import type { GroupTestingSummary } from './group-testing.js';
+import type { RunCosts } from './run-experiment.js';
+import type { DiscoveryDiagnostics } from './discover.js';
+import type { NegativeControl } from './negative-control.js';
 
 export type { SubfeatureVerdict, SyscallVerdict, Verdict };
 
@@ -18,6 +22,12 @@ export interface ExperimentRecord {
   workloadMs: number;
   /** Why a run was judged broken (test exit code, timeout, program exit status). */
   reason?: string;
+  /** Not run (attempts 0): the verdict comes from this group experiment, which worked (`--group-testing`). */
+  inferredFrom?: string;
+  /** Why each attempt after the first was made. */
+  retries?: string[];
+  /** Why the failure was accepted without a further attempt (deterministic, load cannot explain a hang, attempts used up). */
+  stoppedBecause?: string;
 }
 
 export interface FinalCheck {
@@ -45,11 +55,21 @@ export interface ExploreReport {
   used: number[];
   /** Discovery's usage per executable (canonical path), over every traced process. */
   usedByExecutable: Record<string, number[]>;
+  /** What discovery could not see or use: unknown names, unparsed lines, calls not analysed, the traced run's verdict. */
+  discovery: DiscoveryDiagnostics;
+  /** The test script's answer for a do-nothing stand-in (absent without a test script). */
+  negativeControl?: NegativeControl;
   syscalls: SyscallVerdict[];
   subfeatures: SubfeatureVerdict[];
   finalCheck?: FinalCheck;
+  /** With `--group-testing`: runs made and saved, interactions found. */
+  groupTesting?: GroupTestingSummary;
   /** Static upper bound of the analysed binary with its libraries (absent with --disable-static). */
   static?: { syscalls: number[]; unresolvedSites: number } | { error: string };
   experiments: ExperimentRecord[];
-  timing: { wallMs: number; discoveryMs: number; experimentsMs: number; jobs: number };
+  /**
+   * Wall times of the phases, ms; `runs` sums where the time of every attempt went (sandbox
+   * start-up, workload, test script, teardown, filter building).
+   */
+  timing: { wallMs: number; discoveryMs: number; baselineMs?: number; experimentsMs: number; jobs: number; runs?: RunCosts };
 }

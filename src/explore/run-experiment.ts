@@ -6,16 +6,41 @@ import type { ProcessGroups } from '../sandbox/process.js';
 import type { SyscallTable } from '../syscalls/table.js';
 import { absentFilesArgv } from '../trace/inject-command.js';
 import { runAttempt, type AttemptOutcome } from './attempt.js';
+import { decideRetry, WorkingRunTimes, type FailedAttempt } from './retry-policy.js';
+import { expectedWorks, type EarlierVerdicts } from './priors.js';
 import type { Experiment, ExperimentResult, RuleSpec } from './experiment.js';
 
 /** What a machine needs to run experiments: none of it travels with the experiment. */
 export interface RunnerEnvironment {
   groups: ProcessGroups;
   launcher: string;
+  /** The filesystem isolation helper (dist/bin/loupe-isolate). */
+  isolateHelper: string;
   table: SyscallTable;
   /** Folder under which each experiment gets a folder of its own. */
   workDir: string;
+  /** Durations of the working runs of this analysis so far, shared by its runs: tells load from a real hang. */
+  workingRunTimes?: WorkingRunTimes;
+  /** Totals of where the runs' time went, for the benchmark's breakdown; added to as runs finish. */
+  costs?: RunCosts;
+  /** Verdicts of an earlier analysis of the same application, the best prior there is. */
+  earlier?: EarlierVerdicts;
+  /** Aborted on Ctrl-C or an internal error: no further attempt starts, and the result is thrown away. */
+  signal?: AbortSignal;
 }
+
+/** Sums over every attempt of an analysis, ms (see AttemptOutcome.phases). */
+export interface RunCosts {
+  attempts: number;
+  filterBuildMs: number;
+  sandboxStartMs: number;
+  /** Application and test script running (includes testScriptMs). */
+  workloadMs: number;
+  testScriptMs: number;
+  teardownMs: number;
+}
+
+export const noCosts = (): RunCosts => ({ attempts: 0, filterBuildMs: 0, sandboxStartMs: 0, workloadMs: 0, testScriptMs: 0, teardownMs: 0 });
 
 export interface DetailedResult extends ExperimentResult {
   lastAttempt: AttemptOutcome;
@@ -32,8 +57,8 @@ function toPerturbRule(spec: RuleSpec): PerturbRule {
   return { nr: spec.nr, action: spec.action, select: { kind: 'all' } };
 }
 
-function filterFor(rules: readonly RuleSpec[], table: SyscallTable): Buffer | undefined {
-  if (rules.length === 0) return undefined;
+/** The experiment's seccomp program; with no rules, one that allows everything (a control run). */
+export function filterFor(rules: readonly RuleSpec[], table: SyscallTable): Buffer {
   const execve = table.number('execve')!;
   return encodeFilter(
     buildSeccompFilter(rules.map(toPerturbRule), {
@@ -45,30 +70,64 @@ function filterFor(rules: readonly RuleSpec[], table: SyscallTable): Buffer | un
 
 const safeDirName = (id: string): string => id.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120);
 
-/** Runs an experiment, attempting a failing one again before "broken" is recorded. */
+/**
+ * Runs an experiment, attempting a failing one again while load could explain the failure
+ * (see decideRetry); `retries` says why each further attempt was made, `stoppedBecause` why
+ * the last failure was accepted as the verdict.
+ */
 export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Promise<DetailedResult> {
   const started = Date.now();
   const filter = filterFor(exp.perturbation.rules, env.table);
+  if (env.costs) env.costs.filterBuildMs += Date.now() - started;
+  // The database's priors are about whole syscalls; a single argument value or file has none.
+  const wholeSyscalls = exp.perturbation.rules.every((r) => r.argIndex === undefined) && !exp.perturbation.absentFiles?.length && !exp.perturbation.emptyFiles?.length;
   let workloadMs = 0;
   let outcome: AttemptOutcome | undefined;
-  let attempt = 0;
-  while (attempt < Math.max(1, exp.judge.attempts)) {
-    attempt++;
+  const failures: FailedAttempt[] = [];
+  const retries: string[] = [];
+  let stoppedBecause: string | undefined;
+  for (let attempt = 1; ; attempt++) {
+    env.signal?.throwIfAborted();
     const dir = join(env.workDir, safeDirName(exp.id), `attempt-${attempt}`);
     mkdirSync(dir, { recursive: true });
     const absent = exp.perturbation.absentFiles ?? [];
     const wrapper = absent.length > 0 ? absentFilesArgv(absent, join(dir, 'inject.log')) : undefined;
-    outcome = await runAttempt(exp, { groups: env.groups, launcher: env.launcher, dir, filter, wrapper });
+    outcome = await runAttempt(exp, { groups: env.groups, launcher: env.launcher, isolateHelper: env.isolateHelper, workDir: env.workDir, dir, filter, wrapper });
     workloadMs += outcome.workloadMs;
-    if (outcome.verdict === 'works') break;
+    env.signal?.throwIfAborted();
+    if (env.costs) {
+      env.costs.attempts++;
+      env.costs.sandboxStartMs += outcome.phases.sandboxStartMs;
+      env.costs.workloadMs += outcome.workloadMs;
+      env.costs.testScriptMs += outcome.phases.testScriptMs;
+      env.costs.teardownMs += outcome.phases.teardownMs;
+    }
+    if (outcome.verdict === 'works') {
+      env.workingRunTimes?.record(outcome.workloadMs);
+      break;
+    }
+    failures.push({ failure: outcome.failure ?? 'test', reason: outcome.reason ?? 'broken', limitMs: outcome.limitMs });
+    const decision = decideRetry(failures, {
+      attemptsAllowed: Math.max(1, exp.judge.attempts),
+      typicalWorkingMs: env.workingRunTimes?.typical() ?? 0,
+      priorWorks: wholeSyscalls ? expectedWorks(exp.perturbation.rules, env.earlier) : 1,
+      group: exp.perturbation.rules.length > 1,
+    });
+    if (!decision.retry) {
+      stoppedBecause = decision.why;
+      break;
+    }
+    retries.push(decision.why);
   }
   return {
     id: exp.id,
-    verdict: outcome!.verdict,
-    attempts: attempt,
+    verdict: outcome.verdict,
+    attempts: failures.length + (outcome.verdict === 'works' ? 1 : 0),
     durationMs: Date.now() - started,
     workloadMs,
-    reason: outcome!.reason,
-    lastAttempt: outcome!,
+    reason: outcome.reason,
+    ...(retries.length > 0 ? { retries } : {}),
+    ...(stoppedBecause !== undefined ? { stoppedBecause } : {}),
+    lastAttempt: outcome,
   };
 }

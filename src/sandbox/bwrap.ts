@@ -3,8 +3,12 @@
  *
  * Every run gets its own network namespace (servers on a fixed port run side by side), its own
  * PID namespace (killing bwrap kills every process of the run, daemons included) and its own
- * mount namespace (a private /run; pseudo-files replaced by empty ones; the analysed binary
- * replaced by the launcher for --only-consider).
+ * mount namespace (the run's copy-on-write view of the files, see isolation.ts; pseudo-files
+ * replaced by empty ones; the analysed binary replaced by the launcher for --only-consider).
+ *
+ * Every run, discovery and baseline included, starts the application through the launcher with
+ * a seccomp program (one that allows everything when nothing is perturbed): the control differs
+ * from an experiment by the perturbed syscall only.
  */
 
 /** Fixed folder the launcher reads in bound mode; equal to SANDBOX_DIR in launcher.c (a unit test checks). */
@@ -20,8 +24,8 @@ export interface SandboxSpec {
   launcher: string;
   /** A folder of this run's own, holding `filter.bpf` and an empty `target` and `empty` file. */
   runDir: string;
-  /** Encoded seccomp program in runDir/filter.bpf; undefined runs the program unperturbed. */
-  perturbed: boolean;
+  /** The run's view of the files (isolation.ts), bound as the sandbox's root. */
+  root: string;
   /** Perturb only processes executing this binary (bound mode) rather than the whole tree. */
   onlyConsider?: string;
   /** Files replaced by an empty file for this run. */
@@ -33,26 +37,26 @@ export interface SandboxSpec {
 export function bwrapArgv(spec: SandboxSpec): string[] {
   const argv = [
     'bwrap',
-    '--bind', '/', '/',
-    '--dev-bind', '/dev', '/dev',
+    // The root carries a private /run: pid files and runtime sockets of side-by-side runs do
+    // not collide, and the launcher's folder is mounted there without touching the host.
+    '--dev-bind', spec.root, '/',
     '--unshare-net',
     '--unshare-pid',
     '--unshare-ipc',
     '--proc', '/proc',
-    // A private /run: pid files and runtime sockets of side-by-side runs do not collide, and
-    // the launcher's folder is mounted there without touching the host.
-    '--tmpfs', '/run',
+    '--ro-bind', '/sys', '/sys',
     '--die-with-parent',
     '--info-fd', '3',
     '--ro-bind', spec.runDir, SANDBOX_DIR,
   ];
   for (const file of spec.emptyFiles ?? []) argv.push('--ro-bind', `${spec.runDir}/empty`, file);
-  let command: string[] = [spec.program, ...spec.args];
-  if (spec.perturbed && spec.onlyConsider !== undefined) {
+  const command = [...(spec.wrapper ?? []), spec.program, ...spec.args];
+  if (spec.onlyConsider !== undefined) {
     argv.push('--ro-bind', spec.onlyConsider, `${SANDBOX_DIR}/target`, '--ro-bind', spec.launcher, spec.onlyConsider);
-  } else if (spec.perturbed) {
-    command = [spec.launcher, `--loupe-filter-file=${SANDBOX_DIR}/filter.bpf`, ...command];
+    argv.push('--chdir', spec.cwd, '--', ...command);
+  } else {
+    // The wrapper (strace) starts under the launcher, so the launcher's own calls are never traced.
+    argv.push('--chdir', spec.cwd, '--', spec.launcher, `--loupe-filter-file=${SANDBOX_DIR}/filter.bpf`, ...command);
   }
-  argv.push('--chdir', spec.cwd, '--', ...(spec.wrapper ?? []), ...command);
   return argv;
 }

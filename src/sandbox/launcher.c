@@ -11,7 +11,8 @@
  *
  * The program's path is passed to execve from a page at a fixed address: the filter exempts
  * execve calls whose first argument is that address, so that stubbing execve does not stop
- * this launcher from starting the application.
+ * this launcher from starting the application. Every run, the unperturbed ones included, starts
+ * through here (with a filter that allows everything when nothing is perturbed).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -51,22 +52,45 @@ static void install_filter(const char *path) {
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) die("seccomp(SECCOMP_SET_MODE_FILTER)", NULL);
 }
 
-static void exec_from_fixed_address(const char *program, char **argv) {
+/*
+ * Copies the program's path to the page at the fixed address. Done before the filter is
+ * installed: afterwards the launcher makes no system call but its exempt execve, so that an
+ * experiment on mmap (or any other syscall) judges the application, never the launcher.
+ */
+static char *path_at_fixed_address(const char *program) {
+	static char found[4096];
+	if (strchr(program, '/') == NULL) {
+		/* A bare name (a wrapper such as strace) is looked up on PATH, like execvp would. */
+		const char *path = getenv("PATH");
+		for (const char *dir = path ? path : "/usr/bin:/bin"; *dir;) {
+			size_t n = strcspn(dir, ":");
+			if (n > 0 && snprintf(found, sizeof found, "%.*s/%s", (int)n, dir, program) < (int)sizeof found &&
+			    access(found, X_OK) == 0) {
+				program = found;
+				break;
+			}
+			dir += n + (dir[n] == ':');
+		}
+	}
 	size_t len = strlen(program) + 1;
 	char *page = mmap((void *)EXEC_PATH_ADDRESS, len, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 	if (page != (void *)EXEC_PATH_ADDRESS) die("cannot map the exec path page", NULL);
 	memcpy(page, program, len);
-	execve(page, argv, environ);
+	return page;
+}
+
+static void install_and_exec(const char *filter_path, const char *program, char **argv) {
+	char *path = path_at_fixed_address(program);
+	install_filter(filter_path);
+	execve(path, argv, environ);
 	die("cannot execute", program);
 }
 
 int main(int argc, char **argv) {
 	if (argc >= 3 && strncmp(argv[1], FILTER_FLAG, strlen(FILTER_FLAG)) == 0) {
-		install_filter(argv[1] + strlen(FILTER_FLAG));
-		exec_from_fixed_address(argv[2], argv + 2);
+		install_and_exec(argv[1] + strlen(FILTER_FLAG), argv[2], argv + 2);
 	}
-	install_filter(SANDBOX_DIR "/filter.bpf");
-	exec_from_fixed_address(SANDBOX_DIR "/target", argv);
+	install_and_exec(SANDBOX_DIR "/filter.bpf", SANDBOX_DIR "/target", argv);
 	return 127;
 }

@@ -18,10 +18,16 @@ export interface ExitStatus {
   signal: NodeJS.Signals | null;
 }
 
+/** How long a stopped run may take to end on SIGTERM before it is killed (SIGKILL). */
+export const STOP_GRACE_MS = 1000;
+
 export class ProcessGroups {
   private readonly live = new Set<GroupProcess>();
+  private stopped = false;
 
+  /** Starts a process in a group of its own; refused once the set is stopped, so nothing outlives a stop. */
   start(spec: ProcessSpec): GroupProcess {
+    if (this.stopped) throw new Error('the process set was stopped (interrupted); no new process is started');
     const proc = new GroupProcess(spec, this);
     this.live.add(proc);
     return proc;
@@ -39,6 +45,16 @@ export class ProcessGroups {
   /** Kills every live group (Ctrl-C, fatal error) and waits until all are reaped. */
   async killAll(): Promise<void> {
     await Promise.all([...this.live].map((p) => p.kill()));
+  }
+
+  /**
+   * Stops everything at once and for good (Ctrl-C, an internal error): SIGTERM to every live
+   * group, SIGKILL to what is still there after `graceMs`, all reaped before it resolves; no
+   * process is started afterwards.
+   */
+  async stopAll(graceMs = STOP_GRACE_MS): Promise<void> {
+    this.stopped = true;
+    await Promise.all([...this.live].map((p) => p.stop(graceMs)));
   }
 }
 
@@ -81,6 +97,14 @@ export class GroupProcess {
     } catch {
       // ESRCH: the group is already empty.
     }
+  }
+
+  /** SIGTERM to the whole group; SIGKILL if the leader is still there after `graceMs`. */
+  async stop(graceMs: number): Promise<ExitStatus> {
+    if (this.hasExited) return this.exited;
+    this.signalGroup('SIGTERM');
+    const status = await this.waitWithTimeout(graceMs);
+    return { code: status.code, signal: status.signal };
   }
 
   /** SIGKILLs the whole group and waits for the leader to be reaped. */

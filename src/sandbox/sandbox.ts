@@ -1,31 +1,67 @@
-import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { constants as osConstants } from 'node:os';
 import { bwrapArgv, type SandboxSpec } from './bwrap.js';
-import { GroupProcess, ProcessGroups } from './process.js';
+import { isolateArgv, parseMountInfo, planIsolation, type FilesystemIsolation, type IsolationPlan, type PlanInput, type WritableLayer } from './isolation.js';
+import { GroupProcess, ProcessGroups, type ExitStatus } from './process.js';
+
+export interface SandboxRunSpec extends Omit<SandboxSpec, 'root'> {
+  /** Path of the isolation helper binary (dist/bin/loupe-isolate). */
+  isolateHelper: string;
+  isolation: FilesystemIsolation;
+  /** Folders whose writes must reach the host (the engine's own logs and traces). */
+  passThrough: readonly string[];
+  /** Encoded seccomp program; absent: one that allows everything (the control run). */
+  filter: Buffer;
+  logFile: string;
+  /** Where the writable layers and `writes.log` go with `isolation.keepWrites`. */
+  keptLayersDir: string;
+}
 
 /**
- * A sandboxed run of the application: bwrap in a process group of its own, the application's
- * stdout and stderr in a log file, and the PID of the namespace's first process so that the
- * test script can join the run's network namespace and readiness can be read from its /proc.
+ * A sandboxed run of the application: the isolation helper (its copy-on-write view of the
+ * files, see isolation.ts) starts bwrap; all of it in a process group of its own, the
+ * application's stdout and stderr in a log file. Keeps the PID of the namespace's first process
+ * so that the test script can join the run's network namespace and readiness can be read from
+ * its /proc, and the helper's, whose mount namespace holds the run's files until the run is
+ * stopped.
  */
 export class SandboxRun {
   private constructor(
     readonly process: GroupProcess,
     /** Host PID of a process inside the run's namespaces; undefined if bwrap failed to set up. */
     readonly namespacePid: number | undefined,
+    /** Resolves when the application (bwrap) has ended, while the run's files are still held. */
+    readonly appExited: Promise<ExitStatus>,
     readonly logFile: string,
+    private readonly plan: IsolationPlan,
+    private readonly spec: SandboxRunSpec,
   ) {}
 
-  static async start(
-    groups: ProcessGroups,
-    spec: Omit<SandboxSpec, 'runDir'> & { runDir: string; filter?: Buffer; logFile: string },
-  ): Promise<SandboxRun> {
+  static async start(groups: ProcessGroups, spec: SandboxRunSpec): Promise<SandboxRun> {
     prepareRunDir(spec.runDir, spec.filter);
+    const stageDir = join(spec.runDir, 'stage');
+    mkdirSync(stageDir, { recursive: true });
+    if (spec.isolation.keepWrites) mkdirSync(spec.keptLayersDir, { recursive: true });
+    const plan = planIsolationHere({ stageDir, keptLayersDir: spec.keptLayersDir, isolation: spec.isolation, passThrough: spec.passThrough });
+    const argv = isolateArgv(spec.isolateHelper, plan, bwrapArgv({ ...spec, root: plan.root }));
     const log = openSync(spec.logFile, 'a');
-    const proc = groups.start({ argv: bwrapArgv(spec), cwd: spec.cwd, stdio: ['ignore', log, log, 'pipe'] });
+    const proc = groups.start({ argv, cwd: spec.cwd, stdio: ['ignore', log, log, 'pipe', 'pipe'] });
     closeSync(log);
     const namespacePid = await readChildPid(proc);
-    return new SandboxRun(proc, namespacePid, spec.logFile);
+    return new SandboxRun(proc, namespacePid, readAppStatus(proc), spec.logFile, plan, spec);
+  }
+
+  /** Waits for the application to end, up to `ms`; on time-out stops the whole run. */
+  async waitForApp(ms: number): Promise<ExitStatus & { timedOut: boolean }> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), ms);
+    });
+    const outcome = await Promise.race([this.appExited, timeout]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') return { ...(await this.process.kill()), timedOut: true };
+    return { ...outcome, timedOut: false };
   }
 
   /** Listening TCP/TCP6 sockets and listening unix sockets in the run's network namespace. */
@@ -40,16 +76,100 @@ export class SandboxRun {
     return count;
   }
 
-  /** `nsenter` prefix that runs a command in this run's network namespace (and nothing else of it). */
-  networkEntry(): string[] {
-    if (this.namespacePid === undefined) return [];
-    return ['nsenter', `--net=/proc/${this.namespacePid}/ns/net`, '--'];
+  /**
+   * `nsenter` prefix that runs a command (the test script) in this run's view of the files, in
+   * `cwd` there, and (while the application runs) in its network namespace; never under its
+   * seccomp filter nor in its PID namespace. Empty if the sandbox did not start.
+   */
+  testEntry(cwd: string, network: boolean): string[] {
+    const helper = this.process.pid;
+    if (this.namespacePid === undefined || helper === undefined) return [];
+    const root = `/proc/${helper}/root${this.plan.root}`;
+    return [
+      'nsenter',
+      `--mount=/proc/${helper}/ns/mnt`,
+      ...(network ? [`--net=/proc/${this.namespacePid}/ns/net`] : []),
+      `--root=${root}`,
+      `--wd=${root}${cwd === '/' ? '' : cwd}`,
+      '--',
+    ];
+  }
+
+  /**
+   * Stops every process of the run and releases its files: the kill is sent at once, the reaping
+   * is left to the process set (it is awaited by ProcessGroups.stopAll, and before loupe exits),
+   * so the next run need not wait for the kernel to tear the namespaces down. With `keepWrites`,
+   * waits, then lists what the run changed in `writes.log` beside the kept layers: `A` added,
+   * `M` modified, `D` deleted.
+   */
+  async stop(): Promise<void> {
+    const killed = this.process.kill();
+    if (!this.spec.isolation.keepWrites) return;
+    await killed;
+    const lines = this.plan.layers.flatMap((layer) => changedFiles(layer));
+    writeFileSync(join(this.spec.keptLayersDir, 'writes.log'), lines.map((l) => `${l}\n`).join(''));
   }
 }
 
-function prepareRunDir(runDir: string, filter: Buffer | undefined): void {
+/** The isolation plan for this machine's mounts as they are now (see planIsolation). */
+export function planIsolationHere(input: Omit<PlanInput, 'mounts' | 'isDirectory'>): IsolationPlan {
+  return planIsolation({
+    ...input,
+    mounts: parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')),
+    isDirectory: (path) => statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false,
+  });
+}
+
+/** Changes recorded in one writable layer; overlayfs marks a deleted file with a 0/0 character device. */
+function changedFiles(layer: WritableLayer): string[] {
+  const lines: string[] = [];
+  const walk = (relative: string): void => {
+    let names: string[];
+    try {
+      names = readdirSync(join(layer.upper, relative)).sort();
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const rel = join(relative, name);
+      const hostPath = join(layer.mountPoint, rel);
+      const st = lstatSync(join(layer.upper, rel));
+      if (st.isCharacterDevice() && st.rdev === 0) lines.push(`D ${hostPath}`);
+      else if (st.isDirectory()) {
+        if (!existsSync(hostPath)) lines.push(`A ${hostPath}/`);
+        walk(rel);
+      } else lines.push(`${existsSync(hostPath) ? 'M' : 'A'} ${hostPath}`);
+    }
+  };
+  walk('');
+  return lines;
+}
+
+/** The helper writes `exit N` or `signal N` on fd 4 when the application ends. */
+function readAppStatus(proc: GroupProcess): Promise<ExitStatus> {
+  const stream = proc.child.stdio[4];
+  return new Promise((resolve) => {
+    let text = '';
+    const finish = (): void => {
+      const match = /^(exit|signal) (\d+)/.exec(text);
+      if (match) resolve(match[1] === 'exit' ? { code: Number(match[2]), signal: null } : { code: null, signal: signalName(Number(match[2])) });
+      else void proc.exited.then(resolve);
+    };
+    if (!stream) return finish();
+    stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    stream.once('end', finish);
+    stream.once('error', finish);
+  });
+}
+
+function signalName(n: number): NodeJS.Signals {
+  const entry = Object.entries(osConstants.signals).find(([, v]) => v === n);
+  return (entry?.[0] ?? 'SIGKILL') as NodeJS.Signals;
+}
+
+function prepareRunDir(runDir: string, filter: Buffer): void {
   mkdirSync(runDir, { recursive: true });
-  writeFileSync(join(runDir, 'filter.bpf'), filter ?? Buffer.alloc(0));
+  writeFileSync(join(runDir, 'filter.bpf'), filter);
   // Mount points for the bound binary and the source of empty pseudo-files.
   writeFileSync(join(runDir, 'target'), '');
   writeFileSync(join(runDir, 'empty'), '');

@@ -19,6 +19,7 @@ export class ElfFormatError extends Error {
 
 export const ElfType = { exec: 2, dyn: 3 } as const;
 const EM_X86_64 = 62;
+const EM_386 = 3;
 
 const SHT = { symtab: 2, rela: 4, dynamic: 6, nobits: 8, dynsym: 11, relr: 19 } as const;
 export const SHF_EXECINSTR = 0x4;
@@ -132,22 +133,59 @@ class Reader {
   }
 }
 
-/** Parses an ELF64 x86-64 file; throws ElfFormatError for anything else. */
-export function parseElf(buf: Buffer): ElfFile {
+/** Bytes of the ELF header that `readElfIdentity` needs (e_ident and e_machine). */
+export const ELF_IDENTITY_BYTES = 20;
+
+/** Who an ELF file is for: its class, byte order and machine, and the architecture in words. */
+export interface ElfIdentity {
+  bits: 32 | 64;
+  littleEndian: boolean;
+  /** e_machine (62: x86-64). */
+  machine: number;
+  /** `x86-64`, `i386 (32-bit x86)`, `AArch64 (arm64)`, ...; `ELF machine N` for the rest. */
+  architecture: string;
+  /** The only kind this project analyses: 64-bit little-endian x86-64. */
+  x86_64: boolean;
+}
+
+/** e_machine values (ELF gABI, <elf.h>) of the architectures Linux runs on. */
+const MACHINE_NAMES = new Map<number, string>([
+  [2, 'SPARC'], [3, 'i386 (32-bit x86)'], [8, 'MIPS'], [20, 'PowerPC'], [21, 'PowerPC 64'], [22, 'IBM S/390'],
+  [40, 'ARM (32-bit)'], [43, 'SPARC V9'], [183, 'AArch64 (arm64)'], [243, 'RISC-V'], [258, 'LoongArch'],
+]);
+
+/**
+ * Reads the identity of an ELF file from its first ELF_IDENTITY_BYTES bytes (more are ignored).
+ * The one check of "is this an x86-64 program" in the project: the static reader and explore's
+ * pre-flight both use it. Throws ElfFormatError (`not-elf`, or `corrupt` when too short).
+ */
+export function readElfIdentity(buf: Buffer): ElfIdentity {
   if (buf.length < 4 || buf.readUInt32BE(0) !== 0x7f454c46) {
     throw new ElfFormatError('not an ELF file (no \\x7fELF magic)', 'not-elf');
   }
+  if (buf.length < ELF_IDENTITY_BYTES) throw new ElfFormatError('truncated ELF file: the header is incomplete', 'corrupt');
+  const bits = buf[4] === 1 ? 32 : buf[4] === 2 ? 64 : undefined;
+  const littleEndian = buf[5] === 1 ? true : buf[5] === 2 ? false : undefined;
+  if (bits === undefined || littleEndian === undefined) {
+    throw new ElfFormatError(`corrupt ELF file: class ${buf[4]}, data encoding ${buf[5]}`, 'corrupt');
+  }
+  const machine = littleEndian ? buf.readUInt16LE(0x12) : buf.readUInt16BE(0x12);
+  const x86_64 = machine === EM_X86_64 && bits === 64 && littleEndian;
+  const architecture =
+    machine === EM_X86_64 ? (bits === 64 ? 'x86-64' : 'x32 (32-bit pointers on x86-64)')
+    : machine === EM_386 ? MACHINE_NAMES.get(EM_386)!
+    : `${MACHINE_NAMES.get(machine) ?? `ELF machine ${machine}`}, ${bits}-bit ${littleEndian ? 'little' : 'big'}-endian`;
+  return { bits, littleEndian, machine, architecture, x86_64 };
+}
+
+/** Parses an ELF64 x86-64 file; throws ElfFormatError for anything else. */
+export function parseElf(buf: Buffer): ElfFile {
+  const identity = readElfIdentity(buf);
   if (buf.length < 64) throw new ElfFormatError('truncated ELF file: the header is incomplete', 'corrupt');
-  const elfClass = buf[4];
-  if (elfClass !== 2) {
-    throw new ElfFormatError(`unsupported ELF class ${elfClass === 1 ? '32-bit' : String(elfClass)}: only 64-bit x86-64 files are analysed`, 'unsupported');
+  if (!identity.x86_64) {
+    throw new ElfFormatError(`unsupported architecture: ${identity.architecture}; only x86-64 files are analysed`, 'unsupported');
   }
-  if (buf[5] !== 1) throw new ElfFormatError('unsupported big-endian ELF file: only x86-64 files are analysed', 'unsupported');
   const r = new Reader(buf);
-  const machine = r.u16(0x12);
-  if (machine !== EM_X86_64) {
-    throw new ElfFormatError(`unsupported architecture (ELF machine ${machine}): only x86-64 (62) is analysed`, 'unsupported');
-  }
   const type = r.u16(0x10);
   if (type !== ElfType.exec && type !== ElfType.dyn) {
     const what = type === 1 ? 'a relocatable object file (.o)' : type === 4 ? 'a core dump' : `an ELF file of type ${type}`;

@@ -1,3 +1,4 @@
+import { I386_SYSCALLS } from './i386-table.js';
 import { X86_64_SYSCALLS } from './x86_64-table.js';
 import type { SyscallRow } from './row.js';
 
@@ -5,6 +6,8 @@ export type { SyscallRow };
 
 /** AUDIT_ARCH_X86_64 (<linux/audit.h>: EM_X86_64 | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE), what seccomp_data.arch holds for 64-bit calls. */
 export const AUDIT_ARCH_X86_64 = 0xc000003e;
+/** AUDIT_ARCH_I386 (<linux/audit.h>: EM_386 | __AUDIT_ARCH_LE), what seccomp_data.arch holds for `int $0x80` calls. */
+export const AUDIT_ARCH_I386 = 0x40000003;
 /** __X32_SYSCALL_BIT (<asm/unistd.h>): x32 ABI calls are numbered from here, on the same AUDIT_ARCH_X86_64. */
 export const X32_SYSCALL_BIT = 0x40000000;
 
@@ -48,6 +51,13 @@ function buildTable(arch: string, auditArch: number, rows: readonly SyscallRow[]
 }
 
 export const X86_64: SyscallTable = buildTable('x86_64', AUDIT_ARCH_X86_64, X86_64_SYSCALLS);
+
+/**
+ * The i386 table: the calls a 64-bit x86 program can still make with `int $0x80`. seccomp reports
+ * them with AUDIT_ARCH_I386 and the filter lets them through unperturbed, so they are
+ * reported as "not analysed", by these names (strace names them the same way).
+ */
+export const I386: SyscallTable = buildTable('i386', AUDIT_ARCH_I386, I386_SYSCALLS);
 
 const TABLES: Record<string, SyscallTable> = { x86_64: X86_64 };
 

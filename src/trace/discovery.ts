@@ -1,5 +1,5 @@
 import { effectiveMask, subfeatureArgumentsOf, type ArgumentKind, type SubfeatureArgument } from '../syscalls/subfeatures.js';
-import { createdChild, startedExecutable, type ParsedTrace, type ProcessRecord, type SyscallEvent } from './parser.js';
+import { createdChild, startedExecutable, type ForeignAbi, type ParsedTrace, type ProcessRecord, type SyscallEvent } from './parser.js';
 import { decodeStringLiteral, parseNumericArgument, type NumericArgument } from './strace-text.js';
 import { X86_64 } from '../syscalls/table.js';
 
@@ -17,6 +17,9 @@ import { X86_64 } from '../syscalls/table.js';
  *   itself started it), so its calls up to and including that execve count for the
  *   executable that execve starts. Without it, the analysed program's own start-up execve
  *   would be attributed to nobody.
+ * - The launcher bound over `onlyConsider` (see src/sandbox/launcher.c) is invisible: its calls,
+ *   from the execve that started it up to and including its execve of `launcherTarget`, count
+ *   for nobody, and the process then runs `onlyConsider`.
  * Paths are compared after `canonicalPath` (e.g. realpath, so /bin/true and /usr/bin/true are
  * one executable), applied both to exec'd paths and to `onlyConsider`.
  */
@@ -47,6 +50,15 @@ export interface PseudoFileAccess {
   succeeded: boolean;
 }
 
+/** Calls made through another ABI than the native one (see SyscallEvent.abi): seen, never perturbed. */
+export interface ForeignCall {
+  abi: ForeignAbi;
+  /** Number in that ABI's table (i386: `int $0x80` numbering). */
+  nr: number;
+  name: string;
+  count: number;
+}
+
 export interface Discovery {
   /** Per executable (canonical path): sorted syscall numbers of calls attributed to it. */
   usedByExecutable: Record<string, number[]>;
@@ -59,6 +71,8 @@ export interface Discovery {
   processes: ProcessRecord[];
   /** Sub-feature arguments whose numeric value strace's text did not reveal (skipped, not guessed). */
   unparsedArguments: number;
+  /** Considered calls made through another ABI (i386 `int $0x80`, x32), by ABI and number. */
+  foreignCalls: ForeignCall[];
 }
 
 export interface DiscoverOptions {
@@ -66,6 +80,27 @@ export interface DiscoverOptions {
   onlyConsider?: string;
   /** Maps an exec'd path to its canonical form; the identity by default (see canonical-path.ts). */
   canonicalPath?: (path: string) => string;
+  /** With `onlyConsider`: the path the bound launcher executes the real binary from. */
+  launcherTarget?: string;
+}
+
+/** Indexes of the events made by the bound launcher (see DiscoverOptions.launcherTarget). */
+function launcherEvents(parsed: ParsedTrace, launcherTarget: string | undefined): Set<number> {
+  const skipped = new Set<number>();
+  if (launcherTarget === undefined) return skipped;
+  const sinceExec = new Map<number, number[]>();
+  parsed.events.forEach((event, index) => {
+    const started = startedExecutable(event);
+    if (started === undefined) {
+      const calls = sinceExec.get(event.pid) ?? [];
+      calls.push(index);
+      sinceExec.set(event.pid, calls);
+      return;
+    }
+    if (started === launcherTarget) for (const i of [...(sinceExec.get(event.pid) ?? []), index]) skipped.add(i);
+    sinceExec.set(event.pid, []);
+  });
+  return skipped;
 }
 
 const PSEUDO_FILE = /^\/(proc|sys|dev)(\/|$)/;
@@ -85,21 +120,31 @@ export function discover(parsed: ParsedTrace, opts: DiscoverOptions = {}): Disco
   const values = new Map<string, ArgumentValue>();
   const pseudoFiles = new Map<string, PseudoFileAccess>();
   let unparsedArguments = 0;
+  const foreignCalls = new Map<string, ForeignCall>();
 
-  for (const event of parsed.events) {
+  const byLauncher = launcherEvents(parsed, onlyConsider === undefined ? undefined : opts.launcherTarget);
+  for (const [index, event] of parsed.events.entries()) {
     const owner = running.get(event.pid) ?? firstExecutable.get(event.pid);
     const started = startedExecutable(event);
-    if (started !== undefined) running.set(event.pid, canonical(started));
+    if (started !== undefined) running.set(event.pid, started === opts.launcherTarget && onlyConsider !== undefined ? onlyConsider : canonical(started));
+    if (byLauncher.has(index)) continue;
     const child = createdChild(event);
     const inherited = running.get(event.pid);
     if (child !== undefined && inherited !== undefined) running.set(child, inherited);
 
-    if (owner !== undefined) {
+    if (owner !== undefined && !event.abi) {
       const used = byExecutable.get(owner) ?? new Set<number>();
       used.add(event.nr);
       byExecutable.set(owner, used);
     }
     if (onlyConsider !== undefined && owner !== onlyConsider) continue;
+    if (event.abi) {
+      const key = `${event.abi}:${event.nr}`;
+      const known = foreignCalls.get(key);
+      if (known) known.count++;
+      else foreignCalls.set(key, { abi: event.abi, nr: event.nr, name: event.name, count: 1 });
+      continue;
+    }
 
     usedByAll.add(event.nr);
     for (const entry of subfeatureArgumentsOf(event.name)) {
@@ -126,6 +171,7 @@ export function discover(parsed: ParsedTrace, opts: DiscoverOptions = {}): Disco
     ),
     processes: parsed.processes,
     unparsedArguments,
+    foreignCalls: [...foreignCalls.values()].sort((a, b) => compareText(a.abi, b.abi) || a.nr - b.nr),
   };
 }
 

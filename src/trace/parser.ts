@@ -1,4 +1,4 @@
-import { X86_64, displayName, type SyscallTable } from '../syscalls/table.js';
+import { I386, X32_SYSCALL_BIT, X86_64, displayName, type SyscallTable } from '../syscalls/table.js';
 import { decodeStringLiteral, splitArguments } from './strace-text.js';
 
 /**
@@ -13,7 +13,11 @@ import { decodeStringLiteral, splitArguments } from './strace-text.js';
  * - an end: `+++ exited with 0 +++`, `+++ killed by SIGKILL +++`, or
  *   `+++ superseded by execve in pid TID +++` when thread TID of this thread group called
  *   execve: the kernel then gives the thread group leader's pid to TID, so TID's unfinished
- *   execve is resumed under the leader's pid.
+ *   execve is resumed under the leader's pid;
+ * - a personality change: `[ Process PID=N runs in 32 bit mode. ]` before the first call a
+ *   thread makes through another ABI (`int $0x80` in a 64-bit program), and `... 64 bit mode`
+ *   when it comes back. Calls in between are i386 calls, named and numbered by the i386 table
+ *   (strace needs `--quiet=attach`, not `-q`, to print these lines).
  */
 
 export interface SyscallEvent {
@@ -24,7 +28,15 @@ export interface SyscallEvent {
   args: string[];
   /** Raw text after '=' (`0`, `-1 ENOENT (No such file or directory)`, `?`); absent if the call never completed in the log. */
   result?: string;
+  /**
+   * Absent for the native ABI (the table's). `i386`: made with `int $0x80`, numbered in the i386
+   * table; `x32`: numbered in the native table without the x32 bit. Neither is seen by the filter
+   * as a native call, so neither can be perturbed like one.
+   */
+  abi?: ForeignAbi;
 }
+
+export type ForeignAbi = 'i386' | 'x32';
 
 export interface ProcessRecord {
   pid: number;
@@ -55,20 +67,26 @@ const RESUMED = /^<\.\.\. ([A-Za-z0-9_]+) resumed>(.*)$/s;
 const CALL_START = /^([A-Za-z0-9_]+)\(/;
 const UNNAMED_SYSCALL = /^syscall_0x([0-9a-f]+)$/;
 const SUPERSEDED = /^superseded by execve in pid (\d+)$/;
+const PERSONALITY = /^\[ Process PID=\d+ runs in (64 bit|32 bit|x32) mode\. \]$/;
+const ABI_OF_MODE: Record<string, ForeignAbi | undefined> = { '32 bit': 'i386', x32: 'x32' };
 
 interface PendingCall {
   /** Text of the first half, without the unfinished marker. */
   text: string;
   /** Index in events reserved for this call. */
   slot: number;
+  abi?: ForeignAbi;
 }
 
-export function parseStraceLog(text: string, table: SyscallTable = X86_64): ParsedTrace {
+/** `compatTable`: the table of `int $0x80` calls (see PERSONALITY). */
+export function parseStraceLog(text: string, table: SyscallTable = X86_64, compatTable: SyscallTable = I386): ParsedTrace {
   const events: (SyscallEvent | undefined)[] = [];
   const processes = new Map<number, ProcessRecord>();
   const pending = new Map<number, PendingCall>();
   const unrecognisedLines: string[] = [];
   const unknownSyscallNames = new Set<string>();
+  /** Per thread: the ABI of its calls since its last personality line (absent: native). */
+  const abiOf = new Map<number, ForeignAbi>();
 
   const processOf = (pid: number): ProcessRecord => {
     let record = processes.get(pid);
@@ -79,10 +97,11 @@ export function parseStraceLog(text: string, table: SyscallTable = X86_64): Pars
     return record;
   };
 
-  const complete = (pid: number, callText: string, slot: number): void => {
-    const event = parseCall(pid, callText, table, unknownSyscallNames);
+  const complete = (pid: number, callText: string, slot: number, abi: ForeignAbi | undefined): void => {
+    const event = parseCall(pid, callText, abi === 'i386' ? compatTable : table, unknownSyscallNames);
+    if (event && abi) event.abi = abi;
     events[slot] = event;
-    if (event) applyToProcesses(event, processOf);
+    if (event && !abi) applyToProcesses(event, processOf);
   };
 
   for (const line of text.split('\n')) {
@@ -97,6 +116,13 @@ export function parseStraceLog(text: string, table: SyscallTable = X86_64): Pars
     processOf(pid);
 
     if (rest.startsWith('--- ')) continue;
+    const personality = PERSONALITY.exec(rest);
+    if (personality) {
+      const abi = ABI_OF_MODE[personality[1]!];
+      if (abi) abiOf.set(pid, abi);
+      else abiOf.delete(pid);
+      continue;
+    }
     if (rest.startsWith('+++ ') && rest.endsWith(' +++')) {
       const message = rest.slice(4, -4);
       const superseded = SUPERSEDED.exec(message);
@@ -117,12 +143,15 @@ export function parseStraceLog(text: string, table: SyscallTable = X86_64): Pars
     const resumed = RESUMED.exec(rest);
     let callText: string;
     let slot: number;
+    // A call belongs to the ABI it was made through, even if the thread switched before it resumed.
+    let abi = abiOf.get(pid);
     if (resumed) {
       const call = pending.get(pid);
       pending.delete(pid);
       // A resumed half without its first half (log started mid-call) still names the call.
       callText = call ? call.text + resumed[2]! : `${resumed[1]!}(${resumed[2]!}`;
       slot = call ? call.slot : events.push(undefined) - 1;
+      if (call) abi = call.abi;
     } else if (CALL_START.test(rest)) {
       callText = rest;
       slot = events.push(undefined) - 1;
@@ -132,14 +161,14 @@ export function parseStraceLog(text: string, table: SyscallTable = X86_64): Pars
     }
 
     if (callText.endsWith(UNFINISHED)) {
-      pending.set(pid, { text: callText.slice(0, -UNFINISHED.length), slot });
+      pending.set(pid, { text: callText.slice(0, -UNFINISHED.length), slot, ...(abi ? { abi } : {}) });
     } else {
-      complete(pid, callText, slot);
+      complete(pid, callText, slot, abi);
     }
   }
 
   // Calls still unfinished at the end of the log (killed tracee, truncated log): keep what was seen.
-  for (const [pid, call] of pending) complete(pid, call.text, call.slot);
+  for (const [pid, call] of pending) complete(pid, call.text, call.slot, call.abi);
 
   return {
     events: events.filter((event): event is SyscallEvent => event !== undefined),
@@ -170,9 +199,10 @@ function parseCall(pid: number, callText: string, table: SyscallTable, unknownNa
 function syscallNumber(name: string, table: SyscallTable): number | undefined {
   const unnamed = UNNAMED_SYSCALL.exec(name);
   if (!unnamed) return table.number(name);
-  // strace could not name it; numbers outside any table (e.g. syscall(-1)) are not syscalls.
+  // strace could not name it: a number newer than the table is still a syscall, kept under its
+  // number; negative numbers (syscall(-1), shown as 0xffffffffffffffff) and the x32 range are not.
   const nr = parseInt(unnamed[1]!, 16);
-  return nr <= table.maxNumber ? nr : undefined;
+  return nr < X32_SYSCALL_BIT ? nr : undefined;
 }
 
 /** Process bookkeeping a completed call implies: creation of a child, or a new executable. */
@@ -189,7 +219,7 @@ function applyToProcesses(event: SyscallEvent, processOf: (pid: number) => Proce
 
 /** The pid a successful call that creates a process (clone, clone3, fork, vfork: the table's createsProcess) returned. */
 export function createdChild(event: SyscallEvent, table: SyscallTable = X86_64): number | undefined {
-  if (!table.row(event.name)?.createsProcess || event.result === undefined) return undefined;
+  if (event.abi || !table.row(event.name)?.createsProcess || event.result === undefined) return undefined;
   const child = /^\d+/.exec(event.result);
   return child && Number(child[0]) > 0 ? Number(child[0]) : undefined;
 }
@@ -198,7 +228,7 @@ export function createdChild(event: SyscallEvent, table: SyscallTable = X86_64):
 export function startedExecutable(event: SyscallEvent, table: SyscallTable = X86_64): string | undefined {
   const row = table.row(event.name);
   const pathIndex = row?.executesProgram ? row.pathArguments?.[0] : undefined;
-  if (pathIndex === undefined || event.result !== '0') return undefined;
+  if (event.abi || pathIndex === undefined || event.result !== '0') return undefined;
   // fexecve (execveat with an empty path) does not say which file ran.
   return decodeStringLiteral(event.args[pathIndex] ?? '') || undefined;
 }

@@ -14,7 +14,7 @@ test('the package ships what loupe explore needs: the CLI, the seccomp launcher,
   const run = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 });
   assert.equal(run.status, 0, run.stderr);
   const files = new Set((JSON.parse(run.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path));
-  for (const needed of ['dist/src/cli/main.js', 'dist/bin/loupe-launch', 'dist/src/core/errors.js', 'examples/lua/test.sh', 'docker/loupe-base/Dockerfile']) {
+  for (const needed of ['dist/src/cli/main.js', 'dist/bin/loupe-launch', 'dist/bin/loupe-isolate', 'dist/src/core/errors.js', 'examples/lua/test.sh', 'docker/loupe-base/Dockerfile']) {
     assert.ok(files.has(needed), `npm pack leaves out ${needed}`);
   }
 });

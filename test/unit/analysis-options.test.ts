@@ -17,9 +17,9 @@ test('defaults come from the one table and are left out of forwarded arguments',
 });
 
 test('given options are forwarded in table order, whatever the order typed', () => {
-  const values = parse(['--final-check', '--timeout', '12.5', '--only-consider', '/bin/x', '--test-sequential', '--attempts', '3']);
+  const values = parse(['--writable', '/srv/a', '--final-check', '--timeout', '12.5', '--only-consider', '/bin/x', '--test-sequential', '--attempts', '3', '--writable', '/srv/b']);
   assert.equal(values.timeoutSec, 12.5);
-  assert.deepEqual(analysisOptionArgs(values), ['--timeout', '12.5', '--test-sequential', '--only-consider', '/bin/x', '--final-check', '--attempts', '3']);
+  assert.deepEqual(analysisOptionArgs(values), ['--timeout', '12.5', '--test-sequential', '--only-consider', '/bin/x', '--final-check', '--attempts', '3', '--writable', '/srv/a', '--writable', '/srv/b']);
 });
 
 test('a bad number is a usage error', () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ElfFormatError, parseElf } from '../../src/static/elf.js';
+import { ElfFormatError, parseElf, readElfIdentity } from '../../src/static/elf.js';
 import { parseLdSoCache } from '../../src/static/libraries.js';
 import { formatStaticCsv } from '../../src/db/csv.js';
 import { X86_64 } from '../../src/syscalls/table.js';
@@ -41,6 +41,22 @@ test('non-ELF, 32-bit, foreign and truncated inputs are told apart', () => {
   pointsAway.writeUInt16LE(64, 0x3a);
   pointsAway.writeUInt16LE(3, 0x3c);
   assert.equal(kindOf(() => parseElf(pointsAway)), 'corrupt');
+});
+
+test('the ELF identity names the architecture found', () => {
+  const archOf = (bits: 1 | 2, machine: number): string => readElfIdentity(elfHeader(bits, machine)).architecture;
+  assert.equal(readElfIdentity(elfHeader(2, 62)).x86_64, true);
+  assert.equal(archOf(2, 62), 'x86-64');
+  assert.equal(archOf(1, 3), 'i386 (32-bit x86)');
+  assert.equal(archOf(1, 62), 'x32 (32-bit pointers on x86-64)');
+  assert.equal(archOf(2, 183), 'AArch64 (arm64), 64-bit little-endian');
+  assert.equal(archOf(2, 9999), 'ELF machine 9999, 64-bit little-endian');
+  for (const [bits, machine] of [[1, 3], [1, 62], [2, 183]] as const) assert.equal(readElfIdentity(elfHeader(bits, machine)).x86_64, false);
+  const bigEndian = elfHeader(2, 0);
+  bigEndian[5] = 2;
+  bigEndian.writeUInt16BE(22, 0x12);
+  assert.equal(readElfIdentity(bigEndian).architecture, 'IBM S/390, 64-bit big-endian');
+  assert.throws(() => readElfIdentity(Buffer.from('#!/bin/sh\n')), (err: unknown) => err instanceof ElfFormatError && err.kind === 'not-elf');
 });
 
 test('a header-only x86-64 file parses to an empty object with a warning', () => {

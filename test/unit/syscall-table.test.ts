@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { X86_64 } from '../../src/syscalls/table.js';
+import { I386, X86_64 } from '../../src/syscalls/table.js';
 import { X86_64_SYSCALLS } from '../../src/syscalls/x86_64-table.js';
 import { SUBFEATURE_ARGUMENTS } from '../../src/syscalls/subfeatures.js';
 import { REPO_ROOT } from '../helpers/cli.js';
@@ -19,6 +19,16 @@ test('every syscall of the installed kernel headers is in the table, with the sa
   const defines = [...readFileSync(HEADER, 'utf8').matchAll(/^#define __NR_([a-z0-9_]+)\s+(\d+)\s*$/gm)];
   assert.ok(defines.length > 300, `only ${defines.length} syscalls read from ${HEADER}`);
   for (const [, name, nr] of defines) assert.equal(X86_64.number(name!), Number(nr), name);
+});
+
+test('the i386 table (int $0x80 calls) follows <asm/unistd_32.h>, with numbers of its own', () => {
+  const header = HEADER.replace('unistd_64', 'unistd_32');
+  const defines = [...readFileSync(header, 'utf8').matchAll(/^#define __NR_([a-z0-9_]+)\s+(\d+)\s*$/gm)];
+  assert.ok(defines.length > 300, `only ${defines.length} syscalls read from ${header}`);
+  for (const [, name, nr] of defines) assert.equal(I386.number(name!), Number(nr), name);
+  assert.equal(I386.number('getpid'), 20);
+  assert.equal(X86_64.number('getpid'), 39);
+  assert.notEqual(I386.auditArch, X86_64.auditArch);
 });
 
 test('the committed table is what the generator makes of the headers and the properties today', () => {

@@ -99,3 +99,45 @@ test('arguments without a number are counted as unparsed, never guessed', () => 
   assert.equal(discovery.unparsedArguments, 3);
   assert.equal(discovery.pseudoFiles.length, 3);
 });
+
+test('calls through another ABI are listed apart, never counted as native usage', () => {
+  const log = `300 execve("/usr/bin/p", ["p"], 0x7ffc /* 1 var */) = 0
+300 getuid()                          = 0
+300 [ Process PID=300 runs in 32 bit mode. ]
+300 getpid()                          = 300
+300 getpid()                          = 300
+300 [ Process PID=300 runs in 64 bit mode. ]
+300 exit_group(0)                     = ?
+`;
+  const found = discover(parseStraceLog(log));
+  assert.deepEqual(found.usedByAll, [59, 102, 231], 'execve, getuid, exit_group; not getpid');
+  assert.deepEqual(found.foreignCalls, [{ abi: 'i386', nr: 20, name: 'getpid', count: 2 }]);
+});
+
+test('the launcher bound over onlyConsider is invisible: its calls count for nobody, the real binary for onlyConsider', () => {
+  const log = [
+    '100 execve("/bin/sh", ["sh", "-c", "/work/p"], 0x7ffd /* 10 vars */) = 0',
+    '100 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f00) = 101',
+    '101 execve("/work/p", ["/work/p"], 0x55 /* 10 vars */) = 0',
+    '101 openat(AT_FDCWD, "/run/loupe-sandbox/filter.bpf", O_RDONLY|O_CLOEXEC) = 3',
+    '101 read(3, ""..., 32768) = 96',
+    '101 close(3) = 0',
+    '101 prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) = 0',
+    '101 seccomp(SECCOMP_SET_MODE_FILTER, 0, {len=12, filter=0x4c}) = 0',
+    '101 execve("/run/loupe-sandbox/target", ["/work/p"], 0x7f00 /* 10 vars */) = 0',
+    '101 uname({sysname="Linux", nodename="x", ...}) = 0',
+    '101 exit_group(0) = ?',
+    '101 +++ exited with 0 +++',
+    '100 wait4(-1, [{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, NULL) = 101',
+    '100 exit_group(0) = ?',
+    '100 +++ exited with 0 +++',
+    '',
+  ].join('\n');
+  const parsed = parseStraceLog(log);
+  const bound = discover(parsed, { onlyConsider: '/work/p', launcherTarget: '/run/loupe-sandbox/target' });
+  assert.deepEqual(bound.usedByAll, [63, 231], 'uname and exit_group: nothing of the launcher');
+  assert.deepEqual(bound.usedByExecutable['/work/p'], [63, 231]);
+  // Without knowing the launcher, its calls would be charged to the analysed binary.
+  const naive = discover(parsed, { onlyConsider: '/work/p' });
+  assert.ok(naive.usedByAll.includes(317), 'seccomp counted');
+});

@@ -60,10 +60,39 @@ test('calls strace could not name are mapped by number', () => {
   assert.equal(unnamed?.result, '-1 EFAULT (Bad address)');
 });
 
-test('numbers outside the table are reported, not invented', () => {
+test('numbers above the table are kept under their number; negative numbers are not syscalls', () => {
   const parsed = parseStraceLog(SIGNALS_LOG);
-  assert.deepEqual(parsed.unknownSyscallNames, ['syscall_0x1d6', 'syscall_0xffffffffffffffff']);
-  assert.ok(parsed.events.every((event) => event.nr >= 0 && event.nr <= 467));
+  assert.deepEqual(parsed.unknownSyscallNames, ['syscall_0xffffffffffffffff']);
+  const above = parsed.events.find((event) => event.nr === 0x1d6);
+  assert.equal(above?.name, 'syscall_470');
+  assert.equal(above?.abi, undefined, 'a native call');
+});
+
+// A 64-bit program making i386 calls with int $0x80, as strace 6.1 prints it with --quiet=attach.
+const I386_LOG = `300 getuid()                          = 0
+300 [ Process PID=300 runs in 32 bit mode. ]
+300 getpid()                          = 300
+300 syscall_0x1f4(0x3e6e, 0, 0, 0x55e0d6bb6013, 0x7fff54633ad0, 0x1) = -1 ENOSYS (Function not implemented)
+300 write(1, ""..., 3 <unfinished ...>
+301 getppid()                         = 299
+300 [ Process PID=300 runs in 64 bit mode. ]
+300 <... write resumed>)                = 3
+300 getpid()                          = 300
+300 +++ exited with 0 +++
+`;
+
+test('i386 int $0x80 calls are numbered in the i386 table and marked, between personality lines', () => {
+  const parsed = parseStraceLog(I386_LOG);
+  assert.deepEqual(parsed.unrecognisedLines, []);
+  const described = parsed.events.map((e) => `${e.pid} ${e.abi ?? 'native'} ${e.name}=${e.nr}`);
+  assert.deepEqual(described, [
+    '300 native getuid=102',
+    '300 i386 getpid=20',
+    '300 i386 syscall_500=500',
+    '300 i386 write=4', // started in 32-bit mode, resumed after the switch back
+    '301 native getppid=110', // another thread keeps its own mode
+    '300 native getpid=39',
+  ]);
 });
 
 test('interrupted calls, signals, ? results and exit statuses', () => {

@@ -1,0 +1,14 @@
+/* stdio writes until everything is written: a faked write (0 bytes written, no error) makes
+ * glibc try again forever. The engine must judge that run hung (by the hang limit set from the
+ * unperturbed run), not wait for the whole time-out.
+ *
+ * @kind sequential
+ * @expect write required
+ * @expect-reason fake:write hang limit
+ */
+#include <stdio.h>
+
+int main(void) {
+	if (puts("ok") == EOF || fflush(stdout) != 0) return 1;
+	return 0;
+}

@@ -1,0 +1,143 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildProgram, loadCorpus, type BuiltProgram, type CorpusProgram, type SyscallExpectation } from '../helpers/corpus.js';
+import { processesMentioning, runLoupe, tempDir } from '../helpers/cli.js';
+import { capture } from '../../src/sandbox/capture.js';
+import { runPool } from '../../src/core/pool.js';
+import { classFromVerdicts } from '../../src/core/verdict.js';
+import type { ExploreReport } from '../../src/explore/report.js';
+
+/**
+ * Ground truth anyone can read: every program of test/corpus declares what `loupe explore`
+ * must find (see test/helpers/corpus.ts for the declarations), and this one table-driven
+ * runner checks it. Where strace can make the same perturbation (`-e inject=SYSCALL:error=ENOSYS`
+ * for a stub, `:retval=0` for a fake), the declared class is first checked against that, so an
+ * expectation rests on something independent of our engine.
+ */
+
+const corpus = loadCorpus();
+const root = tempDir('corpus');
+/** Programs analysed side by side; each analysis runs 2 experiments at a time. */
+const PROGRAMS_AT_ONCE = 3;
+const EXPLORE_JOBS = '2';
+/** A run under strace's injection still going after this long is judged hung, as the engine would. */
+const INJECT_LIMIT_MS = 5000;
+
+// Compiled once, four at a time, before the first test needs them; a program that does not
+// compile fails its own test only.
+const builds = runPool(corpus, (program) => buildProgram(program, root).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))), { jobs: 4, stopOnFirstError: false });
+async function builtProgram(name: string): Promise<BuiltProgram> {
+  const built = (await builds)[corpus.findIndex((p) => p.name === name)]!;
+  if (built instanceof Error) throw built;
+  return built;
+}
+
+test('the corpus: at least 25 programs, both workload kinds, every declaration used', () => {
+  assert.ok(corpus.length >= 25, `${corpus.length} programs`);
+  assert.ok(corpus.some((p) => p.kind === 'server') && corpus.some((p) => p.kind === 'sequential'));
+  for (const p of corpus) {
+    const declared = p.expect.length + p.expectSubfeatures.length + p.expectNotAnalysed.length + p.expectReasons.length + p.expectUnchanged.length;
+    assert.ok(declared > 0 || p.expectError, `${p.source} declares nothing to check`);
+  }
+  const crossChecked = corpus.filter((p) => p.kind === 'sequential' && !p.expectError).flatMap((p) => p.expect.filter((e) => e.noInject === undefined));
+  assert.ok(crossChecked.length >= 20, `only ${crossChecked.length} expectations checked against strace's injection`);
+});
+
+/** Runs the program once under strace with `syscall` perturbed the way `action` says; the test script judges it. */
+async function verdictUnderInjection(built: BuiltProgram, syscall: string, action: 'stub' | 'fake'): Promise<'works' | 'broken'> {
+  // A copy of the folder: the user files a program rewrites must stay as they were for the next run.
+  const dir = tempDir(`inject-${built.program.name}`);
+  cpSync(built.dir, dir, { recursive: true });
+  const inject = `inject=${syscall}:${action === 'stub' ? 'error=ENOSYS' : 'retval=0'}`;
+  const run = await capture(['strace', '-f', '-o', '/dev/null', '-e', `trace=${syscall}`, '-e', inject, '--', built.binary, ...built.program.args], { cwd: dir, timeoutMs: INJECT_LIMIT_MS });
+  if (run.code !== 0) return 'broken';
+  const log = join(dir, 'injected.log');
+  writeFileSync(log, run.stdout + run.stderr);
+  const judged = await capture([built.testScript, log], { cwd: dir, timeoutMs: INJECT_LIMIT_MS });
+  return judged.code === 0 ? 'works' : 'broken';
+}
+
+async function crossCheck(built: BuiltProgram, expectation: SyscallExpectation): Promise<void> {
+  const [stub, fake] = await Promise.all([verdictUnderInjection(built, expectation.syscall, 'stub'), verdictUnderInjection(built, expectation.syscall, 'fake')]);
+  assert.equal(
+    classFromVerdicts(stub === 'works', fake === 'works'),
+    expectation.class,
+    `${built.program.source}: strace's injection says ${expectation.syscall} stubbed ${stub}, faked ${fake}`,
+  );
+}
+
+/** Bytes and mode of each file of the folder, to tell that an analysis changed nothing. */
+function snapshot(dir: string): Map<string, string> {
+  return new Map(readdirSync(dir).sort().map((name) => {
+    const path = join(dir, name);
+    return [name, `${statSync(path).mode.toString(8)} ${readFileSync(path).toString('base64')}`];
+  }));
+}
+
+function checkReport(program: CorpusProgram, report: ExploreReport): void {
+  const where = `test/corpus/${program.source}`;
+  for (const e of program.expect) {
+    const found = report.syscalls.find((s) => s.name === e.syscall);
+    assert.ok(found, `${where}: ${e.syscall} was not analysed (used: ${report.syscalls.map((s) => s.name).join(' ')})`);
+    assert.equal(found.class, e.class, `${where}: ${e.syscall} (stubbed ${found.stub}, faked ${found.fake})`);
+  }
+  for (const e of program.expectSubfeatures) {
+    const what = `${e.syscall} argument ${e.argIndex} ${e.bit ? 'bit' : 'value'} ${e.label}`;
+    const found = report.subfeatures.find((f) => f.syscall === e.syscall && f.argIndex === e.argIndex && (f.bit ?? false) === e.bit && f.label === e.label);
+    assert.ok(found, `${where}: no sub-feature ${what} (found: ${report.subfeatures.map((f) => `${f.syscall}:${f.argIndex}:${f.label}`).join(' ')})`);
+    assert.deepEqual([found.stub, found.fake], [e.stub, e.fake], `${where}: ${what} stubbed, faked`);
+  }
+  for (const e of program.expectReasons) {
+    const experiment = report.experiments.find((x) => x.id === e.experiment);
+    assert.match(experiment?.reason ?? '', e.pattern, `${where}: why ${e.experiment} was judged ${experiment?.verdict}`);
+  }
+  for (const e of program.expectNotAnalysed) {
+    assert.ok(
+      report.discovery.notAnalysed.some((c) => c.abi === e.abi && c.name === e.name),
+      `${where}: ${e.abi} ${e.name} not reported as not analysed: ${JSON.stringify(report.discovery.notAnalysed)}`,
+    );
+    assert.ok(!report.syscalls.some((s) => s.name === e.name && program.expect.every((x) => x.syscall !== e.name)), `${where}: ${e.name} counted as native`);
+  }
+  // Every corpus script judges the program's work, so a do-nothing stand-in must fail it.
+  assert.equal(report.negativeControl?.verdict, 'broken', `${where}: negative control ${JSON.stringify(report.negativeControl)}`);
+}
+
+async function checkProgram(program: CorpusProgram): Promise<void> {
+    const built = await builtProgram(program.name);
+    // strace's runs work on copies of the folder, so they go on while loupe analyses the program.
+    const crossChecks = program.kind === 'sequential' && !program.expectError
+      ? Promise.all(program.expect.filter((e) => e.noInject === undefined).map((e) => crossCheck(built, e)))
+      : Promise.resolve([]);
+    const before = snapshot(built.dir);
+    const r = await runLoupe(
+      [
+        'explore', '-b', built.binary, '-t', built.testScript, ...(program.kind === 'sequential' ? ['--test-sequential'] : []),
+        '--json', '--disable-static', '--jobs', EXPLORE_JOBS, '--timeout', '10', ...program.exploreOptions, '--', ...program.args,
+      ],
+      { cwd: built.dir },
+    );
+    await crossChecks;
+    if (program.expectError) {
+      assert.equal(r.code, program.expectError.exitCode, r.stderr);
+      assert.match(r.stderr, program.expectError.pattern);
+      assert.match(r.stderr, /hint: /, 'the error says what to do');
+    } else {
+      assert.equal(r.code, 0, r.stderr);
+      checkReport(program, JSON.parse(r.stdout) as ExploreReport);
+    }
+    const after = snapshot(built.dir);
+    for (const name of program.expectUnchanged) assert.equal(after.get(name), before.get(name), `${program.source}: ${name} changed`);
+    if (program.expectUnchanged.length > 0) assert.deepEqual([...after.keys()], [...before.keys()], `${program.source}: files appeared or vanished`);
+    assert.deepEqual(processesMentioning(`${built.dir}/`), [], 'nothing left running');
+}
+
+test('each corpus program gets the verdicts it declares', { concurrency: PROGRAMS_AT_ONCE }, async (t) => {
+  await Promise.all(
+    corpus.map((program) => {
+      const needs = program.after.length > 0 ? ` (needs ${program.after.join(', ')})` : '';
+      return t.test(`${program.name}: ${program.expectError ? 'refused' : program.kind}${needs}`, () => checkProgram(program));
+    }),
+  );
+});

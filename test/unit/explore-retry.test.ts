@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decideRetry, EXPECTED_BROKEN, HANG_RETRY_MARGIN, WorkingRunTimes, type RetryContext } from '../../src/explore/retry-policy.js';
+
+const hang = (limitMs: number) => ({ failure: 'hang' as const, reason: 'program still running', limitMs });
+const ctx = (over: Partial<RetryContext> = {}): RetryContext => ({ attemptsAllowed: 2, typicalWorkingMs: 60, priorWorks: 0.8, ...over });
+
+test('a crash with a signal is deterministic: never retried', () => {
+  const d = decideRetry([{ failure: 'crash', reason: 'program exited with 139 (SIGSEGV)', limitMs: 1000 }], ctx({ attemptsAllowed: 5 }));
+  assert.equal(d.retry, false);
+  assert.match(d.why, /deterministic.*SIGSEGV/);
+});
+
+test('a hang is retried only when the limit is close to what working runs take under the same load', () => {
+  // lua: faking write spins; working runs take ~60 ms, the limit is 1 s.
+  const far = decideRetry([hang(1000)], ctx());
+  assert.equal(far.retry, false);
+  assert.match(far.why, /16\.7x.*load cannot explain it/);
+  // A loaded server whose working runs take 600 ms: a 1 s limit may have been hit by load.
+  const near = decideRetry([hang(1000)], ctx({ typicalWorkingMs: 600 }));
+  assert.equal(near.retry, true);
+  assert.match(near.why, /load may explain it/);
+  assert.equal(decideRetry([hang(1000)], ctx({ typicalWorkingMs: 1000 / HANG_RETRY_MARGIN })).retry, false);
+  assert.equal(decideRetry([hang(1000)], ctx({ typicalWorkingMs: 1000 / HANG_RETRY_MARGIN + 1 })).retry, true);
+});
+
+test('other failures: retried unless the same failure is seen twice, attempts are used up, or the perturbation is expected to break', () => {
+  const exit1 = { failure: 'test' as const, reason: 'test script exited with 1', limitMs: 1000 };
+  const exit2 = { failure: 'test' as const, reason: 'test script exited with 2', limitMs: 1000 };
+  assert.equal(decideRetry([exit1], ctx({ attemptsAllowed: 3 })).retry, true);
+  const twice = decideRetry([exit1, exit1], ctx({ attemptsAllowed: 3 }));
+  assert.equal(twice.retry, false);
+  assert.match(twice.why, /same failure twice/);
+  assert.equal(decideRetry([exit1, exit2], ctx({ attemptsAllowed: 3 })).retry, true, 'different failures: flaky');
+  assert.match(decideRetry([exit1, exit2, exit1], ctx({ attemptsAllowed: 3 })).why, /all 3 attempts failed/);
+  assert.equal(decideRetry([exit1], ctx({ attemptsAllowed: 1 })).retry, false, '--attempts 1 never retries');
+  const expected = decideRetry([exit1], ctx({ priorWorks: EXPECTED_BROKEN / 2 }));
+  assert.equal(expected.retry, false);
+  assert.match(expected.why, /expected/);
+  assert.equal(decideRetry([exit1], ctx({ priorWorks: EXPECTED_BROKEN })).retry, true);
+  // A group run is split next: no retry, whatever the failure.
+  assert.equal(decideRetry([hang(1000)], ctx({ group: true, typicalWorkingMs: 900 })).retry, false);
+});
+
+test('a typical working run is the 90th percentile: one slow outlier does not make every hang look like load', () => {
+  const times = new WorkingRunTimes(80);
+  assert.equal(times.typical(), 80, 'the stand-in before any run');
+  for (let i = 1; i <= 19; i++) times.record(100 + i);
+  times.record(5000); // a faked futex that spins but works
+  assert.equal(times.typical(), 118);
+});
