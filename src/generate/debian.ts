@@ -40,7 +40,8 @@ export interface DebianRequest {
   /** A binary to analyse (file name or path in the tree); all the suite executes otherwise. */
   binary?: string;
   makeArgs: readonly string[];
-  jobs: number;
+  /** Written in the CMD when given; otherwise each replica gets generate's share of the machine. */
+  jobs?: number;
 }
 
 export interface BuiltPackage {
@@ -204,7 +205,7 @@ function readOptional(path: string): string {
 export function binaryDockerfiles(req: DebianRequest, prepared: PreparedPackage, session: GenerateSession): BinaryDockerfile[] {
   const makefile = suiteMakefile(prepared.pkg.source, prepared.step);
   return prepared.choice.chosen.map((binary, i) => {
-    const text = debianDockerfile(prepared.pkg, { binary, makeArgs: req.makeArgs, jobs: req.jobs });
+    const text = debianDockerfile(prepared.pkg, { binary, makeArgs: req.makeArgs, ...(req.jobs === undefined ? {} : { jobs: req.jobs }) });
     const dockerfile = writeDockerfile(join(session.workDir, `binary-${i}`), req.package, text, makefile);
     return { binary, dockerfile, runName: createHash('md5').update(text).digest('hex') };
   });
