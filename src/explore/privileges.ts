@@ -57,10 +57,10 @@ export function privilegedExecutableError(file: ExecutableCredentials, lost: rea
     `${file.path} (${where}) ${lost.join('; and ')}. ` +
       'Every run of the analysis sets no_new_privs (seccomp filters need it), which makes execve ignore these bits, ' +
       'so the program would run with other credentials than it really has, and its verdicts would describe another program',
-    (setpriv
-      ? `give the program those credentials yourself: -b setpriv --only-consider ${file.path} -- ${setpriv} ${file.path} ARGS...; `
-      : 'run loupe as root, whose processes hold every capability already; ') +
-      `or, if the program does not rely on them, analyse a copy without the bits (install -m 0755 ${file.path} COPY)`,
+    setpriv
+      ? `analyse a copy without the bits (install -m 0755 ${file.path} COPY), started with the credentials they would give: ` +
+          `-b setpriv --only-consider COPY -- ${setpriv} COPY ARGS...; or -b COPY if the program does not rely on them`
+      : `run loupe as root, whose processes hold every capability already; or analyse a copy without them (install -m 0755 ${file.path} COPY) if the program does not rely on them`,
   );
 }
 

@@ -7,6 +7,7 @@
  * @kind sequential
  * @build -static -pthread
  * @expect clone3 stubOnly
+ * @fallback clone3 clone
  */
 #include <pthread.h>
 #include <stdio.h>

@@ -3,6 +3,7 @@
  *
  * @kind sequential
  * @expect close_range stubOnly
+ * @fallback close_range openat getdents64 close
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -3,6 +3,7 @@
  *
  * @kind sequential
  * @expect faccessat2 stubOnly
+ * @fallback faccessat2 faccessat
  */
 #include <fcntl.h>
 #include <stdio.h>

@@ -3,6 +3,7 @@
  *
  * @kind sequential
  * @expect getrandom stubOnly
+ * @fallback getrandom openat read
  */
 #include <errno.h>
 #include <fcntl.h>

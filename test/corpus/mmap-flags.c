@@ -2,15 +2,14 @@
  * own file, MAP_SHARED, read) and survives the failure of another (MAP_PRIVATE|MAP_ANONYMOUS|
  * MAP_NORESERVE, read-write) by using a buffer of its own. So mmap as a whole is required, the
  * bits only the second mapping sets work stubbed and faked, and the bits of the first do not.
- * Built static, it makes no other mmap call. Until the launcher makes no call after installing
- * the filter (issue 10, the isolation work), its own PROT_READ|PROT_WRITE, MAP_PRIVATE|
- * MAP_ANONYMOUS mapping is perturbed too, and those bits judge the launcher instead.
+ * Built static, it makes no other mmap call, and the launcher makes none after installing the
+ * filter: every verdict is the program's (when the launcher mapped a page after the filter, the
+ * PROT_WRITE, MAP_PRIVATE and MAP_ANONYMOUS bits judged the launcher instead).
  * Bits are labelled in hex: argument 2 (prot) 0x1 PROT_READ, 0x2 PROT_WRITE; argument 3 (flags)
  * 0x1 MAP_SHARED, 0x2 MAP_PRIVATE, 0x20 MAP_ANONYMOUS, 0x4000 MAP_NORESERVE.
  *
  * @kind sequential
  * @explore --partial-support
- * @after isolation
  * @expect mmap required
  * @expect-subfeature mmap 3 value MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE works works
  * @expect-subfeature mmap 3 value MAP_SHARED broken broken

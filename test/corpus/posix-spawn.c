@@ -7,6 +7,7 @@
  *
  * @kind sequential
  * @expect clone3 stubOnly
+ * @fallback clone3 clone
  * @expect execve required
  * @expect wait4 required
  * @no-inject execve strace would perturb its own start of the program too

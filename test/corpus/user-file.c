@@ -1,15 +1,14 @@
 /* An in-place editor: it reads counter.txt, writes count+1 to a temporary file beside it and
  * renames it over the original, as `sed -i` does. The test expects count=1, so every run must
  * start from the user's count=0: each run sees the files through a copy-on-write layer of its
- * own, and after the analysis the user's file is as it was, with no stray temporary file
- * (issue 10, the isolation work).
+ * own, the test script sees the run's writes, and after the analysis the user's file is as it
+ * was, with no stray temporary file.
  *
  * rename stubbed: the program reports the error. Faked: the file keeps count=0.
  *
  * @kind sequential
  * @setup file counter.txt count=0
  * @test grep -qx 'count=1' counter.txt
- * @after isolation
  * @expect rename required
  * @expect-unchanged counter.txt
  */

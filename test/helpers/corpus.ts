@@ -28,7 +28,8 @@ import { REPO_ROOT } from './cli.js';
  *   @expect-error EXIT REGEX     the analysis is refused: exit status and message
  *   @expect-unchanged FILE       a user file is byte for byte and mode the same afterwards
  *   @no-inject SYSCALL REASON    no cross-check of that expectation with strace's injection
- *   @after BRANCH                the expectations hold once that work is merged
+ *   @fallback SYSCALL CALLS...   stubbed (ENOSYS), SYSCALL is replaced by CALLS, which the
+ *                                program does not make otherwise (e.g. clone3 by clone)
  */
 
 export const CORPUS_DIR = join(REPO_ROOT, 'test/corpus');
@@ -75,8 +76,8 @@ export interface CorpusProgram {
   expectNotAnalysed: { abi: string; name: string }[];
   expectError?: { exitCode: number; pattern: RegExp };
   expectUnchanged: string[];
-  /** Work not yet merged that these expectations rely on (e.g. `isolation`). */
-  after: string[];
+  /** What the program calls instead of a syscall that says ENOSYS (glibc's and the program's fallbacks). */
+  fallbacks: { syscall: string; replacements: string[] }[];
 }
 
 const DEFAULT_TEST = `grep -qx ok "$1"`;
@@ -90,7 +91,7 @@ export function parseDeclaration(source: string, text: string): CorpusProgram {
   const comment = /\/\*([\s\S]*?)\*\//.exec(text)?.[1] ?? fail(source, 'no leading comment with @declarations');
   const program: CorpusProgram = {
     name: source.replace(/\.c$/, ''), source, kind: 'sequential', build: ['-static'], args: [], test: [], testInterpreter: '/bin/sh',
-    exploreOptions: [], setup: [], expect: [], expectSubfeatures: [], expectReasons: [], expectNotAnalysed: [], expectUnchanged: [], after: [],
+    exploreOptions: [], setup: [], expect: [], expectSubfeatures: [], expectReasons: [], expectNotAnalysed: [], expectUnchanged: [], fallbacks: [],
   };
   let kindSeen = false;
   const noInject = new Map<string, string>();
@@ -134,8 +135,11 @@ export function parseDeclaration(source: string, text: string): CorpusProgram {
       case 'expect-not-analysed': program.expectNotAnalysed.push({ abi: words[0]!, name: words[1]! }); break;
       case 'expect-error': program.expectError = { exitCode: Number(words[0]), pattern: new RegExp(words.slice(1).join(' ')) }; break;
       case 'expect-unchanged': program.expectUnchanged.push(value); break;
+      case 'fallback':
+        if (words.length < 2) fail(source, `@fallback ${value}: expected SYSCALL and its replacements`);
+        program.fallbacks.push({ syscall: words[0]!, replacements: words.slice(1) });
+        break;
       case 'no-inject': noInject.set(words[0]!, words.slice(1).join(' ')); break;
-      case 'after': program.after.push(value); break;
       default: fail(source, `unknown declaration @${key}`);
     }
   }

@@ -4,7 +4,7 @@ import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { buildProgram, loadCorpus, type BuiltProgram, type CorpusProgram, type SyscallExpectation } from '../helpers/corpus.js';
 import { processesMentioning, runLoupe, tempDir } from '../helpers/cli.js';
-import { capture } from '../../src/sandbox/capture.js';
+import { capture, type Captured } from '../../src/sandbox/capture.js';
 import { runPool } from '../../src/core/pool.js';
 import { classFromVerdicts } from '../../src/core/verdict.js';
 import type { ExploreReport } from '../../src/explore/report.js';
@@ -13,14 +13,15 @@ import type { ExploreReport } from '../../src/explore/report.js';
  * Ground truth anyone can read: every program of test/corpus declares what `loupe explore`
  * must find (see test/helpers/corpus.ts for the declarations), and this one table-driven
  * runner checks it. Where strace can make the same perturbation (`-e inject=SYSCALL:error=ENOSYS`
- * for a stub, `:retval=0` for a fake), the declared class is first checked against that, so an
- * expectation rests on something independent of our engine.
+ * for a stub, `:retval=0` for a fake), the declared class is also checked against that, so an
+ * expectation rests on something independent of our engine; declared fallbacks are checked with
+ * strace alone.
  */
 
 const corpus = loadCorpus();
 const root = tempDir('corpus');
 /** Programs analysed side by side; each analysis runs 2 experiments at a time. */
-const PROGRAMS_AT_ONCE = 3;
+const PROGRAMS_AT_ONCE = 4;
 const EXPLORE_JOBS = '2';
 /** A run under strace's injection still going after this long is judged hung, as the engine would. */
 const INJECT_LIMIT_MS = 5000;
@@ -45,13 +46,19 @@ test('the corpus: at least 25 programs, both workload kinds, every declaration u
   assert.ok(crossChecked.length >= 20, `only ${crossChecked.length} expectations checked against strace's injection`);
 });
 
-/** Runs the program once under strace with `syscall` perturbed the way `action` says; the test script judges it. */
-async function verdictUnderInjection(built: BuiltProgram, syscall: string, action: 'stub' | 'fake'): Promise<'works' | 'broken'> {
-  // A copy of the folder: the user files a program rewrites must stay as they were for the next run.
+/** Runs the program once under `strace -f` with `options`, in a copy of its folder (a program may rewrite its files). */
+async function underStrace(built: BuiltProgram, options: readonly string[]): Promise<{ run: Captured; dir: string; trace: string }> {
   const dir = tempDir(`inject-${built.program.name}`);
   cpSync(built.dir, dir, { recursive: true });
+  const trace = join(dir, 'strace.log');
+  const run = await capture(['strace', '-f', '-o', trace, ...options, '--', built.binary, ...built.program.args], { cwd: dir, timeoutMs: INJECT_LIMIT_MS });
+  return { run, dir, trace };
+}
+
+/** Runs the program once under strace with `syscall` perturbed the way `action` says; the test script judges it. */
+async function verdictUnderInjection(built: BuiltProgram, syscall: string, action: 'stub' | 'fake'): Promise<'works' | 'broken'> {
   const inject = `inject=${syscall}:${action === 'stub' ? 'error=ENOSYS' : 'retval=0'}`;
-  const run = await capture(['strace', '-f', '-o', '/dev/null', '-e', `trace=${syscall}`, '-e', inject, '--', built.binary, ...built.program.args], { cwd: dir, timeoutMs: INJECT_LIMIT_MS });
+  const { run, dir } = await underStrace(built, ['-e', `trace=${syscall}`, '-e', inject]);
   if (run.code !== 0) return 'broken';
   const log = join(dir, 'injected.log');
   writeFileSync(log, run.stdout + run.stderr);
@@ -66,6 +73,23 @@ async function crossCheck(built: BuiltProgram, expectation: SyscallExpectation):
     expectation.class,
     `${built.program.source}: strace's injection says ${expectation.syscall} stubbed ${stub}, faked ${fake}`,
   );
+}
+
+/** Names of the calls in a strace log, read with a plain pattern (`PID name(`), not with our parser. */
+function callNames(traceFile: string): Set<string> {
+  return new Set([...readFileSync(traceFile, 'utf8').matchAll(/^\d+ +([a-z0-9_]+)\(/gm)].map((m) => m[1]!));
+}
+
+/** A declared fallback, seen by strace alone: the replacements appear when the syscall says ENOSYS, and only then. */
+async function checkFallback(built: BuiltProgram, fallback: CorpusProgram['fallbacks'][number]): Promise<void> {
+  const [plain, stubbed] = await Promise.all([underStrace(built, []), underStrace(built, ['-e', `inject=${fallback.syscall}:error=ENOSYS`])]);
+  assert.equal(stubbed.run.code, 0, `${built.program.source}: the program fails with ${fallback.syscall} stubbed, so it has no fallback`);
+  const before = callNames(plain.trace);
+  const after = callNames(stubbed.trace);
+  for (const call of fallback.replacements) {
+    assert.ok(!before.has(call), `${built.program.source}: ${call} is called even when ${fallback.syscall} works`);
+    assert.ok(after.has(call), `${built.program.source}: ${call} is not called when ${fallback.syscall} says ENOSYS`);
+  }
 }
 
 /** Bytes and mode of each file of the folder, to tell that an analysis changed nothing. */
@@ -108,7 +132,10 @@ async function checkProgram(program: CorpusProgram): Promise<void> {
     const built = await builtProgram(program.name);
     // strace's runs work on copies of the folder, so they go on while loupe analyses the program.
     const crossChecks = program.kind === 'sequential' && !program.expectError
-      ? Promise.all(program.expect.filter((e) => e.noInject === undefined).map((e) => crossCheck(built, e)))
+      ? Promise.all([
+          ...program.expect.filter((e) => e.noInject === undefined).map((e) => crossCheck(built, e)),
+          ...program.fallbacks.map((f) => checkFallback(built, f)),
+        ])
       : Promise.resolve([]);
     const before = snapshot(built.dir);
     const r = await runLoupe(
@@ -136,8 +163,7 @@ async function checkProgram(program: CorpusProgram): Promise<void> {
 test('each corpus program gets the verdicts it declares', { concurrency: PROGRAMS_AT_ONCE }, async (t) => {
   await Promise.all(
     corpus.map((program) => {
-      const needs = program.after.length > 0 ? ` (needs ${program.after.join(', ')})` : '';
-      return t.test(`${program.name}: ${program.expectError ? 'refused' : program.kind}${needs}`, () => checkProgram(program));
+      return t.test(`${program.name}: ${program.expectError ? 'refused' : program.kind}`, () => checkProgram(program));
     }),
   );
 });

@@ -4,6 +4,7 @@ import { chmodSync, copyFileSync, existsSync, readdirSync, writeFileSync } from 
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { CLI, EXAMPLES, processesMentioning, runLoupe, tempDir, writeScript } from '../helpers/cli.js';
+import { buildProgram, loadCorpus } from '../helpers/corpus.js';
 import type { ExploreReport } from '../../src/explore/report.js';
 
 // The test script of the public Loupe database's run lua/benchmark-lua-test/5b48cb66be56e21425e0d1b0328c9cfc
@@ -116,4 +117,20 @@ test('a file-capability executable is refused for a user who lacks the capabilit
   // Root holds the capability anyway: the same program is analysed.
   const asRoot = await runLoupe(['explore', '-b', program, '--disable-static', '--json'], { cwd: dir });
   assert.equal(asRoot.code, 0, asRoot.stderr);
+});
+
+test('the way out of the set-user-ID error works: a copy without the bit, started by setpriv with the owner\'s euid', async () => {
+  const built = await buildProgram(loadCorpus().find((p) => p.name === 'setuid')!, tempDir('setuid-way-out'));
+  const refused = await runLoupe(['explore', '-b', built.binary, '-t', built.testScript, '--test-sequential'], { cwd: built.dir });
+  assert.equal(refused.code, 3);
+  const copy = join(built.dir, 'copy');
+  copyFileSync(built.binary, copy);
+  chmodSync(copy, 0o755); // as install -m 0755 would: owned by root, without the bit
+  const hint = /-b setpriv --only-consider COPY -- (--euid=\d+) COPY/.exec(refused.stderr);
+  assert.ok(hint, refused.stderr);
+  const r = await runLoupe(['explore', '-b', 'setpriv', '-t', built.testScript, '--test-sequential', '--disable-static', '--json', '--only-consider', copy, '--', hint[1]!, copy], { cwd: built.dir });
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as ExploreReport;
+  // The program checks that it runs as its owner (65534): a faked or stubbed geteuid breaks it.
+  assert.equal(report.syscalls.find((s) => s.name === 'geteuid')?.class, 'required');
 });

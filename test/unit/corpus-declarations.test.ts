@@ -19,7 +19,7 @@ test('a declaration block becomes the expectations of a corpus program', () => {
  * @expect-not-analysed i386 getpid
  * @expect-unchanged notes.txt
  * @no-inject clone3 a reason in words
- * @after isolation
+ * @fallback clone3 clone
  */
 int main(void) { return 0; }
 `);
@@ -37,7 +37,7 @@ int main(void) { return 0; }
   assert.ok(program.expectReasons[0]!.pattern.test('program still running after 1000 ms (hang limit, set from the unperturbed run)'));
   assert.deepEqual(program.expectNotAnalysed, [{ abi: 'i386', name: 'getpid' }]);
   assert.deepEqual(program.expectUnchanged, ['notes.txt']);
-  assert.deepEqual(program.after, ['isolation']);
+  assert.deepEqual(program.fallbacks, [{ syscall: 'clone3', replacements: ['clone'] }]);
 });
 
 test('defaults: a static build and a test script that looks for "ok"', () => {
@@ -53,6 +53,7 @@ test('malformed declarations are refused, naming the file', () => {
   assert.throws(() => parseDeclaration('c.c', '/* @kind sequential\n * @expect getpid sometimes */'), /@expect getpid sometimes/);
   assert.throws(() => parseDeclaration('d.c', '/* @kind sequential\n * @expects getpid both */'), /unknown declaration @expects/);
   assert.throws(() => parseDeclaration('e.c', '/* @kind daemon */'), /@kind daemon/);
+  assert.throws(() => parseDeclaration('f.c', '/* @kind sequential\n * @fallback clone3 */'), /@fallback clone3: expected SYSCALL and its replacements/);
 });
 
 test('the corpus on disk parses, with one program per file and unique names', () => {

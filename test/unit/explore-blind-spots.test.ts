@@ -26,7 +26,7 @@ test('the error says why (no_new_privs) and what to do', () => {
   assert.equal(err.name, 'PrivilegedExecutableError');
   assert.equal(err.exitCode, ExitCode.badInput);
   assert.match(err.message, /\/usr\/bin\/x \(the analysed binary\) is set-user-ID.*no_new_privs/);
-  assert.match(err.hint!, /setpriv --only-consider \/usr\/bin\/x -- --euid=65534 \/usr\/bin\/x/);
+  assert.match(err.hint!, /install -m 0755 \/usr\/bin\/x COPY\), started with the credentials they would give: -b setpriv --only-consider COPY -- --euid=65534 COPY ARGS/);
 });
 
 const judge: JudgeSettings = { attempts: 2, inconclusiveRetries: 20, readyListeners: 2, readyWaitMs: 3000, hangLimitMs: 1500 };
