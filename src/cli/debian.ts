@@ -8,7 +8,7 @@ interface DebianFlags {
   version?: string;
   binary?: string;
   makeArg: string[];
-  jobs: number;
+  jobs?: number;
   replicas: number;
   allowDirtyDb: boolean;
   init: boolean;
@@ -35,7 +35,7 @@ export function registerDebian(program: Command): void {
     .option('--version <version>', 'source version to build (default: the suite\'s)')
     .option('--binary <name>', 'analyse only this built executable (file name or path in the source tree)')
     .option('--make-arg <arg>', 'argument for the make that runs the test step, e.g. TESTS=\'a b\' (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
-    .option('--jobs <n>', 'experiments run side by side in one container; they share the built tree, so 1 unless the suite is known to tolerate it', positiveInteger, 1)
+    .option('--jobs <n>', 'experiments run side by side in one container (written in the Dockerfile; default: generate\'s share of the machine per replica)', positiveInteger)
     .option('--replicas <n>', 'how many times the whole analysis runs (results are merged)', positiveInteger, 2)
     .option('--allow-dirty-db', 'accept uncommitted changes in the database', false)
     .option('--init', 'create the database (git init) if it does not exist', false)
@@ -56,7 +56,7 @@ See docs/debian.md for what is run, how binaries are chosen, and how long it tak
         ...(flags.version === undefined ? {} : { version: flags.version }),
         ...(flags.binary === undefined ? {} : { binary: flags.binary }),
         makeArgs: flags.makeArg,
-        jobs: flags.jobs,
+        ...(flags.jobs === undefined ? {} : { jobs: flags.jobs }),
         db: flags.db,
         replicas: flags.replicas,
         allowDirty: flags.allowDirtyDb,

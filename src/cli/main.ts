@@ -21,6 +21,8 @@ const program = new Command()
   .name('loupe')
   .description('Which Linux system calls does an application really need, and which can be stubbed or faked?')
   .version(VERSION)
+  // The program's own options only before a command's name: `loupe debian PKG --version V` is debian's.
+  .enablePositionalOptions()
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 

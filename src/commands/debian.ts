@@ -1,7 +1,7 @@
 import { ExitCode, LoupeError } from '../core/errors.js';
 import { openDatabase, validateRunLocation, type RunLocation } from '../db/writer.js';
 import {
-  binaryDockerfiles, prepareDebianPackage, removeImages, requireDebianPrerequisites, type DebianRequest, type PreparedPackage,
+  binaryDockerfiles, buildDebianPackage, chooseDebianBinaries, removeImages, requireDebianPrerequisites, type DebianRequest, type PreparedPackage,
 } from '../generate/debian.js';
 import { treeOf } from '../generate/debian-package.js';
 import { GenerateProgress } from '../generate/progress.js';
@@ -53,13 +53,13 @@ export async function debianCommand(req: DebianCommandRequest): Promise<void> {
   const session = new GenerateSession();
   const images: string[] = [];
   try {
-    const prepared = await prepareDebianPackage(req, session, progress, req.onlyBuild);
-    images.push(prepared.buildImage);
-    if (!('choice' in prepared) || db === undefined) {
-      process.stdout.write(`Built ${prepared.pkg.source} ${prepared.pkg.version} in image ${prepared.buildImage} (--only-build: no analysis; the image is kept)\n`);
-      images.length = 0;
+    const built = await buildDebianPackage(req, session, progress);
+    if (db === undefined) {
+      process.stdout.write(`Built ${built.pkg.source} ${built.pkg.version} in image ${built.buildImage} (--only-build: no analysis; the image is kept)\n`);
       return;
     }
+    images.push(built.buildImage);
+    const prepared = await chooseDebianBinaries(req, built, session, progress);
     if (!req.json) process.stdout.write(describeChoice(prepared));
     const outcome: DebianOutcome = {
       package: req.package, source: prepared.pkg.source, version: prepared.pkg.version, testStep: prepared.step.kind,

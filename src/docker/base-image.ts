@@ -1,4 +1,4 @@
-import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode, LoupeError } from '../core/errors.js';
@@ -67,9 +67,14 @@ function copyProject(dest: string): void {
   cpSync(join(PACKAGE_ROOT, 'package.json'), join(dest, 'package.json'));
   for (const dir of ['src', 'bin']) cpSync(join(PACKAGE_ROOT, 'dist', dir), join(dest, 'dist', dir), { recursive: true });
   const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { devDependencies?: Record<string, string> };
-  const devOnly = new Set(Object.keys(pkg.devDependencies ?? {}).map((name) => join(PACKAGE_ROOT, 'node_modules', name)));
-  cpSync(join(PACKAGE_ROOT, 'node_modules'), join(dest, 'node_modules'), {
+  // node_modules may be a link (a git worktree sharing the main checkout's): copy what it points
+  // to, since a link to a host folder would dangle in the image.
+  const modules = realpathSync(join(PACKAGE_ROOT, 'node_modules'));
+  const devOnly = new Set(Object.keys(pkg.devDependencies ?? {}).map((name) => join(modules, name)));
+  // npm never makes node_modules/node_modules; a link of that name is a stray loop back to itself.
+  const loop = join(modules, 'node_modules');
+  cpSync(modules, join(dest, 'node_modules'), {
     recursive: true,
-    filter: (source) => !devOnly.has(source),
+    filter: (source) => !devOnly.has(source) && source !== loop,
   });
 }

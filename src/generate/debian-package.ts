@@ -36,8 +36,8 @@ export interface SuiteAnalysis {
   binary: string;
   /** Arguments for the make that runs the test step (e.g. TESTS=...). */
   makeArgs: readonly string[];
-  /** Experiments run side by side in one container. */
-  jobs: number;
+  /** Experiments run side by side in one container; generate's share of the machine when absent. */
+  jobs?: number;
 }
 
 /** Folder of the built tree in the image. */
@@ -68,7 +68,7 @@ export function debianDockerfile(pkg: SourcePackage, suite?: SuiteAnalysis): str
   } else {
     lines.push(
       `COPY dockerfile_data/${SUITE_MAKEFILE} ${SCRIPTS_IN_IMAGE}/`,
-      `CMD /root/explore.py --output-csv --final-check --test-sequential --timeout ${SUITE_TIMEOUT_SEC} --jobs ${suite.jobs} \\`,
+      `CMD /root/explore.py --output-csv --final-check --test-sequential --timeout ${SUITE_TIMEOUT_SEC}${suite.jobs === undefined ? '' : ` --jobs ${suite.jobs}`} \\`,
       `    -t ${SCRIPTS_IN_IMAGE}/check.sh --only-consider ${shellJoin([suite.binary])} \\`,
       `    -b ${SCRIPTS_IN_IMAGE}/suite.sh -- ${shellJoin([pkg.source, ...suite.makeArgs])}`,
     );

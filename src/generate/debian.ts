@@ -40,20 +40,25 @@ export interface DebianRequest {
   /** A binary to analyse (file name or path in the tree); all the suite executes otherwise. */
   binary?: string;
   makeArgs: readonly string[];
-  jobs: number;
+  /** Written in the CMD when given; otherwise each replica gets generate's share of the machine. */
+  jobs?: number;
 }
 
-export interface PreparedPackage {
+export interface BuiltPackage {
   pkg: SourcePackage;
   /** Image of the build stage. */
   buildImage: string;
+  /** Seconds spent finding the source package and building it. */
+  seconds: { resolve: number; build: number };
+}
+
+export interface PreparedPackage extends BuiltPackage {
   step: Exclude<TestStep, { kind: 'none' }>;
   choice: BinaryChoice;
   /** The build's output (dpkg-buildpackage) and the suite's output in discovery. */
   buildLog: string;
   suiteLog: string;
-  /** Seconds spent in each phase. */
-  seconds: { resolve: number; build: number; discovery: number };
+  seconds: BuiltPackage['seconds'] & { discovery: number };
 }
 
 /** A Dockerfile written for one binary, ready for prepareDocker. */
@@ -116,11 +121,10 @@ async function runInContainer(image: string, command: readonly string[], mounts:
 const tail = (text: string, lines: number): string => text.trimEnd().split('\n').slice(-lines).map((l) => `  | ${l}`).join('\n');
 
 /**
- * Finds the source package and version, builds it, reads its test step and picks the binaries.
- * Throws LoupeError: unknown package or version, build failure, no test suite, a suite that
- * fails unperturbed, a binary the suite never executes.
+ * Finds the source package and version and builds it in the build stage image.
+ * Throws LoupeError: unknown package or version, build failure.
  */
-export async function prepareDebianPackage(req: DebianRequest, session: GenerateSession, progress: GenerateProgress, onlyBuild: boolean): Promise<PreparedPackage | { pkg: SourcePackage; buildImage: string; seconds: { resolve: number; build: number } }> {
+export async function buildDebianPackage(req: DebianRequest, session: GenerateSession, progress: GenerateProgress): Promise<BuiltPackage> {
   let start = performance.now();
   progress.phase(`finding the source package of ${req.package}${req.version === undefined ? '' : ` ${req.version}`} (apt-get update in ${BASE_IMAGE_NAME})`);
   const scripts = join(session.workDir, 'scripts');
@@ -149,10 +153,17 @@ export async function prepareDebianPackage(req: DebianRequest, session: Generate
     if (!(err instanceof LoupeError) || err.exitCode === ExitCode.interrupted) throw err;
     throw new LoupeError(`the build of Debian package ${pkg.source} ${pkg.version} failed: ${err.message}`, ExitCode.badInput, err.hint);
   }
-  const buildSeconds = elapsed(start);
-  if (onlyBuild) return { pkg, buildImage, seconds: { resolve: resolveSeconds, build: buildSeconds } };
+  return { pkg, buildImage, seconds: { resolve: resolveSeconds, build: elapsed(start) } };
+}
 
-  start = performance.now();
+/**
+ * Reads the built package's test step and picks the binaries its suite runs.
+ * Throws LoupeError: no test suite, a suite that fails unperturbed, a binary the suite never
+ * executes, none executed.
+ */
+export async function chooseDebianBinaries(req: DebianRequest, built: BuiltPackage, session: GenerateSession, progress: GenerateProgress): Promise<PreparedPackage> {
+  const { pkg, buildImage } = built;
+  const start = performance.now();
   progress.phase(`reading the test step of ${pkg.source} and the executables its build produced`);
   const scanned = await session.cancellable(() => runInContainer(buildImage, [], [], session, 'scan'));
   if (scanned.code !== 0) throw new LoupeError(`the scan of ${pkg.source}'s built tree failed (status ${scanned.code})\n${tail(scanned.stdout + scanned.stderr, 12)}`, ExitCode.failed);
@@ -179,7 +190,7 @@ export async function prepareDebianPackage(req: DebianRequest, session: Generate
   const trace = parseStraceLog(readOptional(join(outDir, 'trace.txt')));
   const choice = chooseBinaries(scan.executables, executedPaths(trace, treeOf(pkg.source)), req.binary, pkg.source);
   const buildLog = (await capture(['docker', 'run', '--rm', buildImage, 'cat', '/root/debian/build.log'], { groups: session.groups })).stdout;
-  return { pkg, buildImage, step, choice, buildLog, suiteLog, seconds: { resolve: resolveSeconds, build: buildSeconds, discovery: elapsed(start) } };
+  return { ...built, step, choice, buildLog, suiteLog, seconds: { ...built.seconds, discovery: elapsed(start) } };
 }
 
 function readOptional(path: string): string {
@@ -194,7 +205,7 @@ function readOptional(path: string): string {
 export function binaryDockerfiles(req: DebianRequest, prepared: PreparedPackage, session: GenerateSession): BinaryDockerfile[] {
   const makefile = suiteMakefile(prepared.pkg.source, prepared.step);
   return prepared.choice.chosen.map((binary, i) => {
-    const text = debianDockerfile(prepared.pkg, { binary, makeArgs: req.makeArgs, jobs: req.jobs });
+    const text = debianDockerfile(prepared.pkg, { binary, makeArgs: req.makeArgs, ...(req.jobs === undefined ? {} : { jobs: req.jobs }) });
     const dockerfile = writeDockerfile(join(session.workDir, `binary-${i}`), req.package, text, makefile);
     return { binary, dockerfile, runName: createHash('md5').update(text).digest('hex') };
   });

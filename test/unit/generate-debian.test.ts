@@ -89,7 +89,7 @@ test('an override_dh_auto_test that runs nothing disables the suite; dh_auto_tes
 test('the Dockerfile: the build stage and each analysis share their first instructions, and copy only dockerfile_data/', () => {
   const pkg = { source: 'gzip', version: '1.12-1' };
   const build = debianDockerfile(pkg);
-  const analysis = debianDockerfile(pkg, { binary: '/root/debian/gzip/builddir/gzip', makeArgs: ['TESTS=help-version keep'], jobs: 1 });
+  const analysis = debianDockerfile(pkg, { binary: '/root/debian/gzip/builddir/gzip', makeArgs: ['TESTS=help-version keep'] });
   const shared = build.split('\n').slice(0, 7).join('\n');
   assert.ok(analysis.startsWith(shared), 'same first instructions: the classic builder reuses the build');
   assert.match(analysis, /--only-consider \/root\/debian\/gzip\/builddir\/gzip/);
@@ -98,6 +98,8 @@ test('the Dockerfile: the build stage and each analysis share their first instru
   assert.deepEqual(facts.dataFiles.sort(), [...DEBIAN_SCRIPTS, SUITE_MAKEFILE].sort());
   assert.deepEqual(facts.warnings, []);
   assert.ok(!/http|deb\.debian/.test(analysis), 'no mirror host in the Dockerfile');
+  assert.ok(!analysis.includes('--jobs'), 'without --jobs each replica gets generate\'s share of the machine');
+  assert.match(debianDockerfile(pkg, { binary: '/b', makeArgs: [], jobs: 3 }), / --jobs 3 \\\n/);
 });
 
 test('resolve: the .dsc names source and version, showsrc puts the epoch back; unknown names and versions are named', () => {
