@@ -68,3 +68,15 @@ export function processesMentioning(marker: string): string[] {
   const r = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
   return r.stdout.split('\n').filter((l) => l.includes(marker) && !l.includes('ps -eo'));
 }
+
+/**
+ * Test script of test/fixtures/c/forking-server.c (bash, for /dev/tcp): two connections, each
+ * answered `hello`; with fork faked, the parent serves the first one as if it were the child and exits.
+ */
+export const FORKING_SERVER_TEST = `for i in 1 2; do
+  exec 3<>/dev/tcp/127.0.0.1/7777 2>/dev/null || exit 200
+  read -r line <&3 || exit 1
+  exec 3<&-
+  [ "$line" = hello ] || exit 1
+done
+exit 0`;

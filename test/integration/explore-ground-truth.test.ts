@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileC, processesMentioning, runLoupe, tempDir, writeScript } from '../helpers/cli.js';
+import { compileC, processesMentioning, runLoupe, tempDir, writeScript, FORKING_SERVER_TEST } from '../helpers/cli.js';
 import type { ExploreReport } from '../../src/explore/report.js';
 import { parseDynCsv, parseStaticCsv, classOf } from '../../src/db/csv.js';
 import { X86_64 } from '../../src/syscalls/table.js';
@@ -55,18 +55,11 @@ test('--output-csv prints dyn.csv alone, byte-compatible with the database forma
 test('forking server on a fixed port: experiments run side by side in their own network namespaces', async () => {
   const dir = tempDir('server');
   const prog = compileC('forking-server.c', dir);
-  // Two connections: with fork faked, the parent serves the first one as if it were the child and exits.
   const script = writeScript(
     dir,
     'test.sh',
-    `for i in 1 2; do
-  exec 3<>/dev/tcp/127.0.0.1/7777 2>/dev/null || exit 200
-  read -r line <&3 || exit 1
-  exec 3<&-
-  [ "$line" = hello ] || exit 1
-done
-exit 0`,
-    '/bin/bash', // for /dev/tcp
+    FORKING_SERVER_TEST,
+    '/bin/bash',
   );
   const r = await runLoupe(['explore', '-b', prog, '-t', script, '--timeout', '10', '--jobs', '4', '--json', '--', '7777']);
   assert.equal(r.code, 0, r.stderr);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { compileC, EXAMPLES, processesMentioning, runLoupe, tempDir, writeScript } from '../helpers/cli.js';
+import { compileC, EXAMPLES, processesMentioning, runLoupe, tempDir, writeScript, FORKING_SERVER_TEST } from '../helpers/cli.js';
 import type { ExploreReport } from '../../src/explore/report.js';
 
 /**
@@ -89,13 +89,7 @@ test('group testing: a forking server on a fixed port gets the same classes', as
   const script = writeScript(
     dir,
     'test.sh',
-    `for i in 1 2; do
-  exec 3<>/dev/tcp/127.0.0.1/7777 2>/dev/null || exit 200
-  read -r line <&3 || exit 1
-  exec 3<&-
-  [ "$line" = hello ] || exit 1
-done
-exit 0`,
+    FORKING_SERVER_TEST,
     '/bin/bash',
   );
   await compare({ name: 'forking-server.c', args: ['-b', prog, '-t', script, '--timeout', '10', '--', '7777'], cwd: dir });
