@@ -73,8 +73,7 @@ export async function debianCommand(req: DebianCommandRequest): Promise<void> {
     for (const written of binaryDockerfiles(req, prepared, session)) {
       const start = performance.now();
       images.push(runImageName(req.package, written.runName));
-      const env = await session.cancellable(() => prepareDocker(req.package, written.dockerfile, false, session, progress));
-      if (env === undefined) throw new Error('prepareDocker returned no environment without --only-build-docker');
+      const env = await session.cancellable(() => prepareDocker(req.package, written.dockerfile, session, progress));
       const runLocation = { ...location, run: env.runName };
       const settings = { replicas: req.replicas, table, session, progress };
       progress.phase(`analysing ${written.binary} under the test suite (${req.replicas} replica(s), every experiment re-runs the suite)`);

@@ -9,7 +9,7 @@ import type { PerfOptions } from '../explore/perf/options.js';
 import { describeNativeEnvironment } from '../generate/native-record.js';
 import { GenerateProgress } from '../generate/progress.js';
 import { GenerateSession } from '../generate/session.js';
-import { analyse, formatOutcome, measureCoverageIn, prepareDocker, storeAnalysis, type GenerateOutcome } from '../generate/steps.js';
+import { analyse, buildImageOnly, formatOutcome, measureCoverageIn, prepareDocker, storeAnalysis, type GenerateOutcome } from '../generate/steps.js';
 import { checkArchitecture } from '../explore/preflight.js';
 import { VERSION } from '../core/version.js';
 import { confirm } from './prompt.js';
@@ -52,12 +52,14 @@ export async function generateCommand(req: GenerateRequest): Promise<void> {
   });
   const session = new GenerateSession();
   try {
-    const env = await session.cancellable(() =>
-      req.dockerfile === undefined ? prepareNative(req) : prepareDocker(req.app, req.dockerfile, req.onlyBuildDocker, session, progress));
-    if (env === undefined) {
-      process.stdout.write(`Built the image of ${req.dockerfile} (--only-build-docker: no analysis)\n`);
+    if (req.dockerfile !== undefined && req.onlyBuildDocker) {
+      const dockerfile = req.dockerfile;
+      const image = await session.cancellable(() => buildImageOnly(req.app, dockerfile, session, progress));
+      process.stdout.write(`Built image ${image} (--only-build-docker: no analysis)\n`);
       return;
     }
+    const env = await session.cancellable(() =>
+      req.dockerfile === undefined ? prepareNative(req) : prepareDocker(req.app, req.dockerfile, session, progress));
     const runLocation = { ...location, run: env.runName };
     const settings = { replicas: req.replicas, table, session, progress, ...(req.perf ? { perf: req.perf } : {}) };
     const analysis = await analyse(db, runLocation, env, settings);

@@ -85,9 +85,7 @@ async function environmentOf(folder: string, location: RunLocation, session: Gen
   }
   const dockerfile = join(folder, dockerfileName(location.app));
   if (existsSync(dockerfile)) {
-    const env = await prepareDocker(location.app, dockerfile, false, session, progress);
-    if (env === undefined) throw new Error('prepareDocker returned no environment without --only-build-docker');
-    return env;
+    return prepareDocker(location.app, dockerfile, session, progress);
   }
   throw new LoupeError(`${folder} holds neither ${NATIVE_RECORD_FILE} nor ${dockerfileName(location.app)}: nothing to reproduce it from`,
     ExitCode.badInput, 'runs imported from older data (`imported`) cannot be reproduced');

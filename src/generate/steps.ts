@@ -135,11 +135,10 @@ export function removeJournal(dir: string): void {
 }
 
 /**
- * Builds the application's image from `dockerfile` and its dockerfile_data/, and describes the
- * environment that runs the analysis in it; undefined when `onlyBuild` (--only-build-docker).
+ * Builds the application's image from `dockerfile` and its dockerfile_data/.
  * Throws LoupeError: missing Dockerfile, no engine, no base image, a failing build.
  */
-export async function prepareDocker(app: string, dockerfile: string, onlyBuild: boolean, session: GenerateSession, progress: GenerateProgress): Promise<AnalysisEnvironment | undefined> {
+async function buildRunImage(app: string, dockerfile: string, session: GenerateSession, progress: GenerateProgress) {
   const path = resolve(dockerfile);
   if (!existsSync(path) || !statSync(path).isFile()) throw new LoupeError(`Dockerfile ${dockerfile} does not exist`, ExitCode.badInput);
   const bytes = readFileSync(path);
@@ -152,7 +151,20 @@ export async function prepareDocker(app: string, dockerfile: string, onlyBuild: 
   const runName = createHash('md5').update(bytes).digest('hex');
   const image = runImageName(app, runName);
   const built = await buildDockerfile({ app, dockerfile, dataFiles: facts.dataFiles, image, logName: `build-${runName}.log`, session, progress });
-  if (onlyBuild) return undefined;
+  return { bytes, runName, image, built };
+}
+
+/** `--only-build-docker`: builds the application's image (see buildRunImage) and returns its tag. */
+export async function buildImageOnly(app: string, dockerfile: string, session: GenerateSession, progress: GenerateProgress): Promise<string> {
+  return (await buildRunImage(app, dockerfile, session, progress)).image;
+}
+
+/**
+ * Builds the application's image (see buildRunImage) and describes the environment that runs
+ * the analysis in it. Throws LoupeError as buildRunImage.
+ */
+export async function prepareDocker(app: string, dockerfile: string, session: GenerateSession, progress: GenerateProgress): Promise<AnalysisEnvironment> {
+  const { bytes, runName, image, built } = await buildRunImage(app, dockerfile, session, progress);
   return dockerEnvironment({
     app, dockerfileBytes: bytes, dataFiles: built.copied, contextDir: built.contextDir, image, imageId: await imageId(image), runName,
   });
