@@ -80,3 +80,8 @@ export const FORKING_SERVER_TEST = `for i in 1 2; do
   [ "$line" = hello ] || exit 1
 done
 exit 0`;
+
+/** test/fixtures/c/forking-server.c compiled into `dir`, with its test script (FORKING_SERVER_TEST) beside it. */
+export function forkingServer(dir: string): { prog: string; script: string } {
+  return { prog: compileC('forking-server.c', dir), script: writeScript(dir, 'test.sh', FORKING_SERVER_TEST, '/bin/bash') };
+}

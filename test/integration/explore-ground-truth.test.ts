@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileC, processesMentioning, runLoupe, tempDir, writeScript, FORKING_SERVER_TEST } from '../helpers/cli.js';
+import { compileC, processesMentioning, runLoupe, tempDir, writeScript, forkingServer } from '../helpers/cli.js';
 import type { ExploreReport } from '../../src/explore/report.js';
 import { parseDynCsv, parseStaticCsv, classOf } from '../../src/db/csv.js';
 import { X86_64 } from '../../src/syscalls/table.js';
@@ -54,13 +54,7 @@ test('--output-csv prints dyn.csv alone, byte-compatible with the database forma
 
 test('forking server on a fixed port: experiments run side by side in their own network namespaces', async () => {
   const dir = tempDir('server');
-  const prog = compileC('forking-server.c', dir);
-  const script = writeScript(
-    dir,
-    'test.sh',
-    FORKING_SERVER_TEST,
-    '/bin/bash',
-  );
+  const { prog, script } = forkingServer(dir);
   const r = await runLoupe(['explore', '-b', prog, '-t', script, '--timeout', '10', '--jobs', '4', '--json', '--', '7777']);
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout) as ExploreReport;

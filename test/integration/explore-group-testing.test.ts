@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { compileC, EXAMPLES, processesMentioning, runLoupe, tempDir, writeScript, FORKING_SERVER_TEST } from '../helpers/cli.js';
+import { compileC, EXAMPLES, processesMentioning, runLoupe, tempDir, writeScript, forkingServer } from '../helpers/cli.js';
 import type { ExploreReport } from '../../src/explore/report.js';
 
 /**
@@ -85,13 +85,7 @@ test('group testing: an interaction (a group fails, each member works alone) is 
 
 test('group testing: a forking server on a fixed port gets the same classes', async () => {
   const dir = tempDir('groups-server');
-  const prog = compileC('forking-server.c', dir);
-  const script = writeScript(
-    dir,
-    'test.sh',
-    FORKING_SERVER_TEST,
-    '/bin/bash',
-  );
+  const { prog, script } = forkingServer(dir);
   await compare({ name: 'forking-server.c', args: ['-b', prog, '-t', script, '--timeout', '10', '--', '7777'], cwd: dir });
   assert.deepEqual(processesMentioning(dir), []);
 });
