@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileC, processesMentioning, runLoupe, tempDir, writeScript, forkingServer } from '../helpers/cli.js';
 import type { ExploreReport } from '../../src/explore/report.js';
@@ -82,4 +82,30 @@ test('--only-consider analyses and perturbs only the named binary, never its dri
   const shell = Object.entries(report.usedByExecutable).find(([exe]) => /\/(da|ba)?sh$/.test(exe));
   assert.ok(shell, `the driver's own usage is reported apart: ${Object.keys(report.usedByExecutable).join(', ')}`);
   assert.ok(shell[1].includes(X86_64.number('wait4')!));
+});
+
+test('--only-consider follows a Make driver that changes folder and runs the program by a relative path', async () => {
+  // As a package's `make check`: make -C enters a subfolder (chdir), a recipe's shell cds again, and
+  // both run ./PROGRAM; the program is attributed only if each process's working folder is followed.
+  const dir = tempDir('only-cd');
+  mkdirSync(join(dir, 'tests', 'bin'), { recursive: true });
+  compileC('known-verdicts.c', join(dir, 'tests', 'bin'));
+  // A second program run the same way: the analysed one is found through the bound launcher
+  // whatever its path, but the usage of every other executable is reported under its own path.
+  const helper = join(dir, 'tests', 'bin', 'helper');
+  copyFileSync('/usr/bin/true', helper);
+  writeFileSync(join(dir, 'Makefile'), 'check:\n\t$(MAKE) -s -C tests check\n');
+  writeFileSync(join(dir, 'tests', 'Makefile'), 'check:\n\tcd bin && ./known-verdicts && ./helper\n\t./bin/known-verdicts\n');
+  const script = writeScript(dir, 'test.sh', `[ "$(grep -c '^ok Linux$' "$1")" = 2 ]`);
+  const r = await runLoupe(['explore', '-b', '/usr/bin/make', '-t', script, '--test-sequential', '--only-consider', 'tests/bin/known-verdicts', '--json', '--', '-s', 'check'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as ExploreReport;
+  assert.equal(classOfName(report, 'uname'), 'required');
+  assert.equal(classOfName(report, 'sched_yield'), 'fakeOnly');
+  assert.equal(classOfName(report, 'getpid'), 'stubOnly');
+  assert.equal(classOfName(report, 'getppid'), 'both');
+  const used = new Set(report.used.map((nr) => X86_64.name(nr)));
+  for (const driverCall of ['chdir', 'wait4', 'execve']) assert.ok(!used.has(driverCall), `${driverCall} is the drivers', not the program's`);
+  assert.ok(report.usedByExecutable[helper]?.includes(X86_64.number('exit_group')!), `the helper under its path: ${Object.keys(report.usedByExecutable).join(', ')}`);
+  assert.deepEqual(processesMentioning(dir), []);
 });
