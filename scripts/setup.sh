@@ -8,6 +8,9 @@ profile="${1:-test}"
 # What `loupe explore` itself needs on the host.
 # libcap2-bin: getcap, to find file-capability executables when loupe does not run as root.
 runtime_packages=(strace bubblewrap util-linux iproute2 procps gcc libc6-dev libcap2-bin)
+# npm's native addons (better-sqlite3) build with node-gyp when no prebuilt binary can be
+# downloaded: python3, make and a C++ compiler.
+addon_build_packages=(python3 make g++)
 # Real applications and tools the bundled examples, tests and docker tier use.
 example_packages=(lua5.4 nginx-light wrk redis-server redis-tools sqlite3 coreutils)
 # Plots are rendered to PNG by resvg, which draws no text without a font.
@@ -19,8 +22,8 @@ coverage_packages=(lcov dpkg-dev bear debhelper quilt libtool libreadline-dev au
 test_packages=(git clang docker.io debootstrap file g++ gcc-multilib "${coverage_packages[@]}" "${plot_packages[@]}")
 
 case "$profile" in
-  demo) wanted=("${runtime_packages[@]}" "${plot_packages[@]}" lua5.4 git) ;;
-  test) wanted=("${runtime_packages[@]}" "${example_packages[@]}" "${test_packages[@]}") ;;
+  demo) wanted=("${runtime_packages[@]}" "${addon_build_packages[@]}" "${plot_packages[@]}" lua5.4 git) ;;
+  test) wanted=("${runtime_packages[@]}" "${addon_build_packages[@]}" "${example_packages[@]}" "${test_packages[@]}") ;;
   *) echo "setup: unknown profile '$profile' (expected demo or test)" >&2; exit 2 ;;
 esac
 
