@@ -86,6 +86,12 @@ fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm dependencies"
+  # node-gyp downloads Node's headers unless told where they are; Node installed from a package
+  # (NodeSource's nodejs) or a tarball has them beside its binary, so the build needs no download.
+  node_prefix=$(dirname "$(dirname "$(node -p process.execPath)")")
+  if [ -z "${npm_config_nodedir:-}" ] && [ -f "$node_prefix/include/node/node_version.h" ]; then
+    export npm_config_nodedir="$node_prefix"
+  fi
   npm ci --no-audit --no-fund --loglevel=error
 fi
 npm run --silent build
