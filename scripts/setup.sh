@@ -30,6 +30,7 @@ esac
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 if [ "$node_major" -lt 20 ]; then
   echo "setup: Node.js 20 or newer is required (found: $(node --version 2>/dev/null || echo none))." >&2
+  echo "setup: Debian 12's own nodejs is 18: install Node 20 from NodeSource's Debian repository (https://github.com/nodesource/distributions) or from https://nodejs.org." >&2
   exit 4
 fi
 
