@@ -12,7 +12,12 @@ import { snapshot, tempRepo } from '../helpers/git-tree.js';
 // The Docker tier: a local engine, a local base image (debootstrap + docker import), loupe-base,
 // and `loupe generate -d` with a Dockerfile written in the original tool's style.
 
+const imageId = (name: string): string | undefined =>
+  spawnSync('docker', ['image', 'inspect', '--format', '{{.Id}}', name], { encoding: 'utf8' }).stdout.trim() || undefined;
+let previousBase: string | undefined;
+
 before(() => {
+  previousBase = imageId('loupe-base:latest');
   const setup = spawnSync('bash', [join(REPO_ROOT, 'scripts/docker-engine.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (setup.status !== 0) {
     throw new Error(`the Docker tier needs a Docker engine and the local base image, and scripts/docker-engine.sh failed (status ${setup.status}):\n${setup.stdout}${setup.stderr}`);
@@ -20,11 +25,13 @@ before(() => {
 });
 
 // With the vfs storage driver every image is a full copy: remove what the tier built (the images
-// of its Dockerfiles, and the loupe-base images its rebuilds left without a name).
+// of its Dockerfiles, and the loupe-base its rebuild left without a name). Not `docker image
+// prune`: it would also delete the intermediate images of builds running at the same time (the
+// other Docker test files, run side by side), which then fail with "No such image".
 const builtImages = new Set<string>();
 after(() => {
   if (builtImages.size > 0) spawnSync('docker', ['rmi', '--force', ...builtImages], { stdio: 'ignore' });
-  spawnSync('docker', ['image', 'prune', '--force'], { stdio: 'ignore' });
+  if (previousBase !== undefined && previousBase !== imageId('loupe-base:latest')) spawnSync('docker', ['rmi', previousBase], { stdio: 'ignore' });
 });
 
 /** A folder holding Dockerfile.lua (the given text) and dockerfile_data/ with the bundled lua example. */
