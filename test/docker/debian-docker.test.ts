@@ -19,10 +19,10 @@ before(async () => {
   if (setup.status !== 0) {
     throw new Error(`the Docker tier needs a Docker engine and the local base image, and scripts/docker-engine.sh failed (status ${setup.status}):\n${setup.stdout}${setup.stderr}`);
   }
-  if (spawnSync('docker', ['image', 'inspect', 'loupe-base:latest'], { stdio: 'ignore' }).status !== 0) {
-    const out = await runLoupe(['base-image', '--minimal']);
-    assert.equal(out.code, 0, out.stderr);
-  }
+  // Always (a cached build when nothing changed): the analysis runs the loupe of loupe-base, which
+  // must be this tree's (a loupe whose bound launcher does not carry the binary's times fails on gzip).
+  const out = await runLoupe(['base-image', '--minimal']);
+  assert.equal(out.code, 0, out.stderr);
 });
 
 after(() => {
