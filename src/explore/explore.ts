@@ -5,7 +5,7 @@ import { ExitCode, LoupeError } from '../core/errors.js';
 import type { ProcessGroups } from '../sandbox/process.js';
 import { noCosts, runExperiment, type RunnerEnvironment } from './run-experiment.js';
 import { INCONCLUSIVE_RETRIES } from './attempt.js';
-import { WorkingRunTimes } from './retry-policy.js';
+import { HANG_FACTOR, WorkingRunTimes } from './retry-policy.js';
 import { runPool } from '../core/pool.js';
 import { planArgumentExperiments, planPseudoFileExperiments, planSyscallExperiments, type PlannedExperiment } from './plan.js';
 import { subfeatureVerdicts, syscallVerdicts } from './classify.js';
@@ -61,8 +61,6 @@ export interface ExploreOptions {
 /** How much slower than the unperturbed run a server may become ready before the test starts anyway. */
 const READY_WAIT_FACTOR = 5;
 const READY_WAIT_FLOOR_MS = 1000;
-/** A run lasting this many times the unperturbed one is judged hung (see JudgeSettings.hangLimitMs). */
-const HANG_FACTOR = 10;
 const HANG_FLOOR_MS = 1000;
 /** The CPU-time limit of runs to completion (see JudgeSettings.cpuLimitMs): the same factor, a lower floor, as load does not inflate CPU time. */
 const CPU_HANG_FLOOR_MS = 250;

@@ -26,6 +26,10 @@ import type { FailureKind } from './attempt.js';
  * - Otherwise, retried up to the attempts allowed.
  */
 
+/** A run lasting this many times a working one is judged hung (see JudgeSettings.hangLimitMs and hangLimitNow). */
+export const HANG_FACTOR = 10;
+/** Working runs needed before their durations raise the hang limit (see hangLimitNow). */
+const MEASURED_RUNS = 5;
 /** A hang is attributed to load only if the limit is below this multiple of a typical working run. */
 export const HANG_RETRY_MARGIN = 2;
 /** A perturbation whose prior chance of working is below this is expected to break the workload. */
@@ -80,6 +84,19 @@ export function decideRetry(history: readonly FailedAttempt[], ctx: RetryContext
 }
 
 /**
+ * The hang limit of the next attempt, ms: the calibrated one (HANG_FACTOR times the unperturbed
+ * run), raised to HANG_FACTOR times what working runs take now when the machine has become
+ * slower since the calibration. Without it, a perturbation that slows the application but
+ * works (a faked futex makes redis's threads spin: 3x slower) failed whenever a load spike
+ * made the machine 3x slower, and two analyses disagreed. Undefined stays undefined (no limit
+ * but the time-out).
+ */
+export function hangLimitNow(calibratedMs: number | undefined, typicalWorkingMs: number): number | undefined {
+  if (calibratedMs === undefined) return undefined;
+  return Math.max(calibratedMs, Math.round(HANG_FACTOR * typicalWorkingMs));
+}
+
+/**
  * Durations of the runs judged working so far in one analysis, shared by its runs. Before any
  * is seen, a stand-in (the baseline, scaled by the runs side by side) is the estimate.
  */
@@ -100,5 +117,10 @@ export class WorkingRunTimes {
     if (this.times.length === 0) return this.standIn;
     const sorted = [...this.times].sort((a, b) => a - b);
     return sorted[Math.min(sorted.length - 1, Math.ceil(0.9 * sorted.length) - 1)]!;
+  }
+
+  /** typical() once MEASURED_RUNS working runs have been seen, 0 before: the stand-in is only a guess, too coarse to raise a limit. */
+  measured(): number {
+    return this.times.length >= MEASURED_RUNS ? this.typical() : 0;
   }
 }

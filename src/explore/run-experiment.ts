@@ -7,7 +7,7 @@ import type { SyscallTable } from '../syscalls/table.js';
 import { absentFilesArgv } from '../trace/inject-command.js';
 import type { SyscallCounter } from '../trace/syscall-counter.js';
 import { runAttempt, type AttemptOutcome } from './attempt.js';
-import { decideRetry, WorkingRunTimes, type FailedAttempt } from './retry-policy.js';
+import { decideRetry, hangLimitNow, WorkingRunTimes, type FailedAttempt } from './retry-policy.js';
 import { expectedWorks, type EarlierVerdicts } from './priors.js';
 import type { Experiment, ExperimentResult, RuleSpec } from './experiment.js';
 
@@ -103,7 +103,9 @@ export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Pr
     const wrapper = absent.length > 0 ? absentFilesArgv(absent, join(dir, 'inject.log')) : undefined;
     const counted = counter?.newRun();
     countedRun = counted?.id;
-    outcome = await runAttempt(exp, { groups: env.groups, launcher: env.launcher, isolateHelper: env.isolateHelper, workDir: env.workDir, dir, filter, wrapper, cgroupProcs: counted?.procsFile });
+    const hangLimitMs = hangLimitNow(exp.judge.hangLimitMs, env.workingRunTimes?.measured() ?? 0);
+    const now: Experiment = hangLimitMs === undefined ? exp : { ...exp, judge: { ...exp.judge, hangLimitMs } };
+    outcome = await runAttempt(now, { groups: env.groups, launcher: env.launcher, isolateHelper: env.isolateHelper, workDir: env.workDir, dir, filter, wrapper, cgroupProcs: counted?.procsFile });
     workloadMs += outcome.workloadMs;
     env.signal?.throwIfAborted();
     if (env.costs) {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideRetry, EXPECTED_BROKEN, HANG_RETRY_MARGIN, WorkingRunTimes, type RetryContext } from '../../src/explore/retry-policy.js';
+import { decideRetry, EXPECTED_BROKEN, HANG_RETRY_MARGIN, hangLimitNow, WorkingRunTimes, type RetryContext } from '../../src/explore/retry-policy.js';
 
 const hang = (limitMs: number) => ({ failure: 'hang' as const, reason: 'program still running', limitMs, workloadMs: limitMs });
 const ctx = (over: Partial<RetryContext> = {}): RetryContext => ({ attemptsAllowed: 2, typicalWorkingMs: 60, priorWorks: 0.8, ...over });
@@ -52,4 +52,17 @@ test('a typical working run is the 90th percentile: one slow outlier does not ma
   for (let i = 1; i <= 19; i++) times.record(100 + i);
   times.record(5000); // a faked futex that spins but works
   assert.equal(times.typical(), 118);
+});
+
+test('the hang limit follows the machine: raised to 10x what working runs take now, never lowered, once enough runs are seen', () => {
+  assert.equal(hangLimitNow(undefined, 500), undefined, 'no limit but the time-out stays so');
+  assert.equal(hangLimitNow(4000, 0), 4000);
+  assert.equal(hangLimitNow(4000, 300), 4000, 'a faster machine does not lower it');
+  // redis calibrated at 400 ms (limit 4 s); a load spike makes working runs take 700 ms.
+  assert.equal(hangLimitNow(4000, 700), 7000);
+  const times = new WorkingRunTimes(2000);
+  for (let i = 0; i < 4; i++) times.record(700);
+  assert.equal(times.measured(), 0, 'four runs: the stand-in is no measure');
+  times.record(700);
+  assert.equal(times.measured(), 700);
 });
