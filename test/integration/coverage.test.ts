@@ -203,3 +203,17 @@ test('a .gcda already in the build tree: the counts merged into it are left out,
   // Only the master's counts: its own line, not the worker's.
   assert.equal(report.functions.covered, 4, 'every function but worker()');
 });
+
+test('bad input: a run that wrote no coverage data, data for objects with no .gcno under --source', async () => {
+  const { dir, binary } = build();
+  // The instrumented program is the one analysed, but the workload never starts it.
+  const noData = await runLoupe(['coverage', '-b', 'true', '--only-consider', binary, '--source', dir, '--test-sequential', '--no-syscalls'], { cwd: dir });
+  assert.equal(noData.code, 1, noData.stderr);
+  assert.match(noData.stderr, /the run wrote no coverage data \(application: works\)/);
+
+  // The data of coverage-sites, the notes of another program only.
+  const other = build(['--coverage'], CLEARED);
+  const orphans = await runLoupe(['coverage', '-b', binary, '--source', other.dir, '--test-sequential', '--no-syscalls'], { cwd: dir });
+  assert.equal(orphans.code, 3, orphans.stderr);
+  assert.match(orphans.stderr, new RegExp(`the run wrote coverage data for objects that have no \\.gcno under ${other.dir}: ${dir}/coverage-sites\\.gcda`));
+});
