@@ -18,7 +18,7 @@ import type { Journal } from './journal.js';
 import type { DiscoveryData } from './discover.js';
 import { DISCOVERY_READY_WAIT_MS, runDiscovery } from './discover.js';
 import { tailOf } from './logs.js';
-import { runPerfAnalysis, type PerfSettings } from './perf/perf.js';
+import type { PerfSettings } from './perf/perf.js';
 import { perfConditions } from './perf/conditions.js';
 import { runNegativeControl } from './negative-control.js';
 import { checkNoPrivilegeLoss, executablesSeen } from './privileges.js';
@@ -157,6 +157,7 @@ async function exploreMeasured(opts: ExploreOptions, env: RunnerEnvironment, wal
     const conditions = perfConditions([...syscallPlan, ...subfeaturePlan], results, opts.table);
     opts.onPhase?.('performance', conditions.length + 3);
     const baseline: Experiment = { id: 'baseline', description: 'baseline (nothing perturbed)', workload: opts.workload, perturbation: { rules: [] }, judge };
+    const { runPerfAnalysis } = await import('./perf/perf.js');
     perf = await runPerfAnalysis(baseline, conditions, env, opts.perf, opts.signal);
   }
   const measuredPlan = [...syscallPlan, ...subfeaturePlan];

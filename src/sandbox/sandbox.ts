@@ -51,8 +51,11 @@ export class SandboxRun {
     // hostPrefix: commands run on the host that end by executing the rest (CPU pinning, joining a cgroup).
     const proc = groups.start({ argv: [...(spec.hostPrefix ?? []), ...argv], cwd: spec.cwd, stdio: ['ignore', log, log, 'pipe', 'pipe'] });
     closeSync(log);
+    // Both pipes are read from the start: once the helper has exited, Node flushes a pipe nobody
+    // reads and its 'end' is gone, so a reader attached later would wait forever.
+    const appStatus = readAppStatus(proc);
     const namespacePid = await readChildPid(proc);
-    const run = new SandboxRun(proc, namespacePid, readAppStatus(proc), spec.logFile, plan, spec);
+    const run = new SandboxRun(proc, namespacePid, appStatus, spec.logFile, plan, spec);
     void run.appExited.then((status) => (run.appStatus = status));
     return run;
   }
