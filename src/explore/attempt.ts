@@ -19,6 +19,8 @@ import { DEFAULT_ISOLATION } from '../sandbox/isolation.js';
  */
 
 export const INCONCLUSIVE_EXIT = 200;
+/** Folder of an attempt's `dir` where a workload with `keepWrites` keeps its writable layers. */
+export const KEPT_WRITES_DIR = 'writes';
 /** Times the script may answer 200 within one run before the run counts as broken. */
 export const INCONCLUSIVE_RETRIES = 20;
 
@@ -112,7 +114,7 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
     isolateHelper: ctx.isolateHelper,
     isolation: workload.filesystem ?? DEFAULT_ISOLATION,
     passThrough: [ctx.workDir],
-    keptLayersDir: join(ctx.dir, 'writes'),
+    keptLayersDir: join(ctx.dir, KEPT_WRITES_DIR),
     runDir: join(ctx.dir, 'sandbox'),
     filter: ctx.filter,
     onlyConsider: workload.onlyConsider,
