@@ -103,7 +103,7 @@ export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Pr
     const wrapper = absent.length > 0 ? absentFilesArgv(absent, join(dir, 'inject.log')) : undefined;
     const counted = counter?.newRun();
     countedRun = counted?.id;
-    outcome = await runAttempt(exp, { groups: env.groups, launcher: env.launcher, isolateHelper: env.isolateHelper, workDir: env.workDir, dir, filter, wrapper, cgroupProcs: counted?.procsFile });
+    outcome = await runAttempt(exp, { groups: env.groups, launcher: env.launcher, isolateHelper: env.isolateHelper, workDir: env.workDir, dir, filter, wrapper, recordIn: counted?.dir });
     workloadMs += outcome.workloadMs;
     env.signal?.throwIfAborted();
     if (env.costs) {

@@ -9,8 +9,9 @@ import type { GroupProcess, ProcessGroups } from '../sandbox/process.js';
  * One helper process per analysis (src/trace/syscall-counter.c, built to
  * dist/bin/loupe-syscall-counter) loads an eBPF program on the raw tracepoint `sys_enter` that
  * records each (cgroup v2 id, syscall number) pair once. Each run gets a cgroup of its own under
- * a session cgroup; the launcher moves itself there just before it installs the seccomp filter
- * and executes the application (src/sandbox/launcher.c), so the record holds the application's
+ * a session cgroup, in which its sandbox starts (loupe-isolate --cgroup: no process moves); the
+ * launcher marks the moment it hands over to the application (a marker syscall just before it
+ * installs the seccomp filter, src/sandbox/launcher.c), so the record holds the application's
  * syscalls (and the launcher's `seccomp` and `execve`), not bwrap's, and not the test script's.
  *
  * Why this and not a second run under strace: no extra run, and no ptrace in the judged run; the
@@ -29,8 +30,8 @@ import type { GroupProcess, ProcessGroups } from '../sandbox/process.js';
 const START_TIMEOUT_MS = 10_000;
 
 export interface CountedRun {
-  /** Path of the run cgroup's `cgroup.procs` file, for the launcher. */
-  procsFile: string;
+  /** The run cgroup's folder (the sandbox starts there; with --only-consider, each launched process joins its cgroup.procs). */
+  dir: string;
   /** The cgroup's id (its inode number), as bpf_get_current_cgroup_id reports it. */
   id: string;
 }
@@ -52,7 +53,7 @@ export class SyscallCounter {
     const dir = join(this.sessionDir, String(this.next++));
     mkdirSync(dir);
     this.runDirs.push(dir);
-    return { procsFile: join(dir, 'cgroup.procs'), id: String(statSync(dir, { bigint: true }).ino) };
+    return { dir, id: String(statSync(dir, { bigint: true }).ino) };
   }
 
   /** Per run cgroup id, the syscall numbers executed at least once so far. Recording goes on. */

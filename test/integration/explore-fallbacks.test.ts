@@ -3,11 +3,16 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileC, processesMentioning, runLoupe, tempDir, writeScript } from '../helpers/cli.js';
+import { compileC, processesMentioning, REPO_ROOT, runLoupe, tempDir, writeScript } from '../helpers/cli.js';
 import type { ExploreReport } from '../../src/explore/report.js';
 import { parseFallbacksCsv } from '../../src/db/fallbacks-csv.js';
 import { parseStraceLog } from '../../src/trace/parser.js';
 import { X86_64 } from '../../src/syscalls/table.js';
+import { ProcessGroups } from '../../src/sandbox/process.js';
+import { SyscallCounter } from '../../src/trace/syscall-counter.js';
+import { runExperiment, type RunnerEnvironment } from '../../src/explore/run-experiment.js';
+import { runPool } from '../../src/core/pool.js';
+import type { Experiment } from '../../src/explore/experiment.js';
 
 const nr = (name: string): number => X86_64.number(name)!;
 
@@ -59,6 +64,74 @@ test('faccessat with AT_EACCESS: with faccessat2 stubbed, glibc falls back to fa
   assert.match(summary, /^ {2}faccessat2: stub works, falls back to faccessat$/m, summary);
   assert.deepEqual(report.fallbacks![String(nr('faccessat2'))]?.stub, { added: [nr('faccessat')], dropped: [nr('faccessat2')] });
   assert.deepEqual(straceAdded([prog], 'faccessat2', dir), [nr('faccessat')]);
+  // Recording changes no verdict: the same classes with --no-fallbacks.
+  const unrecorded = await runLoupe(['explore', '--disable-static', '--json', '--no-fallbacks', '-b', prog, '-t', script, '--test-sequential']);
+  assert.equal(unrecorded.code, 0, unrecorded.stderr);
+  const classes = (r: ExploreReport): string[] => r.syscalls.map((v) => `${v.name}:${v.class}`);
+  assert.deepEqual(classes(JSON.parse(unrecorded.stdout) as ExploreReport), classes(report));
+});
+
+/**
+ * Two-sided Fisher exact test of a 2x2 table (works/broken by way of running): the chance, with
+ * the same odds in both ways, of a split at least as uneven as the one seen.
+ */
+function fisherExact(a: number, b: number, c: number, d: number): number {
+  const logFactorial = (n: number): number => (n <= 1 ? 0 : Math.log(n) + logFactorial(n - 1));
+  const [rows, col, n] = [a + b, a + c, a + b + c + d];
+  const p = (x: number): number =>
+    Math.exp(logFactorial(rows) + logFactorial(n - rows) + logFactorial(col) + logFactorial(n - col) - logFactorial(n) - logFactorial(x) - logFactorial(rows - x) - logFactorial(col - x) - logFactorial(n - rows - col + x));
+  const seen = p(a);
+  let total = 0;
+  for (let x = Math.max(0, col - (n - rows)); x <= Math.min(rows, col); x++) if (p(x) <= seen * (1 + 1e-9)) total += p(x);
+  return Math.min(1, total);
+}
+
+test('recording leaves a racy verdict\'s odds alone: stub futex of the pthread program, recorded runs and unrecorded ones side by side', async () => {
+  // pthread_join aborts when futex says ENOSYS and the thread has not ended yet: whether stub
+  // futex works is a race, which anything done just before the program starts shifts. Moving the
+  // launcher into its cgroup (a cgroup.procs write) took it from 27/48 working runs to 3/48.
+  const dir = tempDir('fb-race');
+  const prog = compileC('fallback-clone3.c', dir);
+  const script = writeScript(dir, 'test.sh', `grep -q '^ok$' "$1"`);
+  const groups = new ProcessGroups();
+  const workDir = join(dir, 'work');
+  const counter = await SyscallCounter.start(groups, join(REPO_ROOT, 'dist/bin/loupe-syscall-counter'), join(dir, 'counter.log'));
+  assert.ok(counter instanceof SyscallCounter, JSON.stringify(counter));
+  const env: RunnerEnvironment = { groups, launcher: join(REPO_ROOT, 'dist/bin/loupe-launch'), isolateHelper: join(REPO_ROOT, 'dist/bin/loupe-isolate'), table: X86_64, workDir };
+  const stubFutex = (i: number): Experiment => ({
+    id: `stub:futex:${i}`,
+    description: 'stub futex',
+    workload: { program: prog, args: [], cwd: dir, testScript: script, sequential: true, timeoutMs: 20_000 },
+    perturbation: { rules: [{ nr: nr('futex'), action: 'stub' }] },
+    judge: { attempts: 1, inconclusiveRetries: 0, readyListeners: 0, readyWaitMs: 0 },
+  });
+  const works = { recorded: 0, unrecorded: 0 };
+  const recordedRuns: string[] = [];
+  let i = 0;
+  let counts: Map<string, Set<number>>;
+  try {
+    for (let block = 0; block < 6; block++) {
+      for (const way of ['unrecorded', 'recorded'] as const) {
+        await runPool(Array.from({ length: 8 }, () => i++), async (n) => {
+          const r = await runExperiment(stubFutex(n), way === 'recorded' ? { ...env, counter } : env);
+          if (r.verdict === 'works') works[way]++;
+          if (r.countedRun !== undefined) recordedRuns.push(r.countedRun);
+        }, { jobs: 4, stopOnFirstError: true });
+      }
+    }
+  } finally {
+    ({ counts } = await counter.finish());
+    await groups.stopAll();
+  }
+  // The recorded runs were recorded: the application's own syscalls, not the stubbed futex.
+  assert.equal(recordedRuns.length, 48);
+  for (const run of recordedRuns) {
+    const executed = counts.get(run);
+    assert.ok(executed?.has(nr('execve')) && executed.has(nr('clone3')) && !executed.has(nr('futex')), `run ${run}: ${[...(executed ?? [])].join(' ')}`);
+  }
+  const p = fisherExact(works.recorded, 48 - works.recorded, works.unrecorded, 48 - works.unrecorded);
+  console.log(`stub futex works: recorded ${works.recorded}/48, unrecorded ${works.unrecorded}/48 (Fisher p = ${p.toPrecision(2)})`);
+  assert.ok(p > 0.001, `recording changed the odds: ${works.recorded}/48 recorded runs worked, ${works.unrecorded}/48 unrecorded ones (p = ${p})`);
 });
 
 test('cp (coreutils), perturbed alone under a shell: with copy_file_range stubbed, it copies with read and write', async () => {
