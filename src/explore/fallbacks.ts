@@ -40,21 +40,38 @@ export interface CountedExperiment {
 
 
 /**
+ * Syscalls that the runs of one experiment disagree on (executed by one run and not by another):
+ * their use varies by chance (futex in pthread_join, when the thread may or may not have ended),
+ * so no experiment can show them as a fallback or a drop. Pure.
+ */
+export function varyingSyscalls(experiments: readonly CountedExperiment[]): Set<number> {
+  const varying = new Set<number>();
+  for (const e of experiments) {
+    for (const run of e.executed) for (const nr of run) if (e.executed.some((other) => !other.has(nr))) varying.add(nr);
+  }
+  return varying;
+}
+
+/**
  * The fallbacks of working experiments against the two references (see the top of this file);
- * with several runs of one experiment, only what every run shows.
+ * with several runs of one experiment, only what every run shows; never a syscall whose use
+ * varies between the runs of any one experiment (varyingSyscalls), except the perturbed
+ * syscall's own drop.
  */
 export function computeFallbacks(discovery: readonly number[], baseline: ReadonlySet<number>, experiments: readonly CountedExperiment[]): Fallbacks {
   const seen = new Set([...discovery, ...baseline]);
   const always = discovery.filter((nr) => baseline.has(nr));
+  const varying = varyingSyscalls(experiments);
   const out: Fallbacks = {};
   for (const e of experiments) {
     const key = fallbackKey(e.target);
     const entry = out[key] ?? {};
     const inEvery = (nrs: Iterable<number>, test: (run: ReadonlySet<number>, nr: number) => boolean): number[] =>
       sortedNumbers([...nrs].filter((nr) => e.executed.every((run) => test(run, nr))));
+    const own = (nr: number): boolean => e.target.argIndex === undefined && nr === e.target.nr;
     entry[e.treatment] = {
-      added: inEvery(new Set(e.executed.flatMap((run) => [...run]).filter((nr) => !seen.has(nr))), (run, nr) => run.has(nr)),
-      dropped: inEvery(always, (run, nr) => !run.has(nr)),
+      added: inEvery(new Set(e.executed.flatMap((run) => [...run]).filter((nr) => !seen.has(nr) && !varying.has(nr))), (run, nr) => run.has(nr)),
+      dropped: inEvery(always.filter((nr) => own(nr) || !varying.has(nr)), (run, nr) => !run.has(nr)),
     };
     out[key] = entry;
   }
@@ -160,12 +177,13 @@ export class FallbackMeasurement {
     discovery: readonly number[],
     planned: readonly PlannedExperiment[],
     results: ReadonlyMap<string, ExperimentResult>,
-  ): Promise<{ fallbacks: Fallbacks } | { unavailable: string }> {
+  ): Promise<{ fallbacks: Fallbacks; varying: number[] } | { unavailable: string }> {
     if (!this.counter) return { unavailable: this.unavailable ?? 'not measured' };
     const { counts } = await this.counter.finish();
     const { baseline, experiments } = this.counted(planned, results, counts);
     if (!baseline) return { unavailable: 'the baseline run was not recorded (see syscall-counter.log in the work folder)' };
-    return { fallbacks: computeFallbacks(discovery, baseline, experiments.map((e) => e.counted)) };
+    const counted = experiments.map((e) => e.counted);
+    return { fallbacks: computeFallbacks(discovery, baseline, counted), varying: sortedNumbers(varyingSyscalls(counted)) };
   }
 
   private counted(
@@ -202,7 +220,7 @@ const CONFIRM_PREFIX = 'fallbacks-confirm:';
 export const BASELINE_ID = 'baseline';
 
 /** The summary's section on fallbacks (src/explore/format.ts), with its leading blank line; empty without data. */
-export function formatFallbackSection(report: { fallbacks?: Fallbacks; fallbacksUnavailable?: string; subfeatures: readonly SubfeatureVerdict[] }, table: SyscallTable = X86_64): string[] {
+export function formatFallbackSection(report: { fallbacks?: Fallbacks; fallbacksUnavailable?: string; fallbacksVarying?: number[]; subfeatures: readonly SubfeatureVerdict[] }, table: SyscallTable = X86_64): string[] {
   if (report.fallbacksUnavailable !== undefined) return ['', `Fallbacks not measured: ${report.fallbacksUnavailable}`];
   if (!report.fallbacks) return [];
   const labels = new Map<string, string>();
@@ -212,5 +230,6 @@ export function formatFallbackSection(report: { fallbacks?: Fallbacks; fallbacks
   }
   const lines = describeFallbacks(report.fallbacks, table, labels);
   const measured = Object.values(report.fallbacks).reduce((n, e) => n + Object.keys(e).length, 0);
-  return ['', `Fallbacks (what working perturbations made the application execute instead), ${measured} runs measured: ${lines.length === 0 ? 'none' : lines.length}`, ...lines.map((l) => `  ${l}`)];
+  const varying = report.fallbacksVarying?.length ? [`  left out, as two runs of one experiment disagreed on them: ${report.fallbacksVarying.map((nr) => displayName(table, nr)).join(', ')}`] : [];
+  return ['', `Fallbacks (what working perturbations made the application execute instead), ${measured} runs measured: ${lines.length === 0 ? 'none' : lines.length}`, ...lines.map((l) => `  ${l}`), ...varying];
 }

@@ -70,8 +70,10 @@ export interface ExploreReport {
   groupTesting?: GroupTestingSummary;
   /** What working perturbations made the application execute instead (src/explore/fallbacks.ts). */
   fallbacks?: Fallbacks;
-  /** Why fallbacks were not measured (e.g. bpftrace missing), when they were asked for. */
+  /** Why fallbacks were not measured (no cgroup v2, no BPF), when they were asked for. */
   fallbacksUnavailable?: string;
+  /** Syscalls left out of every fallback: the runs of one experiment disagreed on them (explore/fallbacks.ts varyingSyscalls). */
+  fallbacksVarying?: number[];
   /** Static upper bound of the analysed binary with its libraries (absent with --disable-static). */
   static?: { syscalls: number[]; unresolvedSites: number } | { error: string };
   experiments: ExperimentRecord[];

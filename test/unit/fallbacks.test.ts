@@ -45,6 +45,24 @@ test('computeFallbacks: added against discovery and the baseline, dropped only w
   assert.deepEqual(Object.keys(fallbacks), ['1', '435', '16/1=21505']);
 });
 
+test('computeFallbacks: a syscall the runs of one experiment disagree on is nobody\'s fallback or drop', () => {
+  const discovery = [READ, WRITE, FUTEX, CLONE3];
+  const baseline = new Set(discovery);
+  const fallbacks = computeFallbacks(discovery, baseline, [
+    // futex: in one run of this experiment and not in the other (pthread_join waited once).
+    { target: { nr: WRITE }, treatment: 'fake', executed: [new Set([READ, FUTEX, CLONE3, 39]), new Set([READ, CLONE3])] },
+    // Both runs of this one skipped futex: alone, that would read as a drop.
+    { target: { nr: CLONE3 }, treatment: 'stub', executed: [new Set([READ, WRITE, CLONE]), new Set([READ, WRITE, CLONE])] },
+    // The perturbed syscall's own drop stays, even when its use varies elsewhere.
+    { target: { nr: FUTEX }, treatment: 'fake', executed: [new Set([READ, WRITE, CLONE3])] },
+  ]);
+  assert.deepEqual(fallbacks, {
+    [WRITE]: { fake: { added: [], dropped: [WRITE] } },
+    [FUTEX]: { fake: { added: [], dropped: [FUTEX] } },
+    [CLONE3]: { stub: { added: [CLONE], dropped: [CLONE3] } },
+  });
+});
+
 test('the human summary names fallbacks and drops, never the perturbed syscall\'s own drop', () => {
   const lines = describeFallbacks(
     {
