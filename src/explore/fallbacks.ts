@@ -110,13 +110,15 @@ export function describeFallbacks(fallbacks: Fallbacks, table: SyscallTable, lab
 
 /**
  * The measurement during one analysis: starts the kernel recorder, gives each run a cgroup
- * (through RunnerEnvironment.counter), remembers which run judged which experiment, runs a
- * working experiment once more when its run showed a change (so that a syscall some runs
- * execute by chance is not reported), and turns the records into Fallbacks at the end.
+ * (through RunnerEnvironment.counter; each result then carries what its run executed,
+ * ExperimentResult.executed, journal included), runs a working experiment once more when its
+ * run showed a change (so that a syscall some runs execute by chance is not reported), and
+ * turns the records into Fallbacks at the end.
  */
 export class FallbackMeasurement {
-  /** Experiment id -> counted runs that worked: the judged one, then the confirming one. */
-  private readonly runs = new Map<string, string[]>();
+  /** Experiment id -> syscalls executed by its confirming run (a working one). */
+  private readonly confirmed = new Map<string, Set<number>>();
+  private baseline: Set<number> | undefined;
 
   private constructor(
     readonly counter: SyscallCounter | undefined,
@@ -130,9 +132,9 @@ export class FallbackMeasurement {
     return started instanceof SyscallCounter ? new FallbackMeasurement(started, undefined) : new FallbackMeasurement(undefined, started.unavailable);
   }
 
-  /** Remembers the counted run of an experiment's last attempt (the one its verdict comes from). */
-  record(experimentId: string, result: { countedRun?: string }): void {
-    if (result.countedRun !== undefined) this.runs.set(experimentId, [result.countedRun]);
+  /** Remembers what the unperturbed baseline run executed (it is no planned experiment). */
+  recordBaseline(result: Pick<ExperimentResult, 'executed'>): void {
+    if (result.executed) this.baseline = new Set(result.executed);
   }
 
   /**
@@ -148,11 +150,9 @@ export class FallbackMeasurement {
     env: RunnerEnvironment,
     opts: { jobs: number; signal?: AbortSignal; onPhase?: (total: number) => void; onRun?: (result: ExperimentResult, description: string) => void },
   ): Promise<number> {
-    if (!this.counter) return 0;
-    const counts = await this.counter.snapshot();
-    const { baseline, experiments } = this.counted(planned, results, counts);
-    if (!baseline) return 0;
-    const fallbacks = computeFallbacks(discovery, baseline, experiments.map((e) => e.counted));
+    if (!this.counter || !this.baseline) return 0;
+    const experiments = this.counted(planned, results);
+    const fallbacks = computeFallbacks(discovery, this.baseline, experiments.map((e) => e.counted));
     const changed = experiments.filter(({ counted }) => {
       const sets = fallbacks[fallbackKey(counted.target)]?.[counted.treatment];
       return sets !== undefined && (sets.added.length > 0 || sets.dropped.some((nr) => nr !== counted.target.nr || counted.target.argIndex !== undefined));
@@ -161,17 +161,17 @@ export class FallbackMeasurement {
     await runPool(changed, async ({ planned: p }) => {
       const exp = p.experiment;
       const again = await runExperiment({ ...exp, id: `${CONFIRM_PREFIX}${exp.id}`, judge: { ...exp.judge, attempts: 1 } }, env);
-      if (again.verdict === 'works' && again.countedRun !== undefined) this.runs.get(exp.id)?.push(again.countedRun);
-      const { lastAttempt: _details, countedRun: _run, ...result } = again;
+      if (again.verdict === 'works' && again.executed) this.confirmed.set(exp.id, new Set(again.executed));
+      const { lastAttempt: _details, executed: _executed, ...result } = again;
       opts.onRun?.(result, `${exp.description} (again, to confirm its fallbacks)`);
     }, { jobs: opts.jobs, ...(opts.signal ? { signal: opts.signal } : {}), stopOnFirstError: true });
     return changed.length;
   }
 
   /**
-   * Stops recording; the fallbacks of every working planned experiment whose run was counted.
-   * Experiments restored from a journal were not run in this session and have no entry.
-   * Returns `unavailable` instead when the baseline was not counted.
+   * Stops recording; the fallbacks of every working planned experiment whose run was recorded,
+   * in this session or in the one a journal restores it from. Returns `unavailable` instead
+   * when the baseline was not recorded.
    */
   async finish(
     discovery: readonly number[],
@@ -179,33 +179,25 @@ export class FallbackMeasurement {
     results: ReadonlyMap<string, ExperimentResult>,
   ): Promise<{ fallbacks: Fallbacks; varying: number[] } | { unavailable: string }> {
     if (!this.counter) return { unavailable: this.unavailable ?? 'not measured' };
-    const { counts } = await this.counter.finish();
-    const { baseline, experiments } = this.counted(planned, results, counts);
-    if (!baseline) return { unavailable: 'the baseline run was not recorded (see syscall-counter.log in the work folder)' };
-    const counted = experiments.map((e) => e.counted);
-    return { fallbacks: computeFallbacks(discovery, baseline, counted), varying: sortedNumbers(varyingSyscalls(counted)) };
+    await this.counter.finish();
+    if (!this.baseline) return { unavailable: 'the baseline run was not recorded (see syscall-counter.log in the work folder)' };
+    const counted = this.counted(planned, results).map((e) => e.counted);
+    return { fallbacks: computeFallbacks(discovery, this.baseline, counted), varying: sortedNumbers(varyingSyscalls(counted)) };
   }
 
-  private counted(
-    planned: readonly PlannedExperiment[],
-    results: ReadonlyMap<string, ExperimentResult>,
-    counts: ReadonlyMap<string, Set<number>>,
-  ): { baseline?: Set<number>; experiments: { planned: PlannedExperiment; counted: CountedExperiment }[] } {
-    // A run that executed nothing was not recorded (the launcher could not join its cgroup).
-    const executed = (id: string): Set<number>[] => (this.runs.get(id) ?? []).map((run) => counts.get(run)).filter((set): set is Set<number> => set !== undefined && set.size > 0);
-    const baseline = executed(BASELINE_ID)[0];
+  private counted(planned: readonly PlannedExperiment[], results: ReadonlyMap<string, ExperimentResult>): { planned: PlannedExperiment; counted: CountedExperiment }[] {
     const experiments: { planned: PlannedExperiment; counted: CountedExperiment }[] = [];
     for (const p of planned) {
       const target: FallbackTarget | undefined =
         p.syscall !== undefined ? { nr: p.syscall }
         : p.subfeature?.nr !== undefined ? { nr: p.subfeature.nr, argIndex: p.subfeature.argIndex, value: p.subfeature.value, ...(p.subfeature.bit ? { bit: true } : {}) }
         : undefined;
-      const runs = executed(p.experiment.id);
-      if (target && results.get(p.experiment.id)?.verdict === 'works' && runs.length > 0) {
-        experiments.push({ planned: p, counted: { target, treatment: p.action, executed: runs } });
-      }
+      const result = results.get(p.experiment.id);
+      if (!target || result?.verdict !== 'works' || !result.executed) continue;
+      const again = this.confirmed.get(p.experiment.id);
+      experiments.push({ planned: p, counted: { target, treatment: p.action, executed: [new Set(result.executed), ...(again ? [again] : [])] } });
     }
-    return { ...(baseline ? { baseline } : {}), experiments };
+    return experiments;
   }
 
   async abandon(): Promise<void> {
@@ -215,9 +207,6 @@ export class FallbackMeasurement {
 
 /** Ids of confirming runs: the experiment's id after this prefix (their logs go to a folder of their own). */
 const CONFIRM_PREFIX = 'fallbacks-confirm:';
-
-/** Id of the unperturbed calibration run (explore.ts). */
-export const BASELINE_ID = 'baseline';
 
 /** The summary's section on fallbacks (src/explore/format.ts), with its leading blank line; empty without data. */
 export function formatFallbackSection(report: { fallbacks?: Fallbacks; fallbacksUnavailable?: string; fallbacksVarying?: number[]; subfeatures: readonly SubfeatureVerdict[] }, table: SyscallTable = X86_64): string[] {

@@ -4,9 +4,9 @@
  *
  *   loupe-syscall-counter MIN_CGROUP_ID
  *       loads a small eBPF program on the raw tracepoint `sys_enter` and writes `ready` on
- *       stdout; then, for every line read on stdin and once more when stdin is closed, writes
- *       one line `CGROUP_ID SYSCALL_NR` per pair seen so far, then `end`. Exits 0 after the last
- *       dump. Errors: a message on stderr and exit 1.
+ *       stdout; then, for every line `CGROUP_ID` read on stdin (a run that has ended), writes
+ *       one line `SYSCALL_NR` per syscall that cgroup's application executed, then `end`, and
+ *       forgets them. Exits 0 when stdin is closed. Errors: a message on stderr and exit 1.
  *
  * A run's sandbox (bwrap) starts in the run's cgroup (loupe-isolate creates it there with
  * clone3(CLONE_INTO_CGROUP)); the launcher, just before it installs the seccomp filter, makes
@@ -60,10 +60,13 @@ struct key {
 	uint64_t nr;
 };
 
-static void dump(int map) {
+/* Writes the syscalls recorded for one cgroup and removes them from the map. */
+static void take(int map, uint64_t cgroup) {
+	static struct key found[4096];
 	union bpf_attr attr;
 	struct key key, next;
 	int first = 1;
+	size_t n = 0;
 	for (;;) {
 		memset(&attr, 0, sizeof attr);
 		attr.map_fd = map;
@@ -73,14 +76,20 @@ static void dump(int map) {
 			if (errno == ENOENT) break;
 			fail("cannot read the BPF map");
 		}
-		printf("%llu %llu\n", (unsigned long long)next.cgroup, (unsigned long long)next.nr);
+		if (next.cgroup == cgroup && n < sizeof found / sizeof found[0]) found[n++] = next;
 		key = next;
 		first = 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		printf("%llu\n", (unsigned long long)found[i].nr);
+		memset(&attr, 0, sizeof attr);
+		attr.map_fd = map;
+		attr.key = (uint64_t)(uintptr_t)&found[i];
+		bpf(BPF_MAP_DELETE_ELEM, &attr);
 	}
 	printf("end\n");
 	if (fflush(stdout) != 0) fail("cannot write");
 }
-
 
 /* Equal to RECORD_MARKER_NR in src/sandbox/launcher.c (test/unit/launcher-constants.test.ts). */
 #define RECORD_MARKER_NR 0x3ffe10cb
@@ -213,7 +222,6 @@ int main(int argc, char **argv) {
 	printf("ready\n");
 	fflush(stdout);
 	char line[256];
-	while (fgets(line, sizeof line, stdin) != NULL) dump(pairs);
-	dump(pairs);
+	while (fgets(line, sizeof line, stdin) != NULL) take(pairs, strtoull(line, NULL, 10));
 	return 0;
 }

@@ -38,57 +38,64 @@ export interface CountedRun {
 
 export class SyscallCounter {
   private next = 0;
-  private readonly runDirs: string[] = [];
+  private readonly runDirs = new Set<string>();
   private stdout = '';
+  /** Answers still to come from the helper, in the order asked (it answers one line at a time). */
+  private readonly waiting: ((lines: string | undefined) => void)[] = [];
+  private ended = false;
 
   private constructor(
     private readonly proc: GroupProcess,
     private readonly sessionDir: string,
   ) {
-    proc.child.stdout?.on('data', (chunk: Buffer) => (this.stdout += chunk.toString()));
+    proc.child.stdout?.on('data', (chunk: Buffer) => {
+      this.stdout += chunk.toString();
+      for (let end = this.stdout.indexOf('end\n'); end >= 0 && this.waiting.length > 0; end = this.stdout.indexOf('end\n')) {
+        const answer = this.stdout.slice(0, end);
+        this.stdout = this.stdout.slice(end + 4);
+        this.waiting.shift()!(answer);
+      }
+    });
+    // A helper that died answers nothing (see exited below); its closed pipe is no error of ours.
+    proc.child.stdin?.on('error', () => undefined);
+    void proc.exited.then(() => {
+      this.ended = true;
+      for (const resolve of this.waiting.splice(0)) resolve(undefined);
+    });
   }
 
   /** A fresh cgroup for one run. */
   newRun(): CountedRun {
     const dir = join(this.sessionDir, String(this.next++));
     mkdirSync(dir);
-    this.runDirs.push(dir);
+    this.runDirs.add(dir);
     return { dir, id: String(statSync(dir, { bigint: true }).ino) };
   }
 
-  /** Per run cgroup id, the syscall numbers executed at least once so far. Recording goes on. */
-  async snapshot(): Promise<Map<string, Set<number>>> {
-    const from = this.stdout.length;
-    const dumped = this.nextDump(from);
-    this.proc.child.stdin?.write('\n');
-    return parseCounts(await dumped);
-  }
-
   /**
-   * Stops recording and returns, per run cgroup id, the syscall numbers executed at least once.
-   * Removes the cgroups (those still holding a process stay, and are named in `leftover`).
+   * Once a run has ended (every process of its sandbox reaped): the syscall numbers its
+   * application executed, which the helper then forgets; and the run's cgroup is removed.
+   * Empty when nothing was recorded (the run never reached its launcher's marker); undefined
+   * when the helper has died.
    */
-  async finish(): Promise<{ counts: Map<string, Set<number>>; leftover: string[] }> {
-    const from = this.stdout.length;
-    // The helper dumps its map a last time once its stdin is closed, then exits.
-    this.proc.child.stdin?.end();
-    const status = await this.proc.exited;
-    const leftover = this.removeCgroups();
-    return { counts: status.code === 0 ? parseCounts(this.stdout.slice(from)) : new Map(), leftover };
+  async take(run: CountedRun): Promise<Set<number> | undefined> {
+    const answer = new Promise<string | undefined>((resolve) => (this.ended ? resolve(undefined) : this.waiting.push(resolve)));
+    if (!this.ended) this.proc.child.stdin?.write(`${run.id}\n`);
+    const lines = await answer;
+    try {
+      rmdirSync(run.dir);
+      this.runDirs.delete(run.dir);
+    } catch {
+      // Still holding a process: removed with the session, or swept by the next analysis.
+    }
+    return lines === undefined ? undefined : parseTaken(lines);
   }
 
-  /** The dump written after offset `from` of stdout, up to its `end` line; empty if the helper dies. */
-  private nextDump(from: number): Promise<string> {
-    return new Promise((resolve) => {
-      const check = (): void => {
-        const end = this.stdout.indexOf('end\n', from);
-        if (end < 0) return;
-        this.proc.child.stdout?.off('data', check);
-        resolve(this.stdout.slice(from, end));
-      };
-      this.proc.child.stdout?.on('data', check);
-      void this.proc.exited.then(() => resolve(''));
-    });
+  /** Stops recording and removes the cgroups (those still holding a process stay, and are named in `leftover`). */
+  async finish(): Promise<{ leftover: string[] }> {
+    this.proc.child.stdin?.end();
+    await this.proc.exited;
+    return { leftover: this.removeCgroups() };
   }
 
   /** Stops recording without reading (error paths). */
@@ -100,6 +107,7 @@ export class SyscallCounter {
   private removeCgroups(): string[] {
     const leftover: string[] = [];
     for (const dir of [...this.runDirs, this.sessionDir]) {
+      this.runDirs.delete(dir);
       try {
         rmdirSync(dir);
       } catch {
@@ -204,13 +212,7 @@ function cgroup2Root(): string | undefined {
   return undefined;
 }
 
-/** Parses one dump of the helper: lines `CGROUP_ID SYSCALL_NR` (others are ignored). Pure. */
-export function parseCounts(text: string): Map<string, Set<number>> {
-  const counts = new Map<string, Set<number>>();
-  for (const match of text.matchAll(/^(\d+) (\d+)$/gm)) {
-    const set = counts.get(match[1]!) ?? new Set<number>();
-    set.add(Number(match[2]));
-    counts.set(match[1]!, set);
-  }
-  return counts;
+/** Parses the helper's answer about one run: one syscall number per line (others are ignored). Pure. */
+export function parseTaken(text: string): Set<number> {
+  return new Set([...text.matchAll(/^(\d+)$/gm)].map((m) => Number(m[1])));
 }

@@ -71,6 +71,21 @@ test('faccessat with AT_EACCESS: with faccessat2 stubbed, glibc falls back to fa
   assert.deepEqual(classes(JSON.parse(unrecorded.stdout) as ExploreReport), classes(report));
 });
 
+test('a resumed analysis keeps the fallbacks of the experiments it restores from its journal', async () => {
+  const dir = tempDir('fb-journal');
+  const prog = compileC('fallback-faccessat2.c', dir);
+  const script = writeScript(dir, 'test.sh', `grep -q '^ok$' "$1"`);
+  const args = ['-b', prog, '-t', script, '--test-sequential', '--journal', join(dir, 'journal.jsonl')];
+  const first = await exploreJson(args);
+  const journaled = readFileSync(join(dir, 'journal.jsonl'), 'utf8');
+  const second = await exploreJson(args);
+  // Nothing ran again: every experiment came from the journal, which each entry's executed syscalls travel in.
+  assert.equal(readFileSync(join(dir, 'journal.jsonl'), 'utf8'), journaled);
+  assert.match(journaled, /"executed":\[/);
+  assert.deepEqual(second.fallbacks![String(nr('faccessat2'))]?.stub, { added: [nr('faccessat')], dropped: [nr('faccessat2')] });
+  assert.deepEqual(second.fallbacks, first.fallbacks);
+});
+
 /**
  * Two-sided Fisher exact test of a 2x2 table (works/broken by way of running): the chance, with
  * the same odds in both ways, of a split at least as uneven as the one seen.
@@ -106,28 +121,26 @@ test('recording leaves a racy verdict\'s odds alone: stub futex of the pthread p
     judge: { attempts: 1, inconclusiveRetries: 0, readyListeners: 0, readyWaitMs: 0 },
   });
   const works = { recorded: 0, unrecorded: 0 };
-  const recordedRuns: string[] = [];
+  const recordedRuns: (number[] | undefined)[] = [];
   let i = 0;
-  let counts: Map<string, Set<number>>;
   try {
     for (let block = 0; block < 6; block++) {
       for (const way of ['unrecorded', 'recorded'] as const) {
         await runPool(Array.from({ length: 8 }, () => i++), async (n) => {
           const r = await runExperiment(stubFutex(n), way === 'recorded' ? { ...env, counter } : env);
           if (r.verdict === 'works') works[way]++;
-          if (r.countedRun !== undefined) recordedRuns.push(r.countedRun);
+          if (way === 'recorded') recordedRuns.push(r.executed);
         }, { jobs: 4, stopOnFirstError: true });
       }
     }
   } finally {
-    ({ counts } = await counter.finish());
+    await counter.finish();
     await groups.stopAll();
   }
   // The recorded runs were recorded: the application's own syscalls, not the stubbed futex.
   assert.equal(recordedRuns.length, 48);
-  for (const run of recordedRuns) {
-    const executed = counts.get(run);
-    assert.ok(executed?.has(nr('execve')) && executed.has(nr('clone3')) && !executed.has(nr('futex')), `run ${run}: ${[...(executed ?? [])].join(' ')}`);
+  for (const executed of recordedRuns) {
+    assert.ok(executed?.includes(nr('execve')) && executed.includes(nr('clone3')) && !executed.includes(nr('futex')), `a recorded run: ${executed?.join(' ')}`);
   }
   const p = fisherExact(works.recorded, 48 - works.recorded, works.unrecorded, 48 - works.unrecorded);
   console.log(`stub futex works: recorded ${works.recorded}/48, unrecorded ${works.unrecorded}/48 (Fisher p = ${p.toPrecision(2)})`);
