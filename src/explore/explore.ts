@@ -190,7 +190,7 @@ async function exploreMeasured(opts: ExploreOptions, env: RunnerEnvironment, wal
     ...(finalCheck ? { finalCheck } : {}),
     ...(perf ? { perf } : {}),
     ...(groupTesting ? { groupTesting } : {}),
-    ...(measured ? ('fallbacks' in measured ? { fallbacks: measured.fallbacks, ...(measured.varying.length > 0 ? { fallbacksVarying: measured.varying } : {}) } : { fallbacksUnavailable: measured.unavailable }) : {}),
+    ...(measured ? ('fallbacks' in measured ? { fallbacks: measured.fallbacks, ...(measured.varying.length > 0 ? { fallbacksVarying: measured.varying } : {}), ...(measured.groups.length > 0 ? { fallbackGroups: measured.groups } : {}) } : { fallbacksUnavailable: measured.unavailable }) : {}),
     experiments: [...results.values()].map((r) => toRecord(r, descriptions.get(r.id) ?? r.id)),
     timing: { wallMs: Date.now() - wallStart, discoveryMs, baselineMs: calibrationMs, experimentsMs, jobs: opts.jobs, runs: env.costs! },
   };

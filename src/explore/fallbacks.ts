@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import type { SubfeatureVerdict, Treatment } from '../core/verdict.js';
-import { compareFallbackKeys, fallbackKey, parseFallbackKey, type FallbackTarget, type Fallbacks } from '../core/fallbacks.js';
+import { compareFallbackKeys, fallbackKey, parseFallbackKey, type FallbackSets, type FallbackTarget, type Fallbacks } from '../core/fallbacks.js';
+import { groupExperiment } from './group-testing.js';
 import type { ProcessGroups } from '../sandbox/process.js';
 import { X86_64, displayName, type SyscallTable } from '../syscalls/table.js';
 import { SyscallCounter } from '../trace/syscall-counter.js';
-import type { ExperimentResult } from './experiment.js';
+import type { Experiment, ExperimentResult } from './experiment.js';
 import { runExperiment, type RunnerEnvironment } from './run-experiment.js';
 import { runPool } from '../core/pool.js';
 import type { PlannedExperiment } from './plan.js';
@@ -44,7 +45,7 @@ export interface CountedExperiment {
  * their use varies by chance (futex in pthread_join, when the thread may or may not have ended),
  * so no experiment can show them as a fallback or a drop. Pure.
  */
-export function varyingSyscalls(experiments: readonly CountedExperiment[]): Set<number> {
+export function varyingSyscalls(experiments: readonly Pick<CountedExperiment, 'executed'>[]): Set<number> {
   const varying = new Set<number>();
   for (const e of experiments) {
     for (const run of e.executed) for (const nr of run) if (e.executed.some((other) => !other.has(nr))) varying.add(nr);
@@ -58,24 +59,55 @@ export function varyingSyscalls(experiments: readonly CountedExperiment[]): Set<
  * varies between the runs of any one experiment (varyingSyscalls), except the perturbed
  * syscall's own drop.
  */
-export function computeFallbacks(discovery: readonly number[], baseline: ReadonlySet<number>, experiments: readonly CountedExperiment[]): Fallbacks {
-  const seen = new Set([...discovery, ...baseline]);
-  const always = discovery.filter((nr) => baseline.has(nr));
-  const varying = varyingSyscalls(experiments);
+export function computeFallbacks(discovery: readonly number[], baseline: ReadonlySet<number>, experiments: readonly CountedExperiment[], varying = varyingSyscalls(experiments)): Fallbacks {
+  const change = changeAgainst(discovery, baseline, varying);
   const out: Fallbacks = {};
   for (const e of experiments) {
     const key = fallbackKey(e.target);
     const entry = out[key] ?? {};
-    const inEvery = (nrs: Iterable<number>, test: (run: ReadonlySet<number>, nr: number) => boolean): number[] =>
-      sortedNumbers([...nrs].filter((nr) => e.executed.every((run) => test(run, nr))));
-    const own = (nr: number): boolean => e.target.argIndex === undefined && nr === e.target.nr;
-    entry[e.treatment] = {
-      added: inEvery(new Set(e.executed.flatMap((run) => [...run]).filter((nr) => !seen.has(nr) && !varying.has(nr))), (run, nr) => run.has(nr)),
-      dropped: inEvery(always.filter((nr) => own(nr) || !varying.has(nr)), (run, nr) => !run.has(nr)),
-    };
+    entry[e.treatment] = change(e.executed, (nr) => e.target.argIndex === undefined && nr === e.target.nr);
     out[key] = entry;
   }
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => compareFallbackKeys(a, b)));
+}
+
+/** A working group run (--group-testing): several syscalls perturbed at once, with its record. */
+export interface CountedGroup {
+  treatment: Treatment;
+  /** The perturbed syscalls, sorted. */
+  syscalls: number[];
+  executed: readonly ReadonlySet<number>[];
+}
+
+/**
+ * What a working group run changed, for the group as a whole: an OS that implements `added` can
+ * give every member that treatment at once. Which member needs which added syscall, and what one
+ * member alone would make the application do, is not measured (its verdict was inferred from
+ * the group, without a run of its own). Members' own drops are listed in `dropped`.
+ */
+export interface GroupFallbacks extends FallbackSets {
+  treatment: Treatment;
+  syscalls: number[];
+}
+
+/** computeFallbacks for working group runs: the same rules, the whole group's own drops exempt. Pure. */
+export function computeGroupFallbacks(discovery: readonly number[], baseline: ReadonlySet<number>, groups: readonly CountedGroup[], varying: ReadonlySet<number>): GroupFallbacks[] {
+  const change = changeAgainst(discovery, baseline, varying);
+  return groups.map((g) => ({ treatment: g.treatment, syscalls: g.syscalls, ...change(g.executed, (nr) => g.syscalls.includes(nr)) }));
+}
+
+/** added and dropped of some runs of one perturbation, `own` telling the perturbed syscalls (whose drop is certain). */
+function changeAgainst(discovery: readonly number[], baseline: ReadonlySet<number>, varying: ReadonlySet<number>) {
+  const seen = new Set([...discovery, ...baseline]);
+  const always = discovery.filter((nr) => baseline.has(nr));
+  return (executed: readonly ReadonlySet<number>[], own: (nr: number) => boolean): FallbackSets => {
+    const inEvery = (nrs: Iterable<number>, test: (run: ReadonlySet<number>, nr: number) => boolean): number[] =>
+      sortedNumbers([...nrs].filter((nr) => executed.every((run) => test(run, nr))));
+    return {
+      added: inEvery(new Set(executed.flatMap((run) => [...run]).filter((nr) => !seen.has(nr) && !varying.has(nr))), (run, nr) => run.has(nr)),
+      dropped: inEvery(always.filter((nr) => own(nr) || !varying.has(nr)), (run, nr) => !run.has(nr)),
+    };
+  };
 }
 
 /**
@@ -138,10 +170,11 @@ export class FallbackMeasurement {
   }
 
   /**
-   * Runs once more (one attempt, `jobs` at a time) every working experiment whose run showed a
-   * change other than the perturbed syscall's own drop. Only the changes both runs show count;
-   * a confirming run that fails its test confirms nothing and is left out. `progress` hears the
-   * number of confirming runs before they start, and each one as it finishes.
+   * Runs once more (one attempt, `jobs` at a time) every working experiment, or working group
+   * run, whose run showed a change other than the perturbed syscalls' own drops. Only the
+   * changes both runs show count; a confirming run that fails its test confirms nothing and is
+   * left out. `onPhase` hears the number of confirming runs before they start, `onRun` each one
+   * as it finishes.
    */
   async confirm(
     discovery: readonly number[],
@@ -151,53 +184,80 @@ export class FallbackMeasurement {
     opts: { jobs: number; signal?: AbortSignal; onPhase?: (total: number) => void; onRun?: (result: ExperimentResult, description: string) => void },
   ): Promise<number> {
     if (!this.counter || !this.baseline) return 0;
-    const experiments = this.counted(planned, results);
-    const fallbacks = computeFallbacks(discovery, this.baseline, experiments.map((e) => e.counted));
-    const changed = experiments.filter(({ counted }) => {
-      const sets = fallbacks[fallbackKey(counted.target)]?.[counted.treatment];
-      return sets !== undefined && (sets.added.length > 0 || sets.dropped.some((nr) => nr !== counted.target.nr || counted.target.argIndex !== undefined));
-    });
-    opts.onPhase?.(changed.length);
-    await runPool(changed, async ({ planned: p }) => {
-      const exp = p.experiment;
-      const again = await runExperiment({ ...exp, id: `${CONFIRM_PREFIX}${exp.id}`, judge: { ...exp.judge, attempts: 1 } }, env);
-      if (again.verdict === 'works' && again.executed) this.confirmed.set(exp.id, new Set(again.executed));
-      const { lastAttempt: _details, executed: _executed, ...result } = again;
+    const { experiments, groups } = this.counted(planned, results);
+    const varying = varyingSyscalls([...experiments.map((e) => e.counted), ...groups.map((g) => g.counted)]);
+    const fallbacks = computeFallbacks(discovery, this.baseline, experiments.map((e) => e.counted), varying);
+    const groupSets = computeGroupFallbacks(discovery, this.baseline, groups.map((g) => g.counted), varying);
+    const changedBeyond = (sets: FallbackSets | undefined, own: (nr: number) => boolean): boolean => sets !== undefined && (sets.added.length > 0 || sets.dropped.some((nr) => !own(nr)));
+    const again: Experiment[] = [
+      ...experiments
+        .filter(({ counted: c }) => changedBeyond(fallbacks[fallbackKey(c.target)]?.[c.treatment], (nr) => c.target.argIndex === undefined && nr === c.target.nr))
+        .map((e) => e.planned.experiment),
+      ...groups.filter((g, i) => changedBeyond(groupSets[i], (nr) => g.counted.syscalls.includes(nr))).map((g) => g.experiment),
+    ];
+    opts.onPhase?.(again.length);
+    await runPool(again, async (exp) => {
+      const rerun = await runExperiment({ ...exp, id: `${CONFIRM_PREFIX}${exp.id}`, judge: { ...exp.judge, attempts: 1 } }, env);
+      if (rerun.verdict === 'works' && rerun.executed) this.confirmed.set(exp.id, new Set(rerun.executed));
+      const { lastAttempt: _details, executed: _executed, ...result } = rerun;
       opts.onRun?.(result, `${exp.description} (again, to confirm its fallbacks)`);
     }, { jobs: opts.jobs, ...(opts.signal ? { signal: opts.signal } : {}), stopOnFirstError: true });
-    return changed.length;
+    return again.length;
   }
 
   /**
    * Stops recording; the fallbacks of every working planned experiment whose run was recorded,
-   * in this session or in the one a journal restores it from. Returns `unavailable` instead
-   * when the baseline was not recorded.
+   * in this session or in the one a journal restores it from, and of every working group run
+   * (--group-testing), whose members' verdicts were inferred without a run of their own.
+   * Returns `unavailable` instead when the baseline was not recorded.
    */
   async finish(
     discovery: readonly number[],
     planned: readonly PlannedExperiment[],
     results: ReadonlyMap<string, ExperimentResult>,
-  ): Promise<{ fallbacks: Fallbacks; varying: number[] } | { unavailable: string }> {
+  ): Promise<{ fallbacks: Fallbacks; varying: number[]; groups: GroupFallbacks[] } | { unavailable: string }> {
     if (!this.counter) return { unavailable: this.unavailable ?? 'not measured' };
     await this.counter.finish();
     if (!this.baseline) return { unavailable: 'the baseline run was not recorded (see syscall-counter.log in the work folder)' };
-    const counted = this.counted(planned, results).map((e) => e.counted);
-    return { fallbacks: computeFallbacks(discovery, this.baseline, counted), varying: sortedNumbers(varyingSyscalls(counted)) };
+    const { experiments, groups } = this.counted(planned, results);
+    const counted = experiments.map((e) => e.counted);
+    const varying = varyingSyscalls([...counted, ...groups.map((g) => g.counted)]);
+    return {
+      fallbacks: computeFallbacks(discovery, this.baseline, counted, varying),
+      varying: sortedNumbers(varying),
+      groups: computeGroupFallbacks(discovery, this.baseline, groups.map((g) => g.counted), varying),
+    };
   }
 
-  private counted(planned: readonly PlannedExperiment[], results: ReadonlyMap<string, ExperimentResult>): { planned: PlannedExperiment; counted: CountedExperiment }[] {
+  private counted(
+    planned: readonly PlannedExperiment[],
+    results: ReadonlyMap<string, ExperimentResult>,
+  ): { experiments: { planned: PlannedExperiment; counted: CountedExperiment }[]; groups: { experiment: Experiment; counted: CountedGroup }[] } {
+    const runs = (id: string, executed: number[]): Set<number>[] => [new Set(executed), ...(this.confirmed.has(id) ? [this.confirmed.get(id)!] : [])];
     const experiments: { planned: PlannedExperiment; counted: CountedExperiment }[] = [];
+    const members = new Map<string, PlannedExperiment[]>();
     for (const p of planned) {
       const target: FallbackTarget | undefined =
         p.syscall !== undefined ? { nr: p.syscall }
         : p.subfeature?.nr !== undefined ? { nr: p.subfeature.nr, argIndex: p.subfeature.argIndex, value: p.subfeature.value, ...(p.subfeature.bit ? { bit: true } : {}) }
         : undefined;
       const result = results.get(p.experiment.id);
+      if (result?.inferredFrom !== undefined) members.set(result.inferredFrom, [...(members.get(result.inferredFrom) ?? []), p]);
       if (!target || result?.verdict !== 'works' || !result.executed) continue;
-      const again = this.confirmed.get(p.experiment.id);
-      experiments.push({ planned: p, counted: { target, treatment: p.action, executed: [new Set(result.executed), ...(again ? [again] : [])] } });
+      experiments.push({ planned: p, counted: { target, treatment: p.action, executed: runs(p.experiment.id, result.executed) } });
     }
-    return experiments;
+    const groups: { experiment: Experiment; counted: CountedGroup }[] = [];
+    for (const [id, group] of members) {
+      const result = results.get(id);
+      if (result?.verdict !== 'works' || !result.executed) continue;
+      // The group's members in the order of its id, which names them: the same experiment again.
+      const order = id.split(':')[2]?.split(',') ?? [];
+      const ordered = order.map((name) => group.find((p) => p.experiment.id.endsWith(`:${name}`))).filter((p): p is PlannedExperiment => p !== undefined);
+      if (ordered.length !== group.length) continue;
+      const experiment = groupExperiment(ordered);
+      groups.push({ experiment, counted: { treatment: group[0]!.action, syscalls: sortedNumbers(group.map((p) => p.syscall!)), executed: runs(id, result.executed) } });
+    }
+    return { experiments, groups };
   }
 
   async abandon(): Promise<void> {
@@ -209,7 +269,10 @@ export class FallbackMeasurement {
 const CONFIRM_PREFIX = 'fallbacks-confirm:';
 
 /** The summary's section on fallbacks (src/explore/format.ts), with its leading blank line; empty without data. */
-export function formatFallbackSection(report: { fallbacks?: Fallbacks; fallbacksUnavailable?: string; fallbacksVarying?: number[]; subfeatures: readonly SubfeatureVerdict[] }, table: SyscallTable = X86_64): string[] {
+export function formatFallbackSection(
+  report: { fallbacks?: Fallbacks; fallbacksUnavailable?: string; fallbacksVarying?: number[]; fallbackGroups?: GroupFallbacks[]; subfeatures: readonly SubfeatureVerdict[] },
+  table: SyscallTable = X86_64,
+): string[] {
   if (report.fallbacksUnavailable !== undefined) return ['', `Fallbacks not measured: ${report.fallbacksUnavailable}`];
   if (!report.fallbacks) return [];
   const labels = new Map<string, string>();
@@ -219,6 +282,15 @@ export function formatFallbackSection(report: { fallbacks?: Fallbacks; fallbacks
   }
   const lines = describeFallbacks(report.fallbacks, table, labels);
   const measured = Object.values(report.fallbacks).reduce((n, e) => n + Object.keys(e).length, 0);
-  const varying = report.fallbacksVarying?.length ? [`  left out, as two runs of one experiment disagreed on them: ${report.fallbacksVarying.map((nr) => displayName(table, nr)).join(', ')}`] : [];
-  return ['', `Fallbacks (what working perturbations made the application execute instead), ${measured} runs measured: ${lines.length === 0 ? 'none' : lines.length}`, ...lines.map((l) => `  ${l}`), ...varying];
+  const name = (nr: number): string => displayName(table, nr);
+  const varying = report.fallbacksVarying?.length ? [`  left out, as two runs of one experiment disagreed on them: ${report.fallbacksVarying.map(name).join(', ')}`] : [];
+  const groups = (report.fallbackGroups ?? []).flatMap((g) => {
+    const dropped = g.dropped.filter((nr) => !g.syscalls.includes(nr));
+    const what = [...(g.added.length > 0 ? [`falls back to ${g.added.map(name).join(', ')}`] : []), ...(dropped.length > 0 ? [`stops calling ${dropped.map(name).join(', ')}`] : [])];
+    return what.length > 0 ? [`    ${g.treatment} together (${g.syscalls.map(name).join(', ')}): works, ${what.join('; ')}`] : [];
+  });
+  const inferred = report.fallbackGroups?.length
+    ? [`  ${report.fallbackGroups.reduce((n, g) => n + g.syscalls.length, 0)} verdicts inferred from ${report.fallbackGroups.length} group runs: their fallbacks are measured per group, not per syscall${groups.length > 0 ? ':' : ' (none changed anything)'}`, ...groups]
+    : [];
+  return ['', `Fallbacks (what working perturbations made the application execute instead), ${measured} runs measured: ${lines.length === 0 ? 'none' : lines.length}`, ...lines.map((l) => `  ${l}`), ...inferred, ...varying];
 }

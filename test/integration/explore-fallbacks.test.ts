@@ -20,14 +20,14 @@ const nr = (name: string): number => X86_64.number(name)!;
  * Ground truth independent of the engine: the syscalls a program executes under strace with
  * `inject=SYSCALL:error=ENOSYS` that it does not execute unperturbed.
  */
-function straceAdded(argv: readonly string[], stubbed: string, dir: string): number[] {
+function straceAdded(argv: readonly string[], stubbed: string, dir: string, treatment: 'stub' | 'fake' = 'stub'): number[] {
   const names = (extra: readonly string[], log: string): Set<number> => {
     const r = spawnSync('strace', ['-f', '-qq', '-o', log, ...extra, '--', ...argv], { cwd: dir, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     return new Set(parseStraceLog(readFileSync(log, 'utf8'), X86_64).events.map((e) => e.nr));
   };
   const plain = names([], join(dir, 'plain.log'));
-  const injected = names(['-e', `inject=${stubbed}:error=ENOSYS`], join(dir, 'injected.log'));
+  const injected = names(['-e', `inject=${stubbed}:${treatment === 'stub' ? 'error=ENOSYS' : 'retval=0'}`], join(dir, 'injected.log'));
   return [...injected].filter((n) => !plain.has(n)).sort((a, b) => a - b);
 }
 
@@ -84,6 +84,30 @@ test('a resumed analysis keeps the fallbacks of the experiments it restores from
   assert.match(journaled, /"executed":\[/);
   assert.deepEqual(second.fallbacks![String(nr('faccessat2'))]?.stub, { added: [nr('faccessat')], dropped: [nr('faccessat2')] });
   assert.deepEqual(second.fallbacks, first.fallbacks);
+});
+
+test('group testing: a working group run\'s fallbacks belong to the group, and its members have none of their own', async () => {
+  const dir = tempDir('fb-groups');
+  const prog = compileC('fallback-clone3.c', dir);
+  const script = writeScript(dir, 'test.sh', `grep -q '^ok$' "$1"`);
+  const report = await exploreJson(['-b', prog, '-t', script, '--test-sequential', '--group-testing']);
+  const groups = report.fallbackGroups ?? [];
+  const inferred = report.experiments.filter((e) => e.inferredFrom !== undefined);
+  assert.ok(inferred.length > 0 && groups.length > 0, 'some verdicts come from group runs');
+  // Each inferred verdict is covered by exactly one working group of its treatment, and has no entry of its own.
+  for (const e of inferred) {
+    const [treatment, name] = e.id.split(':') as ['stub' | 'fake', string];
+    assert.equal(groups.filter((g) => g.treatment === treatment && g.syscalls.includes(nr(name))).length, 1, e.id);
+    assert.equal(report.fallbacks![String(nr(name))]?.[treatment], undefined, e.id);
+  }
+  // Ground truth for each group: strace injecting the same treatment into all its syscalls at once.
+  const varying = new Set(report.fallbacksVarying ?? []);
+  for (const g of groups) {
+    const names = g.syscalls.map((n) => X86_64.name(n)!).join(',');
+    assert.deepEqual(g.added, straceAdded([prog], names, dir, g.treatment).filter((n) => !varying.has(n)), `${g.treatment} ${names}`);
+  }
+  // clone3's stub is never in a working group (alone it falls back; the database says stubbing it seldom works).
+  assert.deepEqual(report.fallbacks![String(nr('clone3'))]?.stub, { added: [nr('clone')], dropped: [nr('clone3')] });
 });
 
 /**
