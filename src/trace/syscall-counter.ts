@@ -1,4 +1,6 @@
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { GroupProcess, ProcessGroups } from '../sandbox/process.js';
@@ -123,8 +125,8 @@ export class SyscallCounter {
    * without BPF): the analysis then goes on without fallbacks.
    */
   static async start(groups: ProcessGroups, helper: string, logFile: string): Promise<SyscallCounter | { unavailable: string }> {
-    const root = cgroup2Root();
-    if (root === undefined) return { unavailable: 'no cgroup v2 hierarchy is mounted' };
+    const root = ownCgroup2Dir();
+    if (typeof root !== 'string') return root;
     removeStaleSessions(root);
     const sessionDir = join(root, `loupe-${process.pid}-${randomBytes(4).toString('hex')}`);
     try {
@@ -197,8 +199,37 @@ function processExists(pid: number): boolean {
   }
 }
 
-/** Mount point of the cgroup v2 hierarchy (`/sys/fs/cgroup` or, on hybrid systems, `/sys/fs/cgroup/unified`). */
-function cgroup2Root(): string | undefined {
+/**
+ * The cgroup v2 folder of this process, under which the sessions go: `/sys/fs/cgroup/unified/`
+ * on this project's hybrid hosts (loupe runs in the root cgroup there), `.../docker/<id>` in a
+ * container (so that the host's analyses never sweep a container's sessions). Where no cgroup2
+ * hierarchy is mounted (Docker on a cgroup v1 host), mounts one at `<tmpdir>/loupe-cgroup2`
+ * (needs CAP_SYS_ADMIN, which generate's containers have; left mounted for later analyses).
+ * Returns why not when neither works.
+ */
+function ownCgroup2Dir(): string | { unavailable: string } {
+  let mount = cgroup2Mount();
+  if (mount === undefined) {
+    const dir = join(tmpdir(), 'loupe-cgroup2');
+    mkdirSync(dir, { recursive: true });
+    const r = spawnSync('mount', ['-t', 'cgroup2', 'cgroup2', dir], { encoding: 'utf8' });
+    mount = cgroup2Mount();
+    if (mount === undefined) return { unavailable: `no cgroup v2 hierarchy is mounted, and mounting one failed: ${(r.stderr || r.error?.message || '').trim()}` };
+  }
+  let own: string | undefined;
+  try {
+    own = /^0::(\/.*)$/m.exec(readFileSync('/proc/self/cgroup', 'utf8'))?.[1];
+  } catch {
+    // No /proc/self/cgroup: the hierarchy's root it is.
+  }
+  // The mount shows the hierarchy from its root field down; own is relative to the cgroup namespace's root.
+  if (own === undefined || !(own === mount.root || own.startsWith(mount.root === '/' ? '/' : `${mount.root}/`))) return mount.point;
+  const dir = join(mount.point, own.slice(mount.root === '/' ? 0 : mount.root.length));
+  return existsSync(dir) ? dir : mount.point;
+}
+
+/** The first cgroup2 mount of this mount namespace: where it is, and which folder of the hierarchy it shows. */
+function cgroup2Mount(): { point: string; root: string } | undefined {
   let text: string;
   try {
     text = readFileSync('/proc/self/mountinfo', 'utf8');
@@ -207,7 +238,8 @@ function cgroup2Root(): string | undefined {
   }
   for (const line of text.split('\n')) {
     const [before, after] = line.split(' - ');
-    if (after?.split(' ')[0] === 'cgroup2') return before!.split(' ')[4];
+    const fields = before!.split(' ');
+    if (after?.split(' ')[0] === 'cgroup2') return { point: fields[4]!, root: fields[3]! };
   }
   return undefined;
 }
