@@ -46,8 +46,8 @@ export interface AttemptContext {
    * of killing it at once (coverage: a server writes its .gcda files when it exits).
    */
   gracefulStopMs?: number;
-  /** cgroup.procs file the launcher joins, so the run's syscalls are counted (needs `filter`). */
-  cgroupProcs?: string;
+  /** The run's cgroup folder, so that its syscalls are recorded (SandboxSpec.recordIn; needs `filter`). */
+  recordIn?: string;
   /** Host command prefix of both the application and the test script (e.g. `taskset -c LIST`). */
   hostPrefix?: string[];
   /** Benchmark mode (--perf-analysis): the script is called as `SCRIPT LOGFILE benchmark`; its stdout goes to `benchmarkOutput`. */
@@ -123,7 +123,7 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
     env: ctx.env,
     replacedFiles: ctx.replacedFiles,
     logFile: appLog,
-    cgroupProcs: ctx.cgroupProcs,
+    recordIn: ctx.recordIn,
     hostPrefix: [...(ctx.hostPrefix ?? []), ...(ctx.observer?.joinPrefix ?? [])],
   });
   const started = Date.now();

@@ -6,6 +6,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDynCsv } from '../../src/db/csv.js';
+import { parseFallbacksCsv } from '../../src/db/fallbacks-csv.js';
 import { EXAMPLES, REPO_ROOT, runLoupe, startLoupe, waitFor } from '../helpers/cli.js';
 import { snapshot, tempRepo } from '../helpers/git-tree.js';
 
@@ -65,7 +66,11 @@ test('a Dockerfile in the original style is built, analysed in 2 replicas and st
   assert.deepEqual(readdirSync(folder).sort(), ['Dockerfile.lua', 'cmd.txt', 'data', 'dockerfile_data', 'explore.logs']);
   assert.equal(readFileSync(join(folder, 'Dockerfile.lua'), 'utf8'), ORIGINAL_STYLE);
   assert.deepEqual(readdirSync(join(folder, 'dockerfile_data')).sort(), ['hello.lua', 'test.sh']);
-  assert.deepEqual(readdirSync(join(folder, 'data')).sort(), ['dyn.csv', 'static_binary.csv']);
+  assert.deepEqual(readdirSync(join(folder, 'data')).sort(), ['dyn.csv', 'fallbacks.csv', 'static_binary.csv']);
+  // Fallbacks are measured inside the container too (BPF with the capabilities granted, a cgroup2
+  // hierarchy mounted by explore): lua ends with exit_group and, stubbed, glibc's _exit calls exit.
+  const fallbacks = parseFallbacksCsv(readFileSync(join(folder, 'data/fallbacks.csv'), 'utf8'), 'fallbacks.csv');
+  assert.deepEqual(fallbacks['231']?.stub?.added, [60], JSON.stringify(fallbacks['231']));
   const used = parseDynCsv(readFileSync(join(folder, 'data/dyn.csv'), 'utf8')).filter((r) => r.used).map((r) => r.nr);
   assert.ok(used.includes(59) && used.includes(231), `execve and exit_group are used (got ${used.join(',')})`);
   assert.match(readFileSync(join(folder, 'explore.logs'), 'utf8'), /\*\*\*\* Logs of replica #2 \*\*\*\*/);
