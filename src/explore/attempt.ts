@@ -139,7 +139,10 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
     else stopped = await sandbox.terminate(ctx.gracefulStopMs);
     const phases = { sandboxStartMs: started - sandboxStart, testScriptMs: script.ms, teardownMs: Date.now() - started - workloadMs };
     const kind = crashed ? 'crash' : failure;
-    const why = crashed && failure !== 'crash' ? `${reason}; the program died from ${crashSignal(sandbox.appStatus)}` : reason;
+    // A server gone while its script ran: the script only failed to reach it (entering its namespaces fails with 125).
+    const serverGone = !crashed && failure === 'test' && !workload.sequential && sandbox.appStatus !== undefined;
+    const why = crashed && failure !== 'crash' ? `${reason}; the program died from ${crashSignal(sandbox.appStatus)}`
+      : serverGone ? `${reason}; the application had exited with ${sandbox.appStatus!.code ?? sandbox.appStatus!.signal} while its test ran` : reason;
     return {
       verdict, ...(kind ? { failure: kind } : {}), ...(why !== undefined ? { reason: why } : {}), limitMs, workloadMs, cpuMs, phases, appLog, testLog,
       ...(benchmarkOutput ? { benchmarkOutput } : {}), ...(stopped === undefined ? {} : { stopped }),

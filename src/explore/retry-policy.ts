@@ -15,10 +15,14 @@ import type { FailureKind } from './attempt.js';
  *   90th percentile of their durations: one slow outlier, such as a faked futex that spins but
  *   works, does not count). Faking `write` makes lua spin: its 1 s limit is tens of times any
  *   working run, so no retry.
- * - Any other failure of a perturbation expected to break the workload (it broke it in an
+ * - A quick failure (the program or its test exited with an error, no later than a typical
+ *   working run ends) of a perturbation expected to break the workload (it broke it in an
  *   earlier analysis of the same application, or every application of the public database but
- *   a few needs it: the chance of working is below EXPECTED_BROKEN) is accepted: a failure caused by load is far less likely than a real one. In our runs of
- *   the bundled examples, none of 141 retried failures worked on the second attempt.
+ *   a few needs it: the chance of working is below EXPECTED_BROKEN) is accepted: a failure
+ *   caused by load is far less likely than a real one. In our runs of the bundled examples,
+ *   none of 141 retried failures worked on the second attempt. A slow failure, or one of the
+ *   sandbox's start or of an inconclusive test, is retried whatever the prior: load makes runs
+ *   slow (a client's own time-out, a start-up starved of CPU), and the prior says nothing of that.
  * - Otherwise, retried up to the attempts allowed.
  */
 
@@ -32,6 +36,8 @@ export interface FailedAttempt {
   /** The reason given for the failure (exit status, test exit code...). */
   reason: string;
   limitMs: number;
+  /** How long the run took until it failed, ms (the application and its test). */
+  workloadMs: number;
 }
 
 export interface RetryContext {
@@ -66,7 +72,8 @@ export function decideRetry(history: readonly FailedAttempt[], ctx: RetryContext
     if (last.limitMs >= HANG_RETRY_MARGIN * typical) return { retry: false, why: `hang: ${what}, load cannot explain it` };
     return { retry: true, why: `hang: ${what}, load may explain it` };
   }
-  if (ctx.priorWorks < EXPECTED_BROKEN) {
+  const quick = (last.failure === 'exit' || last.failure === 'test') && last.workloadMs <= ctx.typicalWorkingMs;
+  if (ctx.priorWorks < EXPECTED_BROKEN && quick) {
     return { retry: false, why: `expected: the prior chance of working is ${(100 * ctx.priorWorks).toFixed(0)}% (an earlier analysis, or the database's workloads), a real failure is far likelier than one caused by load` };
   }
   return { retry: true, why: `${last.failure}: ${last.reason}; may be flaky, running again` };

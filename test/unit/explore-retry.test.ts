@@ -2,11 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decideRetry, EXPECTED_BROKEN, HANG_RETRY_MARGIN, WorkingRunTimes, type RetryContext } from '../../src/explore/retry-policy.js';
 
-const hang = (limitMs: number) => ({ failure: 'hang' as const, reason: 'program still running', limitMs });
+const hang = (limitMs: number) => ({ failure: 'hang' as const, reason: 'program still running', limitMs, workloadMs: limitMs });
 const ctx = (over: Partial<RetryContext> = {}): RetryContext => ({ attemptsAllowed: 2, typicalWorkingMs: 60, priorWorks: 0.8, ...over });
 
 test('a crash with a signal is deterministic: never retried', () => {
-  const d = decideRetry([{ failure: 'crash', reason: 'program exited with 139 (SIGSEGV)', limitMs: 1000 }], ctx({ attemptsAllowed: 5 }));
+  const d = decideRetry([{ failure: 'crash', reason: 'program exited with 139 (SIGSEGV)', limitMs: 1000, workloadMs: 20 }], ctx({ attemptsAllowed: 5 }));
   assert.equal(d.retry, false);
   assert.match(d.why, /deterministic.*SIGSEGV/);
 });
@@ -25,8 +25,8 @@ test('a hang is retried only when the limit is close to what working runs take u
 });
 
 test('other failures: retried unless the same failure is seen twice, attempts are used up, or the perturbation is expected to break', () => {
-  const exit1 = { failure: 'test' as const, reason: 'test script exited with 1', limitMs: 1000 };
-  const exit2 = { failure: 'test' as const, reason: 'test script exited with 2', limitMs: 1000 };
+  const exit1 = { failure: 'test' as const, reason: 'test script exited with 1', limitMs: 1000, workloadMs: 40 };
+  const exit2 = { failure: 'test' as const, reason: 'test script exited with 2', limitMs: 1000, workloadMs: 40 };
   assert.equal(decideRetry([exit1], ctx({ attemptsAllowed: 3 })).retry, true);
   const twice = decideRetry([exit1, exit1], ctx({ attemptsAllowed: 3 }));
   assert.equal(twice.retry, false);
@@ -38,6 +38,10 @@ test('other failures: retried unless the same failure is seen twice, attempts ar
   assert.equal(expected.retry, false);
   assert.match(expected.why, /expected/);
   assert.equal(decideRetry([exit1], ctx({ priorWorks: EXPECTED_BROKEN })).retry, true);
+  // Load makes runs slow: a failure slower than a typical working run, or of the sandbox's start, is retried whatever the prior.
+  assert.equal(decideRetry([{ ...exit1, workloadMs: 61 }], ctx({ priorWorks: EXPECTED_BROKEN / 2 })).retry, true);
+  assert.equal(decideRetry([{ ...exit1, failure: 'start' as const }], ctx({ priorWorks: EXPECTED_BROKEN / 2 })).retry, true);
+  assert.equal(decideRetry([{ ...exit1, failure: 'inconclusive' as const }], ctx({ priorWorks: EXPECTED_BROKEN / 2 })).retry, true);
   // A group run is split next: no retry, whatever the failure.
   assert.equal(decideRetry([hang(1000)], ctx({ group: true, typicalWorkingMs: 900 })).retry, false);
 });
