@@ -104,4 +104,11 @@ test('--help documents the original options', async () => {
   }
   const unknown = await runLoupe(['explore', '--no-such-option']);
   assert.equal(unknown.code, 2);
+  // A usage error reads like every other error, and points to the help of the command typed.
+  const unknownWithBinary = await runLoupe(['explore', '-b', 'true', '--no-such-option']);
+  assert.equal(unknownWithBinary.code, 2);
+  assert.match(unknownWithBinary.stderr, /^loupe: error: unknown option '--no-such-option'\nloupe: hint: see `loupe explore --help`\n$/);
+  const nested = await runLoupe(['static', 'binary']);
+  assert.equal(nested.code, 2);
+  assert.match(nested.stderr, /^loupe: error: missing required argument 'path'\nloupe: hint: see `loupe static binary --help`\n$/);
 });
