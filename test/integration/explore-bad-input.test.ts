@@ -12,6 +12,12 @@ test('a missing binary is named, with exit code 3', async () => {
   const onPath = await runLoupe(['explore', '-b', 'no-such-program-anywhere']);
   assert.equal(onPath.code, 3);
   assert.match(onPath.stderr, /not found on PATH/);
+  // A file of the current folder named without ./ is not looked up there, but the hint says how.
+  const dir = tempDir('here');
+  copyFileSync('/bin/true', join(dir, 'app-here'));
+  const here = await runLoupe(['explore', '-b', 'app-here'], { cwd: dir });
+  assert.equal(here.code, 3);
+  assert.match(here.stderr, /not found on PATH\nloupe: hint: app-here is in this folder: give it as -b \.\/app-here/);
 });
 
 test('a binary that is not executable is refused with the fix', async () => {
@@ -23,6 +29,7 @@ test('a binary that is not executable is refused with the fix', async () => {
   assert.equal(r.code, 3);
   assert.match(r.stderr, /binary is not executable/);
   assert.match(r.stderr, /chmod \+x/);
+  assert.match(r.stderr, /for a script, analyse its interpreter: -b INTERPRETER -- /);
 });
 
 test('a test script that is missing or not executable is refused before any run', async () => {
