@@ -23,10 +23,11 @@
  *
  * With --fallbacks-cost, runs each example with and without fallback measurement in turn
  * (paired, so a drift of the machine's speed hits both) and prints the median of the paired
- * wall-time ratios.
+ * wall-time ratios. --isolation-cost does the same with and without the copy-on-write
+ * filesystem isolation (`--writable /`).
  *
  *
- *   npm run bench -- [--runs N] [--jobs N] [--only lua,nginx,redis] [--stability] [--compare-group-testing] [--group-testing] [--warm] [--original DIR] [--perf [--perf-runs N]] [--fallbacks-cost]
+ *   npm run bench -- [--runs N] [--jobs N] [--only tiny,lua,nginx,redis] [--stability] [--compare-group-testing] [--group-testing] [--warm] [--original DIR] [--perf [--perf-runs N]] [--fallbacks-cost] [--isolation-cost]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -42,11 +43,14 @@ interface Example {
   name: string;
   dir: string;
   args: string[];
+  /** Run once in `dir` before the first analysis (builds the program). */
+  prepare?: string[];
   /** What the original tool needed on this kind of machine, for the ratio without --original (lua: 2026-11-29; nginx: an earlier session's run). */
   originalSeconds?: number;
 }
 
 const EXAMPLES: Example[] = [
+  { name: 'tiny', dir: 'examples/tiny', args: ['-b', './hello', '-t', './test.sh', '--test-sequential'], prepare: ['gcc', '-O2', '-o', 'hello', 'hello.c'] },
   { name: 'lua', dir: 'examples/lua', args: ['-b', 'lua5.4', '-t', './test.sh', '--test-sequential', '--', 'hello.lua'], originalSeconds: 24.0 },
   { name: 'nginx', dir: 'examples/nginx', args: ['-b', '/usr/sbin/nginx', '-t', './test.sh', '--', '-p', '.', '-c', 'nginx.conf'], originalSeconds: 850 },
   {
@@ -60,13 +64,14 @@ const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
     jobs: { type: 'string' },
-    only: { type: 'string', default: 'lua,nginx' },
+    only: { type: 'string', default: 'tiny,lua,nginx' },
     stability: { type: 'boolean', default: false },
     'compare-group-testing': { type: 'boolean', default: false },
     'group-testing': { type: 'boolean', default: false },
     original: { type: 'string' },
     warm: { type: 'boolean', default: false },
     'fallbacks-cost': { type: 'boolean', default: false },
+    'isolation-cost': { type: 'boolean', default: false },
     perf: { type: 'boolean', default: false },
     'perf-runs': { type: 'string', default: '5' },
   },
@@ -94,7 +99,7 @@ const median = (xs: number[]): number => {
 function original(example: Example, dir: string): { csv: string; wallMs: number } {
   const cwd = join(PACKAGE_ROOT, example.dir);
   const args = example.args.map((a, i) => {
-    if (example.args[i - 1] === '-b') return spawnSync('sh', ['-c', `command -v ${a}`], { encoding: 'utf8' }).stdout.trim() || a;
+    if (example.args[i - 1] === '-b') return a.includes('/') ? join(cwd, a) : spawnSync('sh', ['-c', `command -v ${a}`], { encoding: 'utf8' }).stdout.trim() || a;
     if (example.args[i - 1] === '-t') return join(cwd, a);
     return a;
   });
@@ -193,26 +198,34 @@ function compareGroupTesting(example: Example): void {
   for (const d of differing) console.log(`       differs: ${d}`);
 }
 
-function fallbacksCost(example: Example, runs: number): void {
+/**
+ * The cost of one feature, paired: each pair runs the example with the feature and without it
+ * (`offArgs`) in turn, so a drift of the machine's speed hits both; prints the median of the
+ * paired wall-time ratios.
+ */
+function pairedCost(example: Example, runs: number, feature: string, offArgs: readonly string[], note: (report: ExploreReport) => string): void {
   const withWalls: number[] = [];
   const withoutWalls: number[] = [];
   const ratios: number[] = [];
   let report: ExploreReport | undefined;
   for (let i = 0; i < runs; i++) {
     const measured = explore(example);
-    const plain = explore(example, [...defaultExtra, '--no-fallbacks']);
+    const plain = explore(example, [...defaultExtra, ...offArgs]);
     report = measured.report;
     withWalls.push(measured.wallMs);
     withoutWalls.push(plain.wallMs);
     ratios.push(measured.wallMs / plain.wallMs);
   }
-  const entries = Object.values(report!.fallbacks ?? {}).reduce((n, e) => n + Object.keys(e).length, 0);
   console.log(
-    `${example.name.padEnd(6)} fallbacks cost: wall with/without = ${median(ratios).toFixed(3)} (median of ${runs} pairs: ${ratios.map((r) => r.toFixed(2)).join(', ')})\n` +
-      `       with ${(median(withWalls) / 1000).toFixed(2)} s, without ${(median(withoutWalls) / 1000).toFixed(2)} s (medians); ${entries} working perturbations measured` +
-      (report!.fallbacksUnavailable ? `; NOT MEASURED: ${report!.fallbacksUnavailable}` : ''),
+    `${example.name.padEnd(6)} ${feature} cost: wall with/without = ${median(ratios).toFixed(3)} (median of ${runs} pairs: ${ratios.map((r) => r.toFixed(2)).join(', ')})\n` +
+      `       with ${(median(withWalls) / 1000).toFixed(2)} s, without ${(median(withoutWalls) / 1000).toFixed(2)} s (medians)${note(report!)}`,
   );
 }
+
+const fallbacksNote = (report: ExploreReport): string => {
+  const entries = Object.values(report.fallbacks ?? {}).reduce((n, e) => n + Object.keys(e).length, 0);
+  return `; ${entries} working perturbations measured` + (report.fallbacksUnavailable ? `; NOT MEASURED: ${report.fallbacksUnavailable}` : '');
+};
 
 /** The perf analysis's own cost: wall time over the time its runs' workloads took. */
 function perfCost(example: Example): void {
@@ -229,7 +242,15 @@ function perfCost(example: Example): void {
 }
 
 const selected = EXAMPLES.filter((e) => values.only!.split(',').includes(e.name));
-if (values['fallbacks-cost']) for (const example of selected) fallbacksCost(example, Number(values.runs));
+for (const example of selected) {
+  if (!example.prepare) continue;
+  const [command, ...args] = example.prepare;
+  const built = spawnSync(command!, args, { cwd: join(PACKAGE_ROOT, example.dir), encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`${example.name}: ${example.prepare.join(' ')} failed:\n${built.stderr}`);
+}
+if (values['fallbacks-cost']) for (const example of selected) pairedCost(example, Number(values.runs), 'fallbacks', ['--no-fallbacks'], fallbacksNote);
+// `--writable /` lets every run write the host's files: no copy-on-write layer at all.
+else if (values['isolation-cost']) for (const example of selected) pairedCost(example, Number(values.runs), 'isolation', ['--writable', '/'], () => '');
 else if (values.perf) for (const example of selected.filter((e) => e.name !== 'lua')) perfCost(example);
 else if (values['compare-group-testing']) for (const example of selected) compareGroupTesting(example);
 else if (values.stability) for (const example of selected) stability(example);

@@ -8,6 +8,9 @@ profile="${1:-test}"
 # What `loupe explore` itself needs on the host.
 # libcap2-bin: getcap, to find file-capability executables when loupe does not run as root.
 runtime_packages=(strace bubblewrap util-linux iproute2 procps gcc libc6-dev libcap2-bin)
+# npm's native addons (better-sqlite3) build with node-gyp when no prebuilt binary can be
+# downloaded: python3, make and a C++ compiler.
+addon_build_packages=(python3 make g++)
 # Real applications and tools the bundled examples, tests and docker tier use.
 example_packages=(lua5.4 nginx-light wrk redis-server redis-tools sqlite3 coreutils)
 # Plots are rendered to PNG by resvg, which draws no text without a font.
@@ -19,14 +22,15 @@ coverage_packages=(lcov dpkg-dev bear debhelper quilt libtool libreadline-dev au
 test_packages=(git clang docker.io debootstrap file g++ gcc-multilib "${coverage_packages[@]}" "${plot_packages[@]}")
 
 case "$profile" in
-  demo) wanted=("${runtime_packages[@]}" "${plot_packages[@]}" lua5.4 git) ;;
-  test) wanted=("${runtime_packages[@]}" "${example_packages[@]}" "${test_packages[@]}") ;;
+  demo) wanted=("${runtime_packages[@]}" "${addon_build_packages[@]}" "${plot_packages[@]}" lua5.4 git) ;;
+  test) wanted=("${runtime_packages[@]}" "${addon_build_packages[@]}" "${example_packages[@]}" "${test_packages[@]}") ;;
   *) echo "setup: unknown profile '$profile' (expected demo or test)" >&2; exit 2 ;;
 esac
 
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 if [ "$node_major" -lt 20 ]; then
   echo "setup: Node.js 20 or newer is required (found: $(node --version 2>/dev/null || echo none))." >&2
+  echo "setup: Debian 12's own nodejs is 18: install Node 20 from NodeSource's Debian repository (https://github.com/nodesource/distributions) or from https://nodejs.org." >&2
   exit 4
 fi
 
@@ -83,6 +87,12 @@ fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm dependencies"
+  # node-gyp downloads Node's headers unless told where they are; Node installed from a package
+  # (NodeSource's nodejs) or a tarball has them beside its binary, so the build needs no download.
+  node_prefix=$(dirname "$(dirname "$(node -p process.execPath)")")
+  if [ -z "${npm_config_nodedir:-}" ] && [ -f "$node_prefix/include/node/node_version.h" ]; then
+    export npm_config_nodedir="$node_prefix"
+  fi
   npm ci --no-audit --no-fund --loglevel=error
 fi
 npm run --silent build

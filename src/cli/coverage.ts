@@ -1,5 +1,4 @@
 import { Command, Option } from 'commander';
-import { coverageCommand } from '../commands/coverage.js';
 import { addAnalysisOptions, analysisOptionsFrom, positiveNumber } from './analysis-options.js';
 
 /**
@@ -34,6 +33,7 @@ Of the analysis options, those about experiments (--final-check, --partial-suppo
 See docs/coverage.md.`);
   for (const flags of EXPLORE_OUTPUT_OPTIONS) cmd.addOption(new Option(flags).hideHelp());
   cmd.action(async (args: string[], opts: Record<string, unknown>) => {
+    const { coverageCommand } = await import('../commands/coverage.js');
     await coverageCommand({
       ...analysisOptionsFrom(opts),
       binary: opts.binary as string,

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { debianCommand } from '../commands/debian.js';
 import { shellJoin } from '../generate/shell-words.js';
 import { positiveInteger } from './analysis-options.js';
 
@@ -51,6 +50,7 @@ Examples:
 
 See docs/debian.md for what is run, how binaries are chosen, and how long it takes.`)
     .action(async (pkg: string, flags: DebianFlags) => {
+      const { debianCommand } = await import('../commands/debian.js');
       await debianCommand({
         package: pkg,
         ...(flags.version === undefined ? {} : { version: flags.version }),

@@ -47,7 +47,7 @@ export async function debianCommand(req: DebianCommandRequest): Promise<void> {
     throw new LoupeError(`--version ${JSON.stringify(req.version)} is not a Debian version`, ExitCode.usage, 'e.g. --version 1.12-1');
   }
   const table = checkArchitecture();
-  const progress = new GenerateProgress(process.stderr, req.quiet || req.json);
+  const progress = new GenerateProgress(process.stderr, req.quiet || req.json, 'debian');
   const db = req.onlyBuild ? undefined : await openDatabase(req.db, { init: req.init, allowDirty: req.allowDirty });
   await requireDebianPrerequisites();
   const session = new GenerateSession();

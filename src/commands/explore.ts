@@ -20,7 +20,6 @@ import { ProcessGroups } from '../sandbox/process.js';
 import type { SyscallTable } from '../syscalls/table.js';
 import { createProgress } from '../ui/progress.js';
 import { ISOLATE_HELPER_PATH, LAUNCHER_PATH, PACKAGE_ROOT, VERSION } from '../core/version.js';
-import { formatPerfSummary, perfSettings, writePerfOutputs } from './perf-outputs.js';
 import type { PerfOptions } from '../explore/perf/options.js';
 
 /** The analysis options (src/explore/options.ts) and what this command does with the result. */
@@ -58,7 +57,9 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
   const earlier = o.priors !== undefined ? readEarlierVerdicts(resolve(o.priors)) : undefined;
   await checkAnalysedBinary(workload);
   await checkPrivileges(ISOLATE_HELPER_PATH);
-  const perf = o.perf?.perfAnalysis ? await perfSettings(o.perf, workload.testScript) : undefined;
+  // Loaded only when asked for: its statistics and plotting libraries cost every other analysis ~0.3 s of start-up.
+  const perfOutputs = o.perf?.perfAnalysis ? await import('./perf-outputs.js') : undefined;
+  const perf = perfOutputs && o.perf ? await perfOutputs.perfSettings(o.perf, workload.testScript) : undefined;
 
   const outDir = o.out === undefined ? undefined : resolve(o.out);
   if (outDir) mkdirSync(outDir, { recursive: true });
@@ -141,11 +142,12 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
     if ('error' in report.static && !o.quiet) process.stderr.write(`loupe: warning: no static analysis: ${report.static.error}\n`);
   }
   const dynCsv = dynCsvOf(report, table);
-  if (outDir) writeOutputs(outDir, report, table, dynCsv, experimentLines);
-  if (outDir && report.perf) await writePerfOutputs(outDir, report.perf, report.workload.onlyConsider ?? report.workload.binary);
+  const perfSummary = report.perf && perfOutputs ? perfOutputs.formatPerfSummary(report.perf) : '';
+  if (outDir) writeOutputs(outDir, report, table, dynCsv, perfSummary, experimentLines);
+  if (outDir && report.perf && perfOutputs) await perfOutputs.writePerfOutputs(outDir, report.perf, report.workload.onlyConsider ?? report.workload.binary);
   if (o.outputCsv) process.stdout.write(dynCsv);
   else if (o.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-  else if (!o.quiet) process.stdout.write(formatSummary(report, o.outputSysNames) + (report.perf ? formatPerfSummary(report.perf) : ''));
+  else if (!o.quiet) process.stdout.write(formatSummary(report, o.outputSysNames) + perfSummary);
   if (report.perf?.error) {
     process.stderr.write(`loupe: perf analysis: ${report.perf.error}\n`);
     process.exitCode = ExitCode.failed;
@@ -167,13 +169,13 @@ export function dynCsvOf(report: ExploreReport, table: SyscallTable): string {
   return formatDynCsv(report.syscalls.map((s) => rowFromVerdicts(s.nr, s.stub === 'works', s.fake === 'works')), highest);
 }
 
-function writeOutputs(outDir: string, report: ExploreReport, table: SyscallTable, dynCsv: string, experimentLines: readonly string[]): void {
+function writeOutputs(outDir: string, report: ExploreReport, table: SyscallTable, dynCsv: string, perfSummary: string, experimentLines: readonly string[]): void {
   writeAtomically(join(outDir, 'dyn.csv'), dynCsv);
   if (report.static && 'syscalls' in report.static) {
     writeAtomically(join(outDir, 'static_binary.csv'), formatStaticCsv(report.static.syscalls, table.maxNumber));
   }
   writeAtomically(join(outDir, 'explore.json'), JSON.stringify(report, null, 2) + '\n');
-  writeAtomically(join(outDir, 'explore.log'), `${formatSummary(report)}${report.perf ? formatPerfSummary(report.perf) : ''}\nExperiments:\n${experimentLines.join('\n')}\n`);
+  writeAtomically(join(outDir, 'explore.log'), `${formatSummary(report)}${perfSummary}\nExperiments:\n${experimentLines.join('\n')}\n`);
   for (const [name, text] of formatSubfeatureCsvs(report.subfeatures)) writeAtomically(join(outDir, name), text);
   if (report.fallbacks) writeAtomically(join(outDir, FALLBACKS_CSV), formatFallbacksCsv(report.fallbacks));
 }

@@ -37,7 +37,7 @@ export async function reproduceCommand(req: ReproduceRequest): Promise<void> {
   const db = await openDatabase(dirname(dirname(dirname(folder))), { init: false, allowDirty: req.allowDirty || !req.store });
   const storedDyn = join(folder, DATA_DIR, DYN_CSV);
   const before = existsSync(storedDyn) ? parseDynCsv(readFileSync(storedDyn, 'utf8'), storedDyn) : [];
-  const progress = new GenerateProgress(process.stderr, req.quiet || req.json);
+  const progress = new GenerateProgress(process.stderr, req.quiet || req.json, 'reproduce');
   const session = new GenerateSession();
   try {
     const env = await session.cancellable(() => environmentOf(folder, location, session, progress));

@@ -51,7 +51,8 @@ export async function openDatabase(path: string, options: OpenOptions): Promise<
   if (!existsSync(root) || isEmptyDirectory(root)) {
     const create = options.init || ((await options.confirmCreate?.(root)) ?? false);
     if (!create) {
-      throw new LoupeError(`database ${root} does not exist`, ExitCode.badInput, 'pass --init to create it (an empty git repository)');
+      const state = existsSync(root) ? 'is an empty folder' : 'does not exist';
+      throw new LoupeError(`database ${root} ${state}`, ExitCode.badInput, 'pass --init to create it (an empty git repository)');
     }
     mkdirSync(root, { recursive: true });
     await strictGit(root).init();

@@ -19,6 +19,8 @@ import { DEFAULT_ISOLATION } from '../sandbox/isolation.js';
  */
 
 export const INCONCLUSIVE_EXIT = 200;
+/** Folder of an attempt's `dir` where a workload with `keepWrites` keeps its writable layers. */
+export const KEPT_WRITES_DIR = 'writes';
 /** Times the script may answer 200 within one run before the run counts as broken. */
 export const INCONCLUSIVE_RETRIES = 20;
 
@@ -112,7 +114,7 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
     isolateHelper: ctx.isolateHelper,
     isolation: workload.filesystem ?? DEFAULT_ISOLATION,
     passThrough: [ctx.workDir],
-    keptLayersDir: join(ctx.dir, 'writes'),
+    keptLayersDir: join(ctx.dir, KEPT_WRITES_DIR),
     runDir: join(ctx.dir, 'sandbox'),
     filter: ctx.filter,
     onlyConsider: workload.onlyConsider,
@@ -139,7 +141,10 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
     else stopped = await sandbox.terminate(ctx.gracefulStopMs);
     const phases = { sandboxStartMs: started - sandboxStart, testScriptMs: script.ms, teardownMs: Date.now() - started - workloadMs };
     const kind = crashed ? 'crash' : failure;
-    const why = crashed && failure !== 'crash' ? `${reason}; the program died from ${crashSignal(sandbox.appStatus)}` : reason;
+    // A server gone while its script ran: the script only failed to reach it (entering its namespaces fails with 125).
+    const serverGone = !crashed && failure === 'test' && !workload.sequential && sandbox.appStatus !== undefined;
+    const why = crashed && failure !== 'crash' ? `${reason}; the program died from ${crashSignal(sandbox.appStatus)}`
+      : serverGone ? `${reason}; the application had exited with ${sandbox.appStatus!.code ?? sandbox.appStatus!.signal} while its test ran` : reason;
     return {
       verdict, ...(kind ? { failure: kind } : {}), ...(why !== undefined ? { reason: why } : {}), limitMs, workloadMs, cpuMs, phases, appLog, testLog,
       ...(benchmarkOutput ? { benchmarkOutput } : {}), ...(stopped === undefined ? {} : { stopped }),

@@ -5,7 +5,7 @@ import { ExitCode, LoupeError } from '../core/errors.js';
 import type { ProcessGroups } from '../sandbox/process.js';
 import { noCosts, runExperiment, type RunnerEnvironment } from './run-experiment.js';
 import { INCONCLUSIVE_RETRIES } from './attempt.js';
-import { WorkingRunTimes } from './retry-policy.js';
+import { HANG_FACTOR, WorkingRunTimes } from './retry-policy.js';
 import { runPool } from '../core/pool.js';
 import { planArgumentExperiments, planPseudoFileExperiments, planSyscallExperiments, type PlannedExperiment } from './plan.js';
 import { subfeatureVerdicts, syscallVerdicts } from './classify.js';
@@ -18,7 +18,7 @@ import type { Journal } from './journal.js';
 import type { DiscoveryData } from './discover.js';
 import { DISCOVERY_READY_WAIT_MS, runDiscovery } from './discover.js';
 import { tailOf } from './logs.js';
-import { runPerfAnalysis, type PerfSettings } from './perf/perf.js';
+import type { PerfSettings } from './perf/perf.js';
 import { perfConditions } from './perf/conditions.js';
 import { runNegativeControl } from './negative-control.js';
 import { checkNoPrivilegeLoss, executablesSeen } from './privileges.js';
@@ -61,8 +61,6 @@ export interface ExploreOptions {
 /** How much slower than the unperturbed run a server may become ready before the test starts anyway. */
 const READY_WAIT_FACTOR = 5;
 const READY_WAIT_FLOOR_MS = 1000;
-/** A run lasting this many times the unperturbed one is judged hung (see JudgeSettings.hangLimitMs). */
-const HANG_FACTOR = 10;
 const HANG_FLOOR_MS = 1000;
 /** The CPU-time limit of runs to completion (see JudgeSettings.cpuLimitMs): the same factor, a lower floor, as load does not inflate CPU time. */
 const CPU_HANG_FLOOR_MS = 250;
@@ -157,6 +155,7 @@ async function exploreMeasured(opts: ExploreOptions, env: RunnerEnvironment, wal
     const conditions = perfConditions([...syscallPlan, ...subfeaturePlan], results, opts.table);
     opts.onPhase?.('performance', conditions.length + 3);
     const baseline: Experiment = { id: 'baseline', description: 'baseline (nothing perturbed)', workload: opts.workload, perturbation: { rules: [] }, judge };
+    const { runPerfAnalysis } = await import('./perf/perf.js');
     perf = await runPerfAnalysis(baseline, conditions, env, opts.perf, opts.signal);
   }
   const measuredPlan = [...syscallPlan, ...subfeaturePlan];

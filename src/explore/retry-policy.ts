@@ -15,13 +15,21 @@ import type { FailureKind } from './attempt.js';
  *   90th percentile of their durations: one slow outlier, such as a faked futex that spins but
  *   works, does not count). Faking `write` makes lua spin: its 1 s limit is tens of times any
  *   working run, so no retry.
- * - Any other failure of a perturbation expected to break the workload (it broke it in an
+ * - A quick failure (the program or its test exited with an error, no later than a typical
+ *   working run ends) of a perturbation expected to break the workload (it broke it in an
  *   earlier analysis of the same application, or every application of the public database but
- *   a few needs it: the chance of working is below EXPECTED_BROKEN) is accepted: a failure caused by load is far less likely than a real one. In our runs of
- *   the bundled examples, none of 141 retried failures worked on the second attempt.
+ *   a few needs it: the chance of working is below EXPECTED_BROKEN) is accepted: a failure
+ *   caused by load is far less likely than a real one. In our runs of the bundled examples,
+ *   none of 141 retried failures worked on the second attempt. A slow failure, or one of the
+ *   sandbox's start or of an inconclusive test, is retried whatever the prior: load makes runs
+ *   slow (a client's own time-out, a start-up starved of CPU), and the prior says nothing of that.
  * - Otherwise, retried up to the attempts allowed.
  */
 
+/** A run lasting this many times a working one is judged hung (see JudgeSettings.hangLimitMs and hangLimitNow). */
+export const HANG_FACTOR = 10;
+/** Working runs needed before their durations raise the hang limit (see hangLimitNow). */
+const MEASURED_RUNS = 5;
 /** A hang is attributed to load only if the limit is below this multiple of a typical working run. */
 export const HANG_RETRY_MARGIN = 2;
 /** A perturbation whose prior chance of working is below this is expected to break the workload. */
@@ -32,6 +40,8 @@ export interface FailedAttempt {
   /** The reason given for the failure (exit status, test exit code...). */
   reason: string;
   limitMs: number;
+  /** How long the run took until it failed, ms (the application and its test). */
+  workloadMs: number;
 }
 
 export interface RetryContext {
@@ -66,10 +76,24 @@ export function decideRetry(history: readonly FailedAttempt[], ctx: RetryContext
     if (last.limitMs >= HANG_RETRY_MARGIN * typical) return { retry: false, why: `hang: ${what}, load cannot explain it` };
     return { retry: true, why: `hang: ${what}, load may explain it` };
   }
-  if (ctx.priorWorks < EXPECTED_BROKEN) {
+  const quick = (last.failure === 'exit' || last.failure === 'test') && last.workloadMs <= ctx.typicalWorkingMs;
+  if (ctx.priorWorks < EXPECTED_BROKEN && quick) {
     return { retry: false, why: `expected: the prior chance of working is ${(100 * ctx.priorWorks).toFixed(0)}% (an earlier analysis, or the database's workloads), a real failure is far likelier than one caused by load` };
   }
   return { retry: true, why: `${last.failure}: ${last.reason}; may be flaky, running again` };
+}
+
+/**
+ * The hang limit of the next attempt, ms: the calibrated one (HANG_FACTOR times the unperturbed
+ * run), raised to HANG_FACTOR times what working runs take now when the machine has become
+ * slower since the calibration. Without it, a perturbation that slows the application but
+ * works (a faked futex makes redis's threads spin: 3x slower) failed whenever a load spike
+ * made the machine 3x slower, and two analyses disagreed. Undefined stays undefined (no limit
+ * but the time-out).
+ */
+export function hangLimitNow(calibratedMs: number | undefined, typicalWorkingMs: number): number | undefined {
+  if (calibratedMs === undefined) return undefined;
+  return Math.max(calibratedMs, Math.round(HANG_FACTOR * typicalWorkingMs));
 }
 
 /**
@@ -93,5 +117,10 @@ export class WorkingRunTimes {
     if (this.times.length === 0) return this.standIn;
     const sorted = [...this.times].sort((a, b) => a - b);
     return sorted[Math.min(sorted.length - 1, Math.ceil(0.9 * sorted.length) - 1)]!;
+  }
+
+  /** typical() once MEASURED_RUNS working runs have been seen, 0 before: the stand-in is only a guess, too coarse to raise a limit. */
+  measured(): number {
+    return this.times.length >= MEASURED_RUNS ? this.typical() : 0;
   }
 }

@@ -7,7 +7,7 @@ import type { SyscallTable } from '../syscalls/table.js';
 import { absentFilesArgv } from '../trace/inject-command.js';
 import type { SyscallCounter } from '../trace/syscall-counter.js';
 import { runAttempt, type AttemptOutcome } from './attempt.js';
-import { decideRetry, WorkingRunTimes, type FailedAttempt } from './retry-policy.js';
+import { decideRetry, hangLimitNow, WorkingRunTimes, type FailedAttempt } from './retry-policy.js';
 import { expectedWorks, type EarlierVerdicts } from './priors.js';
 import type { Experiment, ExperimentResult, RuleSpec } from './experiment.js';
 
@@ -100,7 +100,9 @@ export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Pr
     const absent = exp.perturbation.absentFiles ?? [];
     const wrapper = absent.length > 0 ? absentFilesArgv(absent, join(dir, 'inject.log')) : undefined;
     const counted = counter?.newRun();
-    outcome = await runAttempt(exp, { groups: env.groups, launcher: env.launcher, isolateHelper: env.isolateHelper, workDir: env.workDir, dir, filter, wrapper, recordIn: counted?.dir });
+    const hangLimitMs = hangLimitNow(exp.judge.hangLimitMs, env.workingRunTimes?.measured() ?? 0);
+    const now: Experiment = hangLimitMs === undefined ? exp : { ...exp, judge: { ...exp.judge, hangLimitMs } };
+    outcome = await runAttempt(now, { groups: env.groups, launcher: env.launcher, isolateHelper: env.isolateHelper, workDir: env.workDir, dir, filter, wrapper, recordIn: counted?.dir });
     // The run's processes are all reaped: its record is complete.
     executed = counted && counter ? await counter.take(counted) : undefined;
     workloadMs += outcome.workloadMs;
@@ -116,7 +118,7 @@ export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Pr
       env.workingRunTimes?.record(outcome.workloadMs);
       break;
     }
-    failures.push({ failure: outcome.failure ?? 'test', reason: outcome.reason ?? 'broken', limitMs: outcome.limitMs });
+    failures.push({ failure: outcome.failure ?? 'test', reason: outcome.reason ?? 'broken', limitMs: outcome.limitMs, workloadMs: outcome.workloadMs });
     const decision = decideRetry(failures, {
       attemptsAllowed: Math.max(1, exp.judge.attempts),
       typicalWorkingMs: env.workingRunTimes?.typical() ?? 0,

@@ -21,15 +21,21 @@ export class GenerateProgress {
   private phases: string[] = [];
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly stream: NodeJS.WriteStream = process.stderr, private readonly quiet = false) {
+  /** `command` names the phases' prefix: reproduce and debian run generate's steps under their own name. */
+  constructor(
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+    private readonly quiet = false,
+    private readonly command: 'generate' | 'reproduce' | 'debian' = 'generate',
+  ) {
     this.live = !quiet && stream.isTTY === true;
   }
 
   /** A new phase of generate ("building the image", "storing the run"). */
   phase(text: string): void {
     if (this.quiet) return;
-    if (this.multibar) this.multibar.log(`loupe generate: ${text}\n`);
-    else this.stream.write(`loupe generate: ${text}\n`);
+    const line = `loupe ${this.command}: ${text}\n`;
+    if (this.multibar) this.multibar.log(line);
+    else this.stream.write(line);
   }
 
   /** Follows the replicas through their explore logs until `stopReplicas`. */

@@ -52,8 +52,11 @@ export class SandboxRun {
     // hostPrefix: commands run on the host that end by executing the rest (CPU pinning, joining a cgroup).
     const proc = groups.start({ argv: [...(spec.hostPrefix ?? []), ...argv], cwd: spec.cwd, stdio: ['ignore', log, log, 'pipe', 'pipe'] });
     closeSync(log);
+    // Both pipes are read from the start: once the helper has exited, Node flushes a pipe nobody
+    // reads and its 'end' is gone, so a reader attached later would wait forever.
+    const appStatus = readAppStatus(proc);
     const namespacePid = await readChildPid(proc);
-    const run = new SandboxRun(proc, namespacePid, readAppStatus(proc), spec.logFile, plan, spec);
+    const run = new SandboxRun(proc, namespacePid, appStatus, spec.logFile, plan, spec);
     void run.appExited.then((status) => (run.appStatus = status));
     return run;
   }
@@ -139,7 +142,20 @@ export class SandboxRun {
     await killed;
     const lines = this.plan.layers.flatMap((layer) => changedFiles(layer));
     writeFileSync(join(this.spec.keptLayersDir, 'writes.log'), lines.map((l) => `${l}\n`).join(''));
+    writeFileSync(join(this.spec.keptLayersDir, KEPT_LAYERS_FILE), `${JSON.stringify(this.plan.layers)}\n`);
   }
+}
+
+/** With `keepWrites`, the kept layers' list (WritableLayer[]) beside writes.log: which mount each upper folder covers. */
+export const KEPT_LAYERS_FILE = 'layers.json';
+
+/**
+ * The writable layers a stopped run with `keepWrites` kept in `keptLayersDir`: a file the run
+ * wrote at PATH on a mount M is `upper/relative(M, PATH)` of M's layer. Empty when none were kept.
+ */
+export function readKeptLayers(keptLayersDir: string): WritableLayer[] {
+  const path = join(keptLayersDir, KEPT_LAYERS_FILE);
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as WritableLayer[]) : [];
 }
 
 /** The isolation plan for this machine's mounts as they are now (see planIsolation). */

@@ -6,6 +6,9 @@ import { compileC, processesMentioning, runLoupe, startLoupe, tempDir, waitFor, 
 import type { ExploreReport } from '../../src/explore/report.js';
 import { withCancellation } from '../../src/explore/cancellation.js';
 import { ProcessGroups } from '../../src/sandbox/process.js';
+import { SandboxRun } from '../../src/sandbox/sandbox.js';
+import { DEFAULT_ISOLATION } from '../../src/sandbox/isolation.js';
+import { ISOLATE_HELPER_PATH, LAUNCHER_PATH } from '../../src/core/version.js';
 
 /** Names, modes, sizes and modification times of a folder's entries: what a user would notice. */
 function snapshot(dir: string): string[] {
@@ -119,8 +122,16 @@ test('Ctrl-C: every run in flight stops at once (SIGTERM, then SIGKILL), and non
   const r = await result;
   assert.equal(r.code, 130, r.stderr);
   assert.match(r.stderr, /interrupted/);
-  const recorded = existsSync(journal) ? readFileSync(journal, 'utf8').trim() : '';
-  assert.equal(recorded, '', 'a run stopped by Ctrl-C is no verdict');
+  // An experiment that ended on its own before Ctrl-C (a stub that kills the shell at once) is a
+  // verdict and may be journaled; none of those stopped by Ctrl-C may be.
+  const recorded = existsSync(journal) ? readFileSync(journal, 'utf8').split('\n').filter((l) => l.trim() !== '') : [];
+  const finishedBefore = r.stderr.slice(0, r.stderr.indexOf('interrupted'));
+  for (const line of recorded) {
+    const { result } = JSON.parse(line) as { result: { id: string; reason?: string } };
+    assert.doesNotMatch(result.reason ?? '', /SIGTERM|SIGKILL|still running/, `${result.id} was stopped by Ctrl-C, yet journaled`);
+    assert.ok(finishedBefore.includes(result.id.replace(':', ' ')), `${result.id} is journaled but had not finished before Ctrl-C:\n${r.stderr}`);
+  }
+  assert.ok(recorded.length < 64, 'the experiments in flight are not all recorded');
   assert.deepEqual(processesMentioning(dir), []);
 });
 
@@ -153,4 +164,25 @@ test('an internal error stops every run in flight at once, and the tasks still r
   await new Promise((resolve) => setTimeout(resolve, 50));
   assert.deepEqual(recorded, []);
   assert.throws(() => groups.start({ argv: ['true'] }), /stopped/);
+});
+
+test('a sandbox whose helper ends before bwrap reports (Ctrl-C at start-up) still tells how it ended', async () => {
+  const dir = tempDir('early-exit');
+  const groups = new ProcessGroups();
+  const statuses: (number | null | 'never')[] = [];
+  for (let i = 0; i < 60; i++) {
+    // The host prefix ends the helper at once, as a SIGTERM does between its start and bwrap's report.
+    const run = await SandboxRun.start(groups, {
+      program: '/bin/true', args: [], cwd: dir, launcher: LAUNCHER_PATH, isolateHelper: ISOLATE_HELPER_PATH, isolation: DEFAULT_ISOLATION,
+      passThrough: [], keptLayersDir: join(dir, `${i}`, 'writes'), runDir: join(dir, `${i}`, 'sandbox'), filter: Buffer.alloc(0),
+      logFile: join(dir, `${i}.log`), hostPrefix: ['sh', '-c', 'exit 7', '--'],
+    });
+    assert.equal(run.namespacePid, undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const never = new Promise<'never'>((resolve) => (timer = setTimeout(() => resolve('never'), 5000)));
+    const status = await Promise.race([run.appExited, never]);
+    clearTimeout(timer);
+    statuses.push(status === 'never' ? status : status.code);
+  }
+  assert.deepEqual(statuses.filter((s) => s !== 7), [], 'every run ends with the exit status of its helper');
 });

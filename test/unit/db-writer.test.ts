@@ -20,6 +20,11 @@ test('a missing database is created only when asked', async () => {
   assert.ok(existsSync(join(db.root, '.git')));
   const other = await openDatabase(join(parent, 'db2'), { init: true, allowDirty: false });
   assert.ok(existsSync(join(other.root, '.git')));
+  // An empty folder is created in place too, but the refusal must not claim it is missing.
+  const empty = mkdtempSync(join(tmpdir(), 'loupe-db-empty-'));
+  await assert.rejects(openDatabase(empty, { init: false, allowDirty: false }),
+    (e: unknown) => e instanceof LoupeError && /is an empty folder/.test(e.message) && /--init/.test(e.hint ?? '') && e.exitCode === 3);
+  assert.ok(existsSync(join((await openDatabase(empty, { init: true, allowDirty: false })).root, '.git')));
 });
 
 test('a folder that is not a git repository, and a dirty database, are refused with a hint', async () => {

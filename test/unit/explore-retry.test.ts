@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideRetry, EXPECTED_BROKEN, HANG_RETRY_MARGIN, WorkingRunTimes, type RetryContext } from '../../src/explore/retry-policy.js';
+import { decideRetry, EXPECTED_BROKEN, HANG_RETRY_MARGIN, hangLimitNow, WorkingRunTimes, type RetryContext } from '../../src/explore/retry-policy.js';
 
-const hang = (limitMs: number) => ({ failure: 'hang' as const, reason: 'program still running', limitMs });
+const hang = (limitMs: number) => ({ failure: 'hang' as const, reason: 'program still running', limitMs, workloadMs: limitMs });
 const ctx = (over: Partial<RetryContext> = {}): RetryContext => ({ attemptsAllowed: 2, typicalWorkingMs: 60, priorWorks: 0.8, ...over });
 
 test('a crash with a signal is deterministic: never retried', () => {
-  const d = decideRetry([{ failure: 'crash', reason: 'program exited with 139 (SIGSEGV)', limitMs: 1000 }], ctx({ attemptsAllowed: 5 }));
+  const d = decideRetry([{ failure: 'crash', reason: 'program exited with 139 (SIGSEGV)', limitMs: 1000, workloadMs: 20 }], ctx({ attemptsAllowed: 5 }));
   assert.equal(d.retry, false);
   assert.match(d.why, /deterministic.*SIGSEGV/);
 });
@@ -25,8 +25,8 @@ test('a hang is retried only when the limit is close to what working runs take u
 });
 
 test('other failures: retried unless the same failure is seen twice, attempts are used up, or the perturbation is expected to break', () => {
-  const exit1 = { failure: 'test' as const, reason: 'test script exited with 1', limitMs: 1000 };
-  const exit2 = { failure: 'test' as const, reason: 'test script exited with 2', limitMs: 1000 };
+  const exit1 = { failure: 'test' as const, reason: 'test script exited with 1', limitMs: 1000, workloadMs: 40 };
+  const exit2 = { failure: 'test' as const, reason: 'test script exited with 2', limitMs: 1000, workloadMs: 40 };
   assert.equal(decideRetry([exit1], ctx({ attemptsAllowed: 3 })).retry, true);
   const twice = decideRetry([exit1, exit1], ctx({ attemptsAllowed: 3 }));
   assert.equal(twice.retry, false);
@@ -38,6 +38,10 @@ test('other failures: retried unless the same failure is seen twice, attempts ar
   assert.equal(expected.retry, false);
   assert.match(expected.why, /expected/);
   assert.equal(decideRetry([exit1], ctx({ priorWorks: EXPECTED_BROKEN })).retry, true);
+  // Load makes runs slow: a failure slower than a typical working run, or of the sandbox's start, is retried whatever the prior.
+  assert.equal(decideRetry([{ ...exit1, workloadMs: 61 }], ctx({ priorWorks: EXPECTED_BROKEN / 2 })).retry, true);
+  assert.equal(decideRetry([{ ...exit1, failure: 'start' as const }], ctx({ priorWorks: EXPECTED_BROKEN / 2 })).retry, true);
+  assert.equal(decideRetry([{ ...exit1, failure: 'inconclusive' as const }], ctx({ priorWorks: EXPECTED_BROKEN / 2 })).retry, true);
   // A group run is split next: no retry, whatever the failure.
   assert.equal(decideRetry([hang(1000)], ctx({ group: true, typicalWorkingMs: 900 })).retry, false);
 });
@@ -48,4 +52,17 @@ test('a typical working run is the 90th percentile: one slow outlier does not ma
   for (let i = 1; i <= 19; i++) times.record(100 + i);
   times.record(5000); // a faked futex that spins but works
   assert.equal(times.typical(), 118);
+});
+
+test('the hang limit follows the machine: raised to 10x what working runs take now, never lowered, once enough runs are seen', () => {
+  assert.equal(hangLimitNow(undefined, 500), undefined, 'no limit but the time-out stays so');
+  assert.equal(hangLimitNow(4000, 0), 4000);
+  assert.equal(hangLimitNow(4000, 300), 4000, 'a faster machine does not lower it');
+  // redis calibrated at 400 ms (limit 4 s); a load spike makes working runs take 700 ms.
+  assert.equal(hangLimitNow(4000, 700), 7000);
+  const times = new WorkingRunTimes(2000);
+  for (let i = 0; i < 4; i++) times.record(700);
+  assert.equal(times.measured(), 0, 'four runs: the stand-in is no measure');
+  times.record(700);
+  assert.equal(times.measured(), 700);
 });

@@ -1,12 +1,14 @@
 import { optionArgs, type OptionSpec } from '../options.js';
 import { DEFAULT_THRESHOLDS } from '../../core/perf-report.js';
-import { DEFAULT_PERF_RUNS, DEFAULT_PERF_WARMUP } from './perf.js';
 
 /**
  * The options of the perf analysis, declared once for `explore` and `generate`. They are not
  * analysis options (src/explore/options.ts): they change no verdict, so generate gives them
  * to its first replica only and keeps them out of a native run's record.
  */
+
+export const DEFAULT_PERF_RUNS = 5;
+export const DEFAULT_PERF_WARMUP = 1;
 
 export interface PerfOptions {
   perfAnalysis: boolean;

@@ -21,9 +21,6 @@ import { parseBenchmarkOutput } from './benchmark-output.js';
  * benchmark fails its condition only.
  */
 
-export const DEFAULT_PERF_RUNS = 5;
-export const DEFAULT_PERF_WARMUP = 1;
-
 export interface PerfSettings {
   runs: number;
   warmup: number;
