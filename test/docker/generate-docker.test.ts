@@ -131,7 +131,7 @@ test('Ctrl-C during the analysis removes the containers and leaves the database 
   child.kill('SIGINT');
   const out = await result;
   assert.equal(out.code, 130, out.stderr);
-  await waitFor(() => ours().length === 0, 60_000, 'the containers to be removed');
+  assert.deepEqual(ours(), [], 'generate exits once the engine has removed its containers');
   assert.equal(snapshot(db), before);
   assert.ok(!existsSync(join(db, 'lua')));
 });
