@@ -27,7 +27,7 @@
  * filesystem isolation (`--writable /`).
  *
  *
- *   npm run bench -- [--runs N] [--jobs N] [--only lua,nginx,redis] [--stability] [--compare-group-testing] [--group-testing] [--warm] [--original DIR] [--perf [--perf-runs N]] [--fallbacks-cost] [--isolation-cost]
+ *   npm run bench -- [--runs N] [--jobs N] [--only tiny,lua,nginx,redis] [--stability] [--compare-group-testing] [--group-testing] [--warm] [--original DIR] [--perf [--perf-runs N]] [--fallbacks-cost] [--isolation-cost]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -43,11 +43,14 @@ interface Example {
   name: string;
   dir: string;
   args: string[];
+  /** Run once in `dir` before the first analysis (builds the program). */
+  prepare?: string[];
   /** What the original tool needed on this kind of machine, for the ratio without --original (lua: 2026-11-29; nginx: an earlier session's run). */
   originalSeconds?: number;
 }
 
 const EXAMPLES: Example[] = [
+  { name: 'tiny', dir: 'examples/tiny', args: ['-b', './hello', '-t', './test.sh', '--test-sequential'], prepare: ['gcc', '-O2', '-o', 'hello', 'hello.c'] },
   { name: 'lua', dir: 'examples/lua', args: ['-b', 'lua5.4', '-t', './test.sh', '--test-sequential', '--', 'hello.lua'], originalSeconds: 24.0 },
   { name: 'nginx', dir: 'examples/nginx', args: ['-b', '/usr/sbin/nginx', '-t', './test.sh', '--', '-p', '.', '-c', 'nginx.conf'], originalSeconds: 850 },
   {
@@ -61,7 +64,7 @@ const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
     jobs: { type: 'string' },
-    only: { type: 'string', default: 'lua,nginx' },
+    only: { type: 'string', default: 'tiny,lua,nginx' },
     stability: { type: 'boolean', default: false },
     'compare-group-testing': { type: 'boolean', default: false },
     'group-testing': { type: 'boolean', default: false },
@@ -96,7 +99,7 @@ const median = (xs: number[]): number => {
 function original(example: Example, dir: string): { csv: string; wallMs: number } {
   const cwd = join(PACKAGE_ROOT, example.dir);
   const args = example.args.map((a, i) => {
-    if (example.args[i - 1] === '-b') return spawnSync('sh', ['-c', `command -v ${a}`], { encoding: 'utf8' }).stdout.trim() || a;
+    if (example.args[i - 1] === '-b') return a.includes('/') ? join(cwd, a) : spawnSync('sh', ['-c', `command -v ${a}`], { encoding: 'utf8' }).stdout.trim() || a;
     if (example.args[i - 1] === '-t') return join(cwd, a);
     return a;
   });
@@ -176,6 +179,13 @@ function stability(example: Example): void {
   const differing = disagreements.length + onlyInB.length;
   console.log(`${example.name} stability: two full analyses agree on ${all.size - differing} of ${all.size} syscalls used`);
   for (const d of [...disagreements, ...onlyInB]) console.log(`       differs: ${d}`);
+  // Why: each analysis' experiments on the syscalls that differ.
+  const names = new Set([...disagreements, ...onlyInB].map((d) => d.split(':')[0]!));
+  for (const [label, report] of [['first', a], ['second', b]] as const) {
+    for (const e of report.experiments.filter((x) => names.has(x.id.split(':')[1] ?? ''))) {
+      console.log(`       ${label}: ${e.id} ${e.verdict} after ${e.attempts} attempt(s), ${e.durationMs} ms${e.reason ? ` — ${e.reason}` : ''}${e.stoppedBecause ? ` [${e.stoppedBecause}]` : ''}`);
+    }
+  }
 }
 
 /** Experiments actually run (verdicts inferred from a group that worked are not runs). */
@@ -239,6 +249,12 @@ function perfCost(example: Example): void {
 }
 
 const selected = EXAMPLES.filter((e) => values.only!.split(',').includes(e.name));
+for (const example of selected) {
+  if (!example.prepare) continue;
+  const [command, ...args] = example.prepare;
+  const built = spawnSync(command!, args, { cwd: join(PACKAGE_ROOT, example.dir), encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`${example.name}: ${example.prepare.join(' ')} failed:\n${built.stderr}`);
+}
 if (values['fallbacks-cost']) for (const example of selected) pairedCost(example, Number(values.runs), 'fallbacks', ['--no-fallbacks'], fallbacksNote);
 // `--writable /` lets every run write the host's files: no copy-on-write layer at all.
 else if (values['isolation-cost']) for (const example of selected) pairedCost(example, Number(values.runs), 'isolation', ['--writable', '/'], () => '');
