@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { readDatabase } from '../../src/db/reader.js';
 import { selectApplications } from '../../src/analysis/selection.js';
+import { publicDb } from '../helpers/public-db.js';
 
-const PUBLIC_DB = process.env.LOUPE_PUBLIC_DB ?? new URL('../../../../shared/loupedb', import.meta.url).pathname;
+const PUBLIC_DB = publicDb();
 const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
 
 let work: string;
