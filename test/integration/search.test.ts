@@ -283,6 +283,12 @@ test('bad input: clear messages and non-zero exits, never a stack trace', () => 
   const emptyDb = loupe('search', '-db', empty);
   assert.equal(emptyDb.status, 3);
   assert.match(emptyDb.stderr, /no application found/);
+  const missingDb = loupe('search', '-db', join(work, 'nodb'));
+  assert.equal(missingDb.status, 3);
+  assert.match(missingDb.stderr, /database not found: .*nodb\n.*hint: pass the database folder with -db PATH/);
+  const fileDb = loupe('search', '-db', osFile);
+  assert.equal(fileDb.status, 3);
+  assert.match(fileDb.stderr, /database .*Mine\.syscalls is a file, not a folder/);
 
   const broken = join(work, 'broken');
   cpSync(join(db, 'dhrystone'), join(broken, 'dhrystone'), { recursive: true });
