@@ -267,6 +267,9 @@ test('bad input: clear messages and non-zero exits, never a stack trace', () => 
   const unknownWorkload = loupe('search', '-db', db, '-w', 'nightly');
   assert.equal(unknownWorkload.status, 3);
   assert.match(unknownWorkload.stderr, /unknown workload "nightly"/);
+  const unknownOfOne = loupe('search', '-db', db, '-a', 'nginx', '-w', 'nightly');
+  assert.equal(unknownOfOne.status, 3);
+  assert.match(unknownOfOne.stderr, /hint: use bench, suite, "\*" or one of the 2 workload folder names of nginx: benchmark-wrk, suite-nginx-tests\n/);
   assert.equal(loupe('search', '-a', 'nginx').status, 2, 'missing --db is a usage error');
   const missingOs = loupe('search', '-db', db, '--guide-support', join(work, 'nope.syscalls'));
   assert.equal(missingOs.status, 3);
