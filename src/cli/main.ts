@@ -54,9 +54,10 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 function reportError(err: unknown): number {
   if (err instanceof CommanderError) {
-    // Help and version are "errors" to commander; they already printed.
+    // Help and version are "errors" to commander; they already printed. Help shown because no
+    // command was given (`loupe`, `loupe static`) went to stderr with a non-zero status: a usage error.
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
-      return ExitCode.ok;
+      return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }
     return ExitCode.usage;
   }

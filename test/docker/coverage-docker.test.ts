@@ -19,8 +19,9 @@ import { join } from 'node:path';
 import type { CoverageReport } from '../../src/coverage/measure.js';
 import { FIXTURES, REPO_ROOT, runLoupe, tempDir } from '../helpers/cli.js';
 import { git } from '../helpers/git-tree.js';
+import { publicDb } from '../helpers/public-db.js';
 
-const PUBLIC_DB = process.env.LOUPE_PUBLIC_DB ?? join(REPO_ROOT, '../shared/loupedb');
+const PUBLIC_DB = publicDb();
 const SOURCE = 'coverage-sites.c';
 
 // The instrumented build is its own layer after the tools' layer: both are taken from Docker's

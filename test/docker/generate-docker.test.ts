@@ -104,6 +104,8 @@ test('a failing build names the failing step, and the database is untouched', as
   const out = await runLoupe(generate(db), { cwd: dir });
   assert.equal(out.code, 3, out.stderr);
   assert.match(out.stderr, /building image .* failed at step 3\/4 : RUN exit 3\n.*returned a non-zero code: 3/);
+  // The tier's loupe-base is the minimal one: a failing build says so, since the original's Dockerfiles may need its tools.
+  assert.match(out.stderr, /loupe: hint: the whole build output is in .*; loupe-base:latest is the minimal base .*rebuild it with `loupe base-image`/);
   assert.equal(snapshot(db), before);
 });
 

@@ -118,4 +118,9 @@ test('--help documents the original options', async () => {
   const nested = await runLoupe(['static', 'binary']);
   assert.equal(nested.code, 2);
   assert.match(nested.stderr, /^loupe: error: missing required argument 'path'\nloupe: hint: see `loupe static binary --help`\n$/);
+  // No command at all is a usage error too (the help goes to stderr); asking for help is not.
+  const none = await runLoupe([]);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /^Usage: loupe /);
+  assert.equal((await runLoupe(['help'])).code, 0);
 });
