@@ -21,18 +21,24 @@ export interface Selection {
   withoutMatchingWorkload: string[];
 }
 
-/** `bench`/`benchmark`/`suite` select by kind; any other value must be a workload folder name. */
-function workloadMatcher(db: DatabaseContents, filter: string): (w: StoredWorkload) => boolean {
+/**
+ * `bench`/`benchmark`/`suite` select by kind; any other value must be a workload folder name of
+ * the database. An unknown name's hint lists those of the selected applications.
+ */
+function workloadMatcher(db: DatabaseContents, filter: string, selected: readonly Application[]): (w: StoredWorkload) => boolean {
   const f = filter.trim();
   if (f === ALL || f === '') return () => true;
   if (f === 'bench' || f === 'benchmark') return (w) => w.id.kind === 'benchmark';
   if (f === 'suite') return (w) => w.id.kind === 'suite';
   const known = new Set(db.applications.flatMap((a) => a.workloads.map((w) => w.dir)));
   if (!known.has(f)) {
+    const ofSelected = [...new Set(selected.flatMap((a) => a.workloads.map((w) => w.dir)))].sort();
+    const names = ofSelected.length <= 6 ? ofSelected.join(', ') : `e.g. ${ofSelected.slice(0, 6).join(', ')}`;
+    const whose = selected.length === db.applications.length ? '' : ` of ${selected.map((a) => a.name).join(', ')}`;
     throw new LoupeError(
       `unknown workload "${f}"`,
       ExitCode.badInput,
-      `use bench, suite, "*" or one of the ${known.size} workload folder names, e.g. ${[...known].sort().slice(0, 6).join(', ')}`,
+      `use bench, suite, "*" or one of the ${ofSelected.length} workload folder names${whose}: ${names}`,
     );
   }
   return (w) => w.dir === f;
@@ -54,10 +60,11 @@ function resolveApplications(db: DatabaseContents, appsArg: string): Application
 }
 
 export function selectApplications(db: DatabaseContents, appsArg: string = ALL, workloadsArg: string = ALL): Selection {
-  const matches = workloadMatcher(db, workloadsArg);
+  const selected = resolveApplications(db, appsArg);
+  const matches = workloadMatcher(db, workloadsArg, selected);
   const applications: SelectedApplication[] = [];
   const withoutMatchingWorkload: string[] = [];
-  for (const app of resolveApplications(db, appsArg)) {
+  for (const app of selected) {
     const workloads = app.workloads.filter(matches);
     if (workloads.length === 0) {
       withoutMatchingWorkload.push(app.name);

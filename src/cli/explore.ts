@@ -22,6 +22,12 @@ export function registerExplore(program: Command): void {
     .option('-q, --quiet', 'print nothing but errors (and what --output-csv or --json asks for)', false);
   addAnalysisOptions(cmd, PERF_OPTIONS)
     .argument('[args...]', 'arguments of the application, after --')
+    .addHelpText('after', `
+Examples (in the bundled examples/ folders):
+  cd examples/lua && loupe explore -b lua5.4 -t ./test.sh --test-sequential -- hello.lua
+  cd examples/nginx && loupe explore -b /usr/sbin/nginx -t ./test.sh -- -p . -c nginx.conf
+
+The test script is called as SCRIPT LOGFILE. See docs/explore.md for the steps, the verdicts and their limits.`)
     .action(async (args: string[], opts: Record<string, unknown>) => {
       const { exploreCommand } = await import('../commands/explore.js');
       await exploreCommand({

@@ -5,7 +5,7 @@ import { PLANNERS } from '../analysis/support-plan.js';
 export function registerSearch(program: Command): void {
   program
     .command('search')
-    .description('Query a Loupe database: syscall usage, support plans, compatibility scores, plots, SQLite export')
+    .description('query a Loupe database: syscall usage, support plans, compatibility scores, plots, SQLite export')
     .requiredOption('--db <path>', 'database folder (the original spelled it -db)')
     .option('-a, --applications <list>', 'comma-separated applications, or "*" for all', '*')
     .option('-w, --workloads <kind>', 'bench (or benchmark), suite, "*", or a workload folder name', '*')
@@ -24,6 +24,14 @@ export function registerSearch(program: Command): void {
     .option('--show-perf', 'performance and resource impact of each working stub and fake (runs stored with generate --perf-analysis)')
     .option('--json', 'print JSON instead of text')
     .option('--out <dir>', 'folder for plots (default: current folder)')
+    .addHelpText('after', `
+Examples:
+  loupe search -db ../loupedb -a nginx,redis --output-sys-names
+  loupe search -db ../loupedb --guide-support ../loupedb/Unikraft.syscalls --planner unlock
+  loupe search -db ../loupedb --compat-score ../loupedb/*.syscalls
+  loupe search -db ../loupedb --export-sqlite loupe.sqlite
+
+See docs/search.md for how workloads and applications combine, the planners and the SQLite schema.`)
     .action(async (options) => {
       const { search } = await import('../commands/search.js');
       await search(options);

@@ -4,7 +4,14 @@ import type { Command } from 'commander';
 export function registerStatic(program: Command): void {
   const staticCommand = program
     .command('static')
-    .description('static upper bound: the syscalls a binary (with its libraries) or a C/C++ source tree could ever issue');
+    .description('static upper bound: the syscalls a binary (with its libraries) or a C/C++ source tree could ever issue')
+    .addHelpText('after', `
+Examples:
+  loupe static binary /usr/sbin/nginx
+  loupe static binary /usr/sbin/nginx --csv > static_binary.csv
+  loupe static source ./src --json
+
+See docs/static-analysis.md for the method and its limits.`);
   staticCommand
     .command('binary')
     .description('analyse an x86-64 ELF binary and the shared libraries it loads')

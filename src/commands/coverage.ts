@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ExitCode, LoupeError } from '../core/errors.js';
+import { COVERAGE_JSON } from '../db/layout.js';
 import { formatCoverage } from '../coverage/format.js';
 import { renderHtml } from '../coverage/lcov.js';
 import { measureCoverage, type CoverageReport } from '../coverage/measure.js';
@@ -28,8 +29,7 @@ export interface CoverageCommandOptions extends AnalysisOptions {
   quiet: boolean;
 }
 
-/** Files of --out. */
-export const COVERAGE_JSON = 'coverage.json';
+/** Files of --out (coverage.json is named as in the database: db/layout.ts). */
 export const TRACEFILE = 'coverage.info';
 export const HTML_DIR = 'html';
 

@@ -2,16 +2,19 @@
  * gcov's files: `.gcno` (notes, written by the compiler next to each object) and `.gcda` (counts,
  * written by the instrumented program when it exits). The workload's run writes its .gcda files
  * under a folder of ours (GCOV_PREFIX, with GCOV_PREFIX_STRIP=0: PREFIX/<absolute object path>.gcda),
- * never into the build tree. Here they are paired with the build tree's .gcno files in a staging
- * folder that lcov reads.
+ * never into the build tree. A process that cleared its environment (nginx's workers, any
+ * program calling clearenv) writes at the object path itself, which in the run is a
+ * copy-on-write view: the file lands in the run's kept writable layer. Here both kinds are
+ * paired with the build tree's .gcno files in a staging folder that lcov reads.
  *
  * File headers (gcc/gcov-io.h): a 4-byte magic ("gcno" or "gcda" as a little-endian word on
  * x86-64), a 4-byte version, a 4-byte stamp. The compiler writes the same stamp into both
  * files of one compilation; a .gcda whose stamp differs from its .gcno comes from another build.
  */
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, openSync, readSync, closeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { ExitCode, LoupeError } from '../core/errors.js';
+import type { WritableLayer } from '../sandbox/isolation.js';
 
 const GCNO_MAGIC = 0x67636e6f;
 const GCDA_MAGIC = 0x67636461;
@@ -76,8 +79,40 @@ export function isInstrumented(binary: string): boolean {
   return readFileSync(binary).includes('GCOV_PREFIX');
 }
 
+/** A .gcda file the run wrote: where it is now, and the object path the program wrote it for. */
+export interface CountsFile {
+  readonly file: string;
+  readonly objectPath: string;
+}
+
+/** The .gcda files under GCOV_PREFIX (with GCOV_PREFIX_STRIP=0, at PREFIX/<absolute object path>.gcda). */
+export function countsUnderPrefix(prefix: string): CountsFile[] {
+  return findFiles(prefix, '.gcda').map((file) => ({ file, objectPath: `${sep}${relative(prefix, file)}` }));
+}
+
+/**
+ * The .gcda files that processes without GCOV_PREFIX wrote at their object paths inside the run's
+ * copy-on-write view, found in its kept writable layers (`layers`: each layer's mount point and
+ * upper folder). A file that already existed on the host holds the host's earlier counts plus the
+ * run's (libgcov adds to an existing .gcda), which cannot be told apart: those are returned in
+ * `merged` by object path, not in `counts`.
+ */
+export function countsInLayers(layers: readonly WritableLayer[]): { counts: CountsFile[]; merged: string[] } {
+  const counts: CountsFile[] = [];
+  const merged: string[] = [];
+  for (const layer of layers) {
+    if (!existsSync(layer.upper)) continue;
+    for (const file of findFiles(layer.upper, '.gcda')) {
+      const objectPath = join(layer.mountPoint, relative(layer.upper, file));
+      if (existsSync(objectPath)) merged.push(objectPath);
+      else counts.push({ file, objectPath });
+    }
+  }
+  return { counts, merged };
+}
+
 export interface StagedData {
-  /** Folder holding each .gcda next to a copy of its .gcno, at the object's absolute path. */
+  /** Folder holding each .gcda next to a copy of its .gcno, under SET/<object path>. */
   readonly staging: string;
   readonly pairs: number;
   /** Objects whose .gcda has no .gcno under the build tree (built elsewhere): left out. */
@@ -85,45 +120,50 @@ export interface StagedData {
 }
 
 /**
- * Pairs every .gcda written under `prefix` with its .gcno: the one at the same absolute path
- * in the build tree, else the one under `sourceDir` whose path shares the longest tail with it
- * (a tree built in one place and given from another, e.g. inside a container). Copies both into
- * `staging`. LoupeError (bad input) when a .gcda has no .gcno or comes from another build.
+ * Pairs every .gcda of `sets` with its .gcno: the one at the same absolute path in the build
+ * tree, else the one under `sourceDir` whose path shares the longest tail with it (a tree built
+ * in one place and given from another, e.g. inside a container). Copies both into
+ * `staging/INDEX/<object path>`, INDEX being the set's: the same object written by two processes
+ * (one through GCOV_PREFIX, one in the copy-on-write view) is staged twice, and lcov adds the
+ * counts of both, as libgcov would have merged them into one file. LoupeError (bad input) when a
+ * .gcda has no .gcno or comes from another build.
  */
-export function stageData(prefix: string, notes: readonly string[], sourceDir: string, staging: string): StagedData {
-  const counts = findFiles(prefix, '.gcda');
+export function stageData(sets: readonly (readonly CountsFile[])[], notes: readonly string[], sourceDir: string, staging: string): StagedData {
   const byName = new Map<string, string[]>();
   for (const note of notes) byName.set(basename(note), [...(byName.get(basename(note)) ?? []), note]);
   const noteSet = new Set(notes);
   const orphans: string[] = [];
   const mismatched: string[] = [];
-  for (const data of counts) {
-    const objectPath = `${sep}${relative(prefix, data)}`;
-    const wanted = objectPath.replace(/\.gcda$/, '.gcno');
-    const note = noteSet.has(wanted) ? wanted : longestTailMatch(wanted, byName.get(basename(wanted)) ?? []);
-    if (note === undefined) {
-      orphans.push(objectPath);
-      continue;
+  let total = 0;
+  sets.forEach((counts, index) => {
+    for (const { file: data, objectPath } of counts) {
+      total++;
+      const wanted = objectPath.replace(/\.gcda$/, '.gcno');
+      const note = noteSet.has(wanted) ? wanted : longestTailMatch(wanted, byName.get(basename(wanted)) ?? []);
+      if (note === undefined) {
+        orphans.push(objectPath);
+        continue;
+      }
+      const [dataHeader, noteHeader] = [readHeader(data), readHeader(note)];
+      if (dataHeader === undefined || noteHeader === undefined || dataHeader.stamp !== noteHeader.stamp || dataHeader.version !== noteHeader.version) {
+        mismatched.push(`${objectPath} (notes: ${relative(sourceDir, note)})`);
+        continue;
+      }
+      const target = join(staging, String(index), wanted);
+      mkdirSync(dirname(target), { recursive: true });
+      copyFileSync(note, target);
+      copyFileSync(data, target.replace(/\.gcno$/, '.gcda'));
     }
-    const [dataHeader, noteHeader] = [readHeader(data), readHeader(note)];
-    if (dataHeader === undefined || noteHeader === undefined || dataHeader.stamp !== noteHeader.stamp || dataHeader.version !== noteHeader.version) {
-      mismatched.push(`${objectPath} (notes: ${relative(sourceDir, note)})`);
-      continue;
-    }
-    const target = join(staging, wanted);
-    mkdirSync(dirname(target), { recursive: true });
-    copyFileSync(note, target);
-    copyFileSync(data, target.replace(/\.gcno$/, '.gcda'));
-  }
+  });
   if (mismatched.length > 0) {
     throw new LoupeError(`${mismatched.length} .gcda file${mismatched.length === 1 ? ' does' : 's do'} not match the build tree's .gcno (another build of the program): ${listSome(mismatched)}`,
       ExitCode.badInput, 'give with --source the build tree of the very binary that runs (rebuilding changes every stamp)');
   }
-  if (orphans.length > 0 && orphans.length === counts.length) {
+  if (orphans.length > 0 && orphans.length === total) {
     throw new LoupeError(`the run wrote coverage data for objects that have no .gcno under ${sourceDir}: ${listSome(orphans)}`,
       ExitCode.badInput, 'give with --source the build tree the binary was compiled in');
   }
-  return { staging, pairs: counts.length - orphans.length, orphans };
+  return { staging, pairs: total - orphans.length, orphans };
 }
 
 function longestTailMatch(path: string, candidates: readonly string[]): string | undefined {

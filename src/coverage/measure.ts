@@ -6,14 +6,15 @@
 import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, LoupeError } from '../core/errors.js';
-import { INCONCLUSIVE_RETRIES, runAttempt, type AttemptOutcome } from '../explore/attempt.js';
+import { INCONCLUSIVE_RETRIES, KEPT_WRITES_DIR, runAttempt, type AttemptOutcome } from '../explore/attempt.js';
 import type { Experiment, Workload } from '../explore/experiment.js';
 import { filterFor } from '../explore/run-experiment.js';
 import type { ProcessGroups } from '../sandbox/process.js';
+import { readKeptLayers } from '../sandbox/sandbox.js';
 import { analyseSources } from '../static/index.js';
 import type { SyscallTable } from '../syscalls/table.js';
 import { joinCallSites, summariseCallSites, type CallSiteSummary, type SyscallSites } from './call-sites.js';
-import { findNotes, isInstrumented, stageData } from './gcov-data.js';
+import { countsInLayers, countsUnderPrefix, findNotes, isInstrumented, stageData } from './gcov-data.js';
 import { captureTracefile, requireLcov } from './lcov.js';
 import { parseTracefile, totalsOf, type Totals } from './tracefile.js';
 
@@ -95,7 +96,9 @@ export async function measureCoverage(o: CoverageOptions): Promise<CoverageRepor
   const experiment: Experiment = {
     id: 'coverage',
     description: 'coverage run (nothing perturbed)',
-    workload: o.workload,
+    // The run's writable layers are kept: processes that cleared their environment (GCOV_PREFIX
+    // with it) write their .gcda files at the object paths, that is into these layers.
+    workload: { ...o.workload, filesystem: { writable: o.workload.filesystem?.writable ?? [], keepWrites: true } },
     perturbation: { rules: [] },
     judge: {
       attempts: 1,
@@ -122,7 +125,8 @@ export async function measureCoverage(o: CoverageOptions): Promise<CoverageRepor
   }
 
   o.onPhase?.('collecting coverage data');
-  const staged = stageData(prefix, notes, o.sourceDir, join(o.workDir, 'staging'));
+  const cleared = countsInLayers(readKeptLayers(join(runDir, KEPT_WRITES_DIR)));
+  const staged = stageData([countsUnderPrefix(prefix), cleared.counts], notes, o.sourceDir, join(o.workDir, 'staging'));
   if (staged.pairs === 0) {
     throw new LoupeError(`the run wrote no coverage data (application: ${outcome.verdict}${outcome.reason ? `, ${outcome.reason}` : ''})`, ExitCode.failed,
       `gcov writes its data when the program exits normally (exit or return from main, not _exit or a fatal signal); see ${outcome.appLog}`);
@@ -131,6 +135,10 @@ export async function measureCoverage(o: CoverageOptions): Promise<CoverageRepor
   const coverage = parseTracefile(readFileSync(o.tracefile, 'utf8'));
   const totals = totalsOf(coverage.values());
   const warnings = staged.orphans.length === 0 ? [] : [`${staged.orphans.length} object(s) with coverage data have no .gcno under ${o.sourceDir}: left out`];
+  if (cleared.merged.length > 0) {
+    warnings.push(`${cleared.merged.length} .gcda file(s) already in the build tree took the counts of processes that cleared GCOV_PREFIX (${cleared.merged.slice(0, 3).join(', ')}${cleared.merged.length > 3 ? ', ...' : ''}): `
+      + `earlier runs' counts cannot be told apart from this run's, so those counts are left out; delete the build tree's .gcda files (find ${o.sourceDir} -name '*.gcda' -delete) to count them`);
+  }
   if (outcome.verdict !== 'works') warnings.push(`the workload failed its test: ${outcome.reason ?? 'broken'} (logs: ${outcome.appLog}, ${outcome.testLog})`);
 
   let syscalls: SyscallSites[] = [];

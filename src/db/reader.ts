@@ -211,7 +211,8 @@ export function readOsList(path: string, table: SyscallTable = X86_64): OsList {
 /** Reads the whole database at `root`. Throws LoupeError if it is missing or holds no application. */
 export async function readDatabase(root: string, table: SyscallTable = X86_64): Promise<DatabaseContents> {
   if (!existsSync(root) || !statSync(root).isDirectory()) {
-    throw new LoupeError(`database not found: ${root}`, ExitCode.badInput, 'pass the database folder with -db PATH (e.g. a clone of the loupedb repository)');
+    const what = existsSync(root) ? `database ${root} is a file, not a folder` : `database not found: ${root}`;
+    throw new LoupeError(what, ExitCode.badInput, 'pass the database folder with -db PATH (e.g. a clone of the loupedb repository)');
   }
   const inGit = existsSync(join(root, '.git'));
   const warnings: string[] = [];

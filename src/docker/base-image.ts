@@ -5,13 +5,27 @@ import { ExitCode, LoupeError } from '../core/errors.js';
 import { PACKAGE_ROOT } from '../core/version.js';
 import type { ProcessGroups } from '../sandbox/process.js';
 import { buildImage } from './build.js';
-import { imageExists } from './engine.js';
+import { imageExists, imageLabel } from './engine.js';
 
 /** The project's files that make up loupe-base's build context besides the host's node binary. */
 const BASE_DOCKERFILE_DIR = join(PACKAGE_ROOT, 'docker', 'loupe-base');
 
 /** The image application Dockerfiles start from (`FROM loupe-base:latest`), as in the original. */
 export const BASE_IMAGE_NAME = 'loupe-base:latest';
+
+/** Label of loupe-base: "1" with the original base image's build tools, "0" when built with --minimal. */
+export const BUILD_TOOLS_LABEL = 'org.loupe.build-tools';
+
+/**
+ * A hint for a failed application build when loupe-base:latest is the minimal one: Dockerfiles
+ * written for the original may compile, `apt build-dep` or `wget`, which only the full base
+ * offers. Undefined when the base has its build tools, or was built before the label existed.
+ */
+export async function minimalBaseHint(): Promise<string | undefined> {
+  if ((await imageLabel(BASE_IMAGE_NAME, BUILD_TOOLS_LABEL)) !== '0') return undefined;
+  return `${BASE_IMAGE_NAME} is the minimal base (loupe base-image --minimal: no compilers, git, wget or deb-src entries), `
+    + 'which Dockerfiles written for the original may need: rebuild it with `loupe base-image`';
+}
 
 export interface BaseImageSpec {
   /** Image to start from, e.g. local/debian:bookworm (made by scripts/docker-engine.sh) or debian:bookworm. */
@@ -52,6 +66,7 @@ export async function buildBaseImage(spec: BaseImageSpec): Promise<void> {
       dockerfile: join(context, 'Dockerfile'),
       tag: spec.tag,
       buildArgs: { BASE_IMAGE: spec.from, WITH_BUILD_TOOLS: spec.minimal ? '0' : '1' },
+      labels: { [BUILD_TOOLS_LABEL]: spec.minimal ? '0' : '1' },
       logFile: spec.logFile,
       groups: spec.groups,
       ...(spec.onLine === undefined ? {} : { onLine: spec.onLine }),

@@ -8,6 +8,8 @@ export interface BuildSpec {
   dockerfile: string;
   tag: string;
   buildArgs?: Record<string, string>;
+  /** Labels of the image (`docker build --label`). */
+  labels?: Record<string, string>;
   /** Every line of the build's output goes here. */
   logFile: string;
   groups: ProcessGroups;
@@ -23,6 +25,7 @@ export async function buildImage(spec: BuildSpec): Promise<void> {
   // --force-rm: a failed step's container is removed too, not left behind.
   const args = ['docker', 'build', '--network=host', '--force-rm', '-f', spec.dockerfile, '-t', spec.tag];
   for (const [name, value] of Object.entries(spec.buildArgs ?? {})) args.push('--build-arg', `${name}=${value}`);
+  for (const [name, value] of Object.entries(spec.labels ?? {})) args.push('--label', `${name}=${value}`);
   args.push(spec.contextDir);
   const log = createWriteStream(spec.logFile, { flags: 'a' });
   const proc = spec.groups.start({ argv: args, env: { ...process.env, DOCKER_BUILDKIT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -24,6 +24,13 @@ export async function imageId(image: string): Promise<string> {
   return out.stdout.trim();
 }
 
+/** The value of label `name` of `image`; undefined when the image or the label is missing. */
+export async function imageLabel(image: string, name: string): Promise<string | undefined> {
+  const out = await capture(['docker', 'image', 'inspect', '--format', `{{with .Config.Labels}}{{index . ${JSON.stringify(name)}}}{{end}}`, image]);
+  const value = out.stdout.trim();
+  return out.code !== 0 || value === '' || value === '<no value>' ? undefined : value;
+}
+
 export function lastLine(text: string): string {
   return text.trim().split('\n').pop()?.trim() ?? '';
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { SandboxSpec } from '../sandbox/bwrap.js';
 import { SandboxRun } from '../sandbox/sandbox.js';
 import { ProcessGroups, sleep, type ExitStatus } from '../sandbox/process.js';
-import { treeCpuMs } from '../sandbox/cpu-time.js';
+import { treeCpuMs, treeSchedule } from '../sandbox/cpu-time.js';
 import type { Verdict } from './report.js';
 import type { Experiment } from './experiment.js';
 import { DEFAULT_ISOLATION } from '../sandbox/isolation.js';
@@ -19,6 +19,8 @@ import { DEFAULT_ISOLATION } from '../sandbox/isolation.js';
  */
 
 export const INCONCLUSIVE_EXIT = 200;
+/** Folder of an attempt's `dir` where a workload with `keepWrites` keeps its writable layers. */
+export const KEPT_WRITES_DIR = 'writes';
 /** Times the script may answer 200 within one run before the run counts as broken. */
 export const INCONCLUSIVE_RETRIES = 20;
 
@@ -44,8 +46,8 @@ export interface AttemptContext {
    * of killing it at once (coverage: a server writes its .gcda files when it exits).
    */
   gracefulStopMs?: number;
-  /** cgroup.procs file the launcher joins, so the run's syscalls are counted (needs `filter`). */
-  cgroupProcs?: string;
+  /** The run's cgroup folder, so that its syscalls are recorded (SandboxSpec.recordIn; needs `filter`). */
+  recordIn?: string;
   /** Host command prefix of both the application and the test script (e.g. `taskset -c LIST`). */
   hostPrefix?: string[];
   /** Benchmark mode (--perf-analysis): the script is called as `SCRIPT LOGFILE benchmark`; its stdout goes to `benchmarkOutput`. */
@@ -83,6 +85,8 @@ export interface AttemptOutcome {
   workloadMs: number;
   /** CPU time the run's processes used (sampled every CPU_POLL_MS while a run to completion runs: a lower bound), ms. */
   cpuMs: number;
+  /** A hang only: how long the program's threads, summed, waited for a CPU while runnable (sandbox/cpu-time.ts treeSchedule), ms. */
+  waitedMs?: number;
   /** Where the attempt's time went, ms: setting up the sandbox until the program starts; the test script's runs (part of workloadMs); stopping the run. */
   phases: { sandboxStartMs: number; testScriptMs: number; teardownMs: number };
   appLog: string;
@@ -112,7 +116,7 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
     isolateHelper: ctx.isolateHelper,
     isolation: workload.filesystem ?? DEFAULT_ISOLATION,
     passThrough: [ctx.workDir],
-    keptLayersDir: join(ctx.dir, 'writes'),
+    keptLayersDir: join(ctx.dir, KEPT_WRITES_DIR),
     runDir: join(ctx.dir, 'sandbox'),
     filter: ctx.filter,
     onlyConsider: workload.onlyConsider,
@@ -121,7 +125,7 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
     env: ctx.env,
     replacedFiles: ctx.replacedFiles,
     logFile: appLog,
-    cgroupProcs: ctx.cgroupProcs,
+    recordIn: ctx.recordIn,
     hostPrefix: [...(ctx.hostPrefix ?? []), ...(ctx.observer?.joinPrefix ?? [])],
   });
   const started = Date.now();
@@ -133,6 +137,8 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
     const workloadMs = Date.now() - started;
     // A server that crashed before or while the script ran: the crash, not the script's answer, is the failure.
     const crashed = failure !== undefined && failure !== 'hang' && crashSignal(sandbox.appStatus) !== undefined;
+    // Read before the stop: how long the hung program's threads waited for a CPU tells whether load may explain the hang.
+    const waitedMs = failure === 'hang' && sandbox.namespacePid !== undefined ? Math.round(treeSchedule(sandbox.namespacePid).waitingMs) : undefined;
     ctx.observer?.stopping();
     let stopped: AttemptOutcome['stopped'];
     if (ctx.gracefulStopMs === undefined) await sandbox.stop();
@@ -144,7 +150,7 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
     const why = crashed && failure !== 'crash' ? `${reason}; the program died from ${crashSignal(sandbox.appStatus)}`
       : serverGone ? `${reason}; the application had exited with ${sandbox.appStatus!.code ?? sandbox.appStatus!.signal} while its test ran` : reason;
     return {
-      verdict, ...(kind ? { failure: kind } : {}), ...(why !== undefined ? { reason: why } : {}), limitMs, workloadMs, cpuMs, phases, appLog, testLog,
+      verdict, ...(kind ? { failure: kind } : {}), ...(why !== undefined ? { reason: why } : {}), limitMs, workloadMs, cpuMs, ...(waitedMs === undefined ? {} : { waitedMs }), phases, appLog, testLog,
       ...(benchmarkOutput ? { benchmarkOutput } : {}), ...(stopped === undefined ? {} : { stopped }),
     };
   };

@@ -88,4 +88,10 @@ export interface ExperimentResult {
   retries?: string[];
   /** Why a failure was accepted as the verdict without a further attempt. */
   stoppedBecause?: string;
+  /**
+   * Syscall numbers the application executed in the last attempt, sorted, when runs are recorded
+   * (fallbacks, explore/fallbacks.ts). Kept in the journal, so that a resumed analysis still has
+   * the fallbacks of the experiments it restores.
+   */
+  executed?: number[];
 }

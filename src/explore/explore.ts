@@ -6,7 +6,7 @@ import { ExitCode, LoupeError } from '../core/errors.js';
 import type { ProcessGroups } from '../sandbox/process.js';
 import { noCosts, runExperiment, type RunnerEnvironment } from './run-experiment.js';
 import { INCONCLUSIVE_RETRIES } from './attempt.js';
-import { WorkingRunTimes } from './retry-policy.js';
+import { HANG_FACTOR, WorkingRunTimes } from './retry-policy.js';
 import { runPool } from '../core/pool.js';
 import { planArgumentExperiments, planPseudoFileExperiments, planSyscallExperiments, type PlannedExperiment } from './plan.js';
 import { subfeatureVerdicts, syscallVerdicts } from './classify.js';
@@ -25,7 +25,7 @@ import { runNegativeControl } from './negative-control.js';
 import { checkNoPrivilegeLoss, executablesSeen } from './privileges.js';
 import { withCancellation } from './cancellation.js';
 import { boundLauncher } from '../sandbox/bound-launcher.js';
-import { BASELINE_ID, FallbackMeasurement } from './fallbacks.js';
+import { FallbackMeasurement } from './fallbacks.js';
 
 export interface ExploreOptions {
   workload: Workload;
@@ -63,8 +63,6 @@ export interface ExploreOptions {
 /** How much slower than the unperturbed run a server may become ready before the test starts anyway. */
 const READY_WAIT_FACTOR = 5;
 const READY_WAIT_FLOOR_MS = 1000;
-/** A run lasting this many times the unperturbed one is judged hung (see JudgeSettings.hangLimitMs). */
-const HANG_FACTOR = 10;
 const HANG_FLOOR_MS = 1000;
 /** The CPU-time limit of runs to completion (see JudgeSettings.cpuLimitMs): the same factor, a lower floor, as load does not inflate CPU time. */
 const CPU_HANG_FLOOR_MS = 250;
@@ -124,14 +122,14 @@ async function exploreMeasured(opts: ExploreOptions, env: RunnerEnvironment, wal
   const experimentsStart = Date.now();
   const results = new Map<string, ExperimentResult>();
   const run = (planned: readonly PlannedExperiment[]): Promise<void> =>
-    runAll(longestFirst(planned, (p) => expectedRunMs(p.experiment.perturbation.rules, cost)).map((p) => p.experiment), opts, env, results, measurement);
+    runAll(longestFirst(planned, (p) => expectedRunMs(p.experiment.perturbation.rules, cost)).map((p) => p.experiment), opts, env, results);
 
   const syscallPlan = planSyscallExperiments(discovery.used, opts.table, opts.workload, judge);
   opts.onPhase?.('syscalls', syscallPlan.length);
   let groupTesting: GroupTestingSummary | undefined;
   if (opts.groupTesting) {
     groupTesting = await runGroupTested(syscallPlan, {
-      run: (exp) => runRecorded(exp, opts, env, results, measurement),
+      run: (exp) => runRecorded(exp, opts, env, results),
       record: (r) => results.set(r.id, r),
       pool: (tasks) => runPool(tasks, (task) => task(), { jobs: opts.jobs, ...(opts.signal ? { signal: opts.signal } : {}), stopOnFirstError: true }).then(() => undefined),
       cost,
@@ -197,7 +195,7 @@ async function exploreMeasured(opts: ExploreOptions, env: RunnerEnvironment, wal
     ...(finalCheck ? { finalCheck } : {}),
     ...(perf ? { perf } : {}),
     ...(groupTesting ? { groupTesting } : {}),
-    ...(measured ? ('fallbacks' in measured ? { fallbacks: measured.fallbacks } : { fallbacksUnavailable: measured.unavailable }) : {}),
+    ...(measured ? ('fallbacks' in measured ? { fallbacks: measured.fallbacks, ...(measured.varying.length > 0 ? { fallbacksVarying: measured.varying } : {}), ...(measured.groups.length > 0 ? { fallbackGroups: measured.groups } : {}) } : { fallbacksUnavailable: measured.unavailable }) : {}),
     experiments: [...results.values()].map((r) => toRecord(r, descriptions.get(r.id) ?? r.id)),
     timing: { wallMs: Date.now() - wallStart, discoveryMs, baselineMs: calibrationMs, experimentsMs, jobs: opts.jobs, runs: env.costs! },
   };
@@ -230,9 +228,9 @@ async function calibrate(opts: ExploreOptions, env: RunnerEnvironment, discovery
     // Never let the wait for sockets eat the test script's time.
     readyWaitMs: Math.min(DISCOVERY_READY_WAIT_MS, opts.workload.timeoutMs / 2),
   };
-  const baseline: Experiment = { id: BASELINE_ID, description: 'baseline (nothing perturbed)', workload: opts.workload, perturbation: { rules: [] }, judge: probe };
+  const baseline: Experiment = { id: 'baseline', description: 'baseline (nothing perturbed)', workload: opts.workload, perturbation: { rules: [] }, judge: probe };
   const result = await runExperiment(baseline, env);
-  measurement?.record(BASELINE_ID, result);
+  measurement?.recordBaseline(result);
   if (result.verdict !== 'works') {
     throw new LoupeError(
       `the baseline run already fails, with nothing perturbed: ${result.reason ?? 'test failed'}\n` +
@@ -253,15 +251,14 @@ async function calibrate(opts: ExploreOptions, env: RunnerEnvironment, discovery
   return { judge, baselineMs: result.workloadMs };
 }
 
-async function runAll(experiments: readonly Experiment[], opts: ExploreOptions, env: RunnerEnvironment, results: Map<string, ExperimentResult>, measurement?: FallbackMeasurement): Promise<void> {
-  await runPool(experiments, (exp) => runRecorded(exp, opts, env, results, measurement), { jobs: opts.jobs, ...(opts.signal ? { signal: opts.signal } : {}), stopOnFirstError: true });
+async function runAll(experiments: readonly Experiment[], opts: ExploreOptions, env: RunnerEnvironment, results: Map<string, ExperimentResult>): Promise<void> {
+  await runPool(experiments, (exp) => runRecorded(exp, opts, env, results), { jobs: opts.jobs, ...(opts.signal ? { signal: opts.signal } : {}), stopOnFirstError: true });
 }
 
 /** Runs one experiment (or takes it from the journal), records its result and reports it. */
-async function runRecorded(exp: Experiment, opts: ExploreOptions, env: RunnerEnvironment, results: Map<string, ExperimentResult>, measurement?: FallbackMeasurement): Promise<ExperimentResult> {
+async function runRecorded(exp: Experiment, opts: ExploreOptions, env: RunnerEnvironment, results: Map<string, ExperimentResult>): Promise<ExperimentResult> {
   const journaled = opts.journal?.get(exp.id);
   const detailed = journaled ? undefined : await runExperiment(exp, env);
-  if (detailed) measurement?.record(exp.id, detailed);
   const result: ExperimentResult = journaled ?? stripDetails(detailed!);
   // A run stopped by a cancellation is no verdict.
   opts.signal?.throwIfAborted();
@@ -271,8 +268,8 @@ async function runRecorded(exp: Experiment, opts: ExploreOptions, env: RunnerEnv
   return result;
 }
 
-function stripDetails(r: ExperimentResult & { lastAttempt?: unknown; countedRun?: string }): ExperimentResult {
-  const { lastAttempt: _unused, countedRun: _recorded, ...rest } = r;
+function stripDetails(r: ExperimentResult & { lastAttempt?: unknown }): ExperimentResult {
+  const { lastAttempt: _unused, ...rest } = r;
   return rest;
 }
 

@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import type { SubfeatureVerdict, Treatment } from '../core/verdict.js';
-import { compareFallbackKeys, fallbackKey, parseFallbackKey, type FallbackTarget, type Fallbacks } from '../core/fallbacks.js';
+import { compareFallbackKeys, fallbackKey, parseFallbackKey, type FallbackSets, type FallbackTarget, type Fallbacks } from '../core/fallbacks.js';
+import { groupExperiment } from './group-testing.js';
 import type { ProcessGroups } from '../sandbox/process.js';
 import { X86_64, displayName, type SyscallTable } from '../syscalls/table.js';
 import { SyscallCounter } from '../trace/syscall-counter.js';
-import type { ExperimentResult } from './experiment.js';
+import type { Experiment, ExperimentResult } from './experiment.js';
 import { runExperiment, type RunnerEnvironment } from './run-experiment.js';
 import { runPool } from '../core/pool.js';
 import type { PlannedExperiment } from './plan.js';
@@ -40,25 +41,73 @@ export interface CountedExperiment {
 
 
 /**
- * The fallbacks of working experiments against the two references (see the top of this file);
- * with several runs of one experiment, only what every run shows.
+ * Syscalls that the runs of one experiment disagree on (executed by one run and not by another):
+ * their use varies by chance (futex in pthread_join, when the thread may or may not have ended),
+ * so no experiment can show them as a fallback or a drop. Pure.
  */
-export function computeFallbacks(discovery: readonly number[], baseline: ReadonlySet<number>, experiments: readonly CountedExperiment[]): Fallbacks {
-  const seen = new Set([...discovery, ...baseline]);
-  const always = discovery.filter((nr) => baseline.has(nr));
+export function varyingSyscalls(experiments: readonly Pick<CountedExperiment, 'executed'>[]): Set<number> {
+  const varying = new Set<number>();
+  for (const e of experiments) {
+    for (const run of e.executed) for (const nr of run) if (e.executed.some((other) => !other.has(nr))) varying.add(nr);
+  }
+  return varying;
+}
+
+/**
+ * The fallbacks of working experiments against the two references (see the top of this file);
+ * with several runs of one experiment, only what every run shows; never a syscall whose use
+ * varies between the runs of any one experiment (varyingSyscalls), except the perturbed
+ * syscall's own drop.
+ */
+export function computeFallbacks(discovery: readonly number[], baseline: ReadonlySet<number>, experiments: readonly CountedExperiment[], varying = varyingSyscalls(experiments)): Fallbacks {
+  const change = changeAgainst(discovery, baseline, varying);
   const out: Fallbacks = {};
   for (const e of experiments) {
     const key = fallbackKey(e.target);
     const entry = out[key] ?? {};
-    const inEvery = (nrs: Iterable<number>, test: (run: ReadonlySet<number>, nr: number) => boolean): number[] =>
-      sortedNumbers([...nrs].filter((nr) => e.executed.every((run) => test(run, nr))));
-    entry[e.treatment] = {
-      added: inEvery(new Set(e.executed.flatMap((run) => [...run]).filter((nr) => !seen.has(nr))), (run, nr) => run.has(nr)),
-      dropped: inEvery(always, (run, nr) => !run.has(nr)),
-    };
+    entry[e.treatment] = change(e.executed, (nr) => e.target.argIndex === undefined && nr === e.target.nr);
     out[key] = entry;
   }
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => compareFallbackKeys(a, b)));
+}
+
+/** A working group run (--group-testing): several syscalls perturbed at once, with its record. */
+export interface CountedGroup {
+  treatment: Treatment;
+  /** The perturbed syscalls, sorted. */
+  syscalls: number[];
+  executed: readonly ReadonlySet<number>[];
+}
+
+/**
+ * What a working group run changed, for the group as a whole: an OS that implements `added` can
+ * give every member that treatment at once. Which member needs which added syscall, and what one
+ * member alone would make the application do, is not measured (its verdict was inferred from
+ * the group, without a run of its own). Members' own drops are listed in `dropped`.
+ */
+export interface GroupFallbacks extends FallbackSets {
+  treatment: Treatment;
+  syscalls: number[];
+}
+
+/** computeFallbacks for working group runs: the same rules, the whole group's own drops exempt. Pure. */
+export function computeGroupFallbacks(discovery: readonly number[], baseline: ReadonlySet<number>, groups: readonly CountedGroup[], varying: ReadonlySet<number>): GroupFallbacks[] {
+  const change = changeAgainst(discovery, baseline, varying);
+  return groups.map((g) => ({ treatment: g.treatment, syscalls: g.syscalls, ...change(g.executed, (nr) => g.syscalls.includes(nr)) }));
+}
+
+/** added and dropped of some runs of one perturbation, `own` telling the perturbed syscalls (whose drop is certain). */
+function changeAgainst(discovery: readonly number[], baseline: ReadonlySet<number>, varying: ReadonlySet<number>) {
+  const seen = new Set([...discovery, ...baseline]);
+  const always = discovery.filter((nr) => baseline.has(nr));
+  return (executed: readonly ReadonlySet<number>[], own: (nr: number) => boolean): FallbackSets => {
+    const inEvery = (nrs: Iterable<number>, test: (run: ReadonlySet<number>, nr: number) => boolean): number[] =>
+      sortedNumbers([...nrs].filter((nr) => executed.every((run) => test(run, nr))));
+    return {
+      added: inEvery(new Set(executed.flatMap((run) => [...run]).filter((nr) => !seen.has(nr) && !varying.has(nr))), (run, nr) => run.has(nr)),
+      dropped: inEvery(always.filter((nr) => own(nr) || !varying.has(nr)), (run, nr) => !run.has(nr)),
+    };
+  };
 }
 
 /**
@@ -93,13 +142,15 @@ export function describeFallbacks(fallbacks: Fallbacks, table: SyscallTable, lab
 
 /**
  * The measurement during one analysis: starts the kernel recorder, gives each run a cgroup
- * (through RunnerEnvironment.counter), remembers which run judged which experiment, runs a
- * working experiment once more when its run showed a change (so that a syscall some runs
- * execute by chance is not reported), and turns the records into Fallbacks at the end.
+ * (through RunnerEnvironment.counter; each result then carries what its run executed,
+ * ExperimentResult.executed, journal included), runs a working experiment once more when its
+ * run showed a change (so that a syscall some runs execute by chance is not reported), and
+ * turns the records into Fallbacks at the end.
  */
 export class FallbackMeasurement {
-  /** Experiment id -> counted runs that worked: the judged one, then the confirming one. */
-  private readonly runs = new Map<string, string[]>();
+  /** Experiment id -> syscalls executed by its confirming run (a working one). */
+  private readonly confirmed = new Map<string, Set<number>>();
+  private baseline: Set<number> | undefined;
 
   private constructor(
     readonly counter: SyscallCounter | undefined,
@@ -113,16 +164,17 @@ export class FallbackMeasurement {
     return started instanceof SyscallCounter ? new FallbackMeasurement(started, undefined) : new FallbackMeasurement(undefined, started.unavailable);
   }
 
-  /** Remembers the counted run of an experiment's last attempt (the one its verdict comes from). */
-  record(experimentId: string, result: { countedRun?: string }): void {
-    if (result.countedRun !== undefined) this.runs.set(experimentId, [result.countedRun]);
+  /** Remembers what the unperturbed baseline run executed (it is no planned experiment). */
+  recordBaseline(result: Pick<ExperimentResult, 'executed'>): void {
+    if (result.executed) this.baseline = new Set(result.executed);
   }
 
   /**
-   * Runs once more (one attempt, `jobs` at a time) every working experiment whose run showed a
-   * change other than the perturbed syscall's own drop. Only the changes both runs show count;
-   * a confirming run that fails its test confirms nothing and is left out. `progress` hears the
-   * number of confirming runs before they start, and each one as it finishes.
+   * Runs once more (one attempt, `jobs` at a time) every working experiment, or working group
+   * run, whose run showed a change other than the perturbed syscalls' own drops. Only the
+   * changes both runs show count; a confirming run that fails its test confirms nothing and is
+   * left out. `onPhase` hears the number of confirming runs before they start, `onRun` each one
+   * as it finishes.
    */
   async confirm(
     discovery: readonly number[],
@@ -131,63 +183,81 @@ export class FallbackMeasurement {
     env: RunnerEnvironment,
     opts: { jobs: number; signal?: AbortSignal; onPhase?: (total: number) => void; onRun?: (result: ExperimentResult, description: string) => void },
   ): Promise<number> {
-    if (!this.counter) return 0;
-    const counts = await this.counter.snapshot();
-    const { baseline, experiments } = this.counted(planned, results, counts);
-    if (!baseline) return 0;
-    const fallbacks = computeFallbacks(discovery, baseline, experiments.map((e) => e.counted));
-    const changed = experiments.filter(({ counted }) => {
-      const sets = fallbacks[fallbackKey(counted.target)]?.[counted.treatment];
-      return sets !== undefined && (sets.added.length > 0 || sets.dropped.some((nr) => nr !== counted.target.nr || counted.target.argIndex !== undefined));
-    });
-    opts.onPhase?.(changed.length);
-    await runPool(changed, async ({ planned: p }) => {
-      const exp = p.experiment;
-      const again = await runExperiment({ ...exp, id: `${CONFIRM_PREFIX}${exp.id}`, judge: { ...exp.judge, attempts: 1 } }, env);
-      if (again.verdict === 'works' && again.countedRun !== undefined) this.runs.get(exp.id)?.push(again.countedRun);
-      const { lastAttempt: _details, countedRun: _run, ...result } = again;
+    if (!this.counter || !this.baseline) return 0;
+    const { experiments, groups } = this.counted(planned, results);
+    const varying = varyingSyscalls([...experiments.map((e) => e.counted), ...groups.map((g) => g.counted)]);
+    const fallbacks = computeFallbacks(discovery, this.baseline, experiments.map((e) => e.counted), varying);
+    const groupSets = computeGroupFallbacks(discovery, this.baseline, groups.map((g) => g.counted), varying);
+    const changedBeyond = (sets: FallbackSets | undefined, own: (nr: number) => boolean): boolean => sets !== undefined && (sets.added.length > 0 || sets.dropped.some((nr) => !own(nr)));
+    const again: Experiment[] = [
+      ...experiments
+        .filter(({ counted: c }) => changedBeyond(fallbacks[fallbackKey(c.target)]?.[c.treatment], (nr) => c.target.argIndex === undefined && nr === c.target.nr))
+        .map((e) => e.planned.experiment),
+      ...groups.filter((g, i) => changedBeyond(groupSets[i], (nr) => g.counted.syscalls.includes(nr))).map((g) => g.experiment),
+    ];
+    opts.onPhase?.(again.length);
+    await runPool(again, async (exp) => {
+      const rerun = await runExperiment({ ...exp, id: `${CONFIRM_PREFIX}${exp.id}`, judge: { ...exp.judge, attempts: 1 } }, env);
+      if (rerun.verdict === 'works' && rerun.executed) this.confirmed.set(exp.id, new Set(rerun.executed));
+      const { lastAttempt: _details, executed: _executed, ...result } = rerun;
       opts.onRun?.(result, `${exp.description} (again, to confirm its fallbacks)`);
     }, { jobs: opts.jobs, ...(opts.signal ? { signal: opts.signal } : {}), stopOnFirstError: true });
-    return changed.length;
+    return again.length;
   }
 
   /**
-   * Stops recording; the fallbacks of every working planned experiment whose run was counted.
-   * Experiments restored from a journal were not run in this session and have no entry.
-   * Returns `unavailable` instead when the baseline was not counted.
+   * Stops recording; the fallbacks of every working planned experiment whose run was recorded,
+   * in this session or in the one a journal restores it from, and of every working group run
+   * (--group-testing), whose members' verdicts were inferred without a run of their own.
+   * Returns `unavailable` instead when the baseline was not recorded.
    */
   async finish(
     discovery: readonly number[],
     planned: readonly PlannedExperiment[],
     results: ReadonlyMap<string, ExperimentResult>,
-  ): Promise<{ fallbacks: Fallbacks } | { unavailable: string }> {
+  ): Promise<{ fallbacks: Fallbacks; varying: number[]; groups: GroupFallbacks[] } | { unavailable: string }> {
     if (!this.counter) return { unavailable: this.unavailable ?? 'not measured' };
-    const { counts } = await this.counter.finish();
-    const { baseline, experiments } = this.counted(planned, results, counts);
-    if (!baseline) return { unavailable: 'the baseline run was not recorded (see syscall-counter.log in the work folder)' };
-    return { fallbacks: computeFallbacks(discovery, baseline, experiments.map((e) => e.counted)) };
+    await this.counter.finish();
+    if (!this.baseline) return { unavailable: 'the baseline run was not recorded (see syscall-counter.log in the work folder)' };
+    const { experiments, groups } = this.counted(planned, results);
+    const counted = experiments.map((e) => e.counted);
+    const varying = varyingSyscalls([...counted, ...groups.map((g) => g.counted)]);
+    return {
+      fallbacks: computeFallbacks(discovery, this.baseline, counted, varying),
+      varying: sortedNumbers(varying),
+      groups: computeGroupFallbacks(discovery, this.baseline, groups.map((g) => g.counted), varying),
+    };
   }
 
   private counted(
     planned: readonly PlannedExperiment[],
     results: ReadonlyMap<string, ExperimentResult>,
-    counts: ReadonlyMap<string, Set<number>>,
-  ): { baseline?: Set<number>; experiments: { planned: PlannedExperiment; counted: CountedExperiment }[] } {
-    // A run that executed nothing was not recorded (the launcher could not join its cgroup).
-    const executed = (id: string): Set<number>[] => (this.runs.get(id) ?? []).map((run) => counts.get(run)).filter((set): set is Set<number> => set !== undefined && set.size > 0);
-    const baseline = executed(BASELINE_ID)[0];
+  ): { experiments: { planned: PlannedExperiment; counted: CountedExperiment }[]; groups: { experiment: Experiment; counted: CountedGroup }[] } {
+    const runs = (id: string, executed: number[]): Set<number>[] => [new Set(executed), ...(this.confirmed.has(id) ? [this.confirmed.get(id)!] : [])];
     const experiments: { planned: PlannedExperiment; counted: CountedExperiment }[] = [];
+    const members = new Map<string, PlannedExperiment[]>();
     for (const p of planned) {
       const target: FallbackTarget | undefined =
         p.syscall !== undefined ? { nr: p.syscall }
         : p.subfeature?.nr !== undefined ? { nr: p.subfeature.nr, argIndex: p.subfeature.argIndex, value: p.subfeature.value, ...(p.subfeature.bit ? { bit: true } : {}) }
         : undefined;
-      const runs = executed(p.experiment.id);
-      if (target && results.get(p.experiment.id)?.verdict === 'works' && runs.length > 0) {
-        experiments.push({ planned: p, counted: { target, treatment: p.action, executed: runs } });
-      }
+      const result = results.get(p.experiment.id);
+      if (result?.inferredFrom !== undefined) members.set(result.inferredFrom, [...(members.get(result.inferredFrom) ?? []), p]);
+      if (!target || result?.verdict !== 'works' || !result.executed) continue;
+      experiments.push({ planned: p, counted: { target, treatment: p.action, executed: runs(p.experiment.id, result.executed) } });
     }
-    return { ...(baseline ? { baseline } : {}), experiments };
+    const groups: { experiment: Experiment; counted: CountedGroup }[] = [];
+    for (const [id, group] of members) {
+      const result = results.get(id);
+      if (result?.verdict !== 'works' || !result.executed) continue;
+      // The group's members in the order of its id, which names them: the same experiment again.
+      const order = id.split(':')[2]?.split(',') ?? [];
+      const ordered = order.map((name) => group.find((p) => p.experiment.id.endsWith(`:${name}`))).filter((p): p is PlannedExperiment => p !== undefined);
+      if (ordered.length !== group.length) continue;
+      const experiment = groupExperiment(ordered);
+      groups.push({ experiment, counted: { treatment: group[0]!.action, syscalls: sortedNumbers(group.map((p) => p.syscall!)), executed: runs(id, result.executed) } });
+    }
+    return { experiments, groups };
   }
 
   async abandon(): Promise<void> {
@@ -198,11 +268,11 @@ export class FallbackMeasurement {
 /** Ids of confirming runs: the experiment's id after this prefix (their logs go to a folder of their own). */
 const CONFIRM_PREFIX = 'fallbacks-confirm:';
 
-/** Id of the unperturbed calibration run (explore.ts). */
-export const BASELINE_ID = 'baseline';
-
 /** The summary's section on fallbacks (src/explore/format.ts), with its leading blank line; empty without data. */
-export function formatFallbackSection(report: { fallbacks?: Fallbacks; fallbacksUnavailable?: string; subfeatures: readonly SubfeatureVerdict[] }, table: SyscallTable = X86_64): string[] {
+export function formatFallbackSection(
+  report: { fallbacks?: Fallbacks; fallbacksUnavailable?: string; fallbacksVarying?: number[]; fallbackGroups?: GroupFallbacks[]; subfeatures: readonly SubfeatureVerdict[] },
+  table: SyscallTable = X86_64,
+): string[] {
   if (report.fallbacksUnavailable !== undefined) return ['', `Fallbacks not measured: ${report.fallbacksUnavailable}`];
   if (!report.fallbacks) return [];
   const labels = new Map<string, string>();
@@ -212,5 +282,15 @@ export function formatFallbackSection(report: { fallbacks?: Fallbacks; fallbacks
   }
   const lines = describeFallbacks(report.fallbacks, table, labels);
   const measured = Object.values(report.fallbacks).reduce((n, e) => n + Object.keys(e).length, 0);
-  return ['', `Fallbacks (what working perturbations made the application execute instead), ${measured} runs measured: ${lines.length === 0 ? 'none' : lines.length}`, ...lines.map((l) => `  ${l}`)];
+  const name = (nr: number): string => displayName(table, nr);
+  const varying = report.fallbacksVarying?.length ? [`  left out, as two runs of one experiment disagreed on them: ${report.fallbacksVarying.map(name).join(', ')}`] : [];
+  const groups = (report.fallbackGroups ?? []).flatMap((g) => {
+    const dropped = g.dropped.filter((nr) => !g.syscalls.includes(nr));
+    const what = [...(g.added.length > 0 ? [`falls back to ${g.added.map(name).join(', ')}`] : []), ...(dropped.length > 0 ? [`stops calling ${dropped.map(name).join(', ')}`] : [])];
+    return what.length > 0 ? [`    ${g.treatment} together (${g.syscalls.map(name).join(', ')}): works, ${what.join('; ')}`] : [];
+  });
+  const inferred = report.fallbackGroups?.length
+    ? [`  ${report.fallbackGroups.reduce((n, g) => n + g.syscalls.length, 0)} verdicts inferred from ${report.fallbackGroups.length} group runs: their fallbacks are measured per group, not per syscall${groups.length > 0 ? ':' : ' (none changed anything)'}`, ...groups]
+    : [];
+  return ['', `Fallbacks (what working perturbations made the application execute instead), ${measured} runs measured: ${lines.length === 0 ? 'none' : lines.length}`, ...lines.map((l) => `  ${l}`), ...inferred, ...varying];
 }

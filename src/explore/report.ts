@@ -5,6 +5,7 @@ import type { RunCosts } from './run-experiment.js';
 import type { DiscoveryDiagnostics } from './discover.js';
 import type { NegativeControl } from './negative-control.js';
 import type { Fallbacks } from '../core/fallbacks.js';
+import type { GroupFallbacks } from './fallbacks.js';
 
 export type { SubfeatureVerdict, SyscallVerdict, Verdict };
 
@@ -70,8 +71,15 @@ export interface ExploreReport {
   groupTesting?: GroupTestingSummary;
   /** What working perturbations made the application execute instead (src/explore/fallbacks.ts). */
   fallbacks?: Fallbacks;
-  /** Why fallbacks were not measured (e.g. bpftrace missing), when they were asked for. */
+  /** Why fallbacks were not measured (no cgroup v2, no BPF), when they were asked for. */
   fallbacksUnavailable?: string;
+  /** Syscalls left out of every fallback: the runs of one experiment disagreed on them (explore/fallbacks.ts varyingSyscalls). */
+  fallbacksVarying?: number[];
+  /**
+   * With --group-testing: what each working group run changed, for its members together (their
+   * verdicts were inferred from it, so none has a `fallbacks` entry of its own).
+   */
+  fallbackGroups?: GroupFallbacks[];
   /** Static upper bound of the analysed binary with its libraries (absent with --disable-static). */
   static?: { syscalls: number[]; unresolvedSites: number } | { error: string };
   experiments: ExperimentRecord[];

@@ -13,8 +13,10 @@ import type { FailureKind } from './attempt.js';
  * - A hang is retried only when load could plausibly explain it: when the limit is less than
  *   HANG_RETRY_MARGIN times what working runs of this analysis take under the same load (the
  *   90th percentile of their durations: one slow outlier, such as a faked futex that spins but
- *   works, does not count). Faking `write` makes lua spin: its 1 s limit is tens of times any
- *   working run, so no retry.
+ *   works, does not count), or when the program's threads spent at least LOAD_WAIT_SHARE of the
+ *   limit waiting for a CPU (the kernel's run delay): a program slowed by a perturbation but
+ *   starved by other work may have worked, one asleep (a deadlock) never would. Faking `write`
+ *   makes lua spin: its 1 s limit is tens of times any working run, so no retry.
  * - A quick failure (the program or its test exited with an error, no later than a typical
  *   working run ends) of a perturbation expected to break the workload (it broke it in an
  *   earlier analysis of the same application, or every application of the public database but
@@ -26,6 +28,12 @@ import type { FailureKind } from './attempt.js';
  * - Otherwise, retried up to the attempts allowed.
  */
 
+/** A run lasting this many times a working one is judged hung (see JudgeSettings.hangLimitMs and hangLimitNow). */
+export const HANG_FACTOR = 10;
+/** Working runs needed before their durations raise the hang limit (see hangLimitNow). */
+const MEASURED_RUNS = 5;
+/** A hang whose threads waited for a CPU this share of its limit or more may be load's doing. */
+export const LOAD_WAIT_SHARE = 0.25;
 /** A hang is attributed to load only if the limit is below this multiple of a typical working run. */
 export const HANG_RETRY_MARGIN = 2;
 /** A perturbation whose prior chance of working is below this is expected to break the workload. */
@@ -38,6 +46,8 @@ export interface FailedAttempt {
   limitMs: number;
   /** How long the run took until it failed, ms (the application and its test). */
   workloadMs: number;
+  /** A hang: how long the program's threads, summed, waited for a CPU while runnable, ms. */
+  waitedMs?: number;
 }
 
 export interface RetryContext {
@@ -69,7 +79,11 @@ export function decideRetry(history: readonly FailedAttempt[], ctx: RetryContext
     const typical = ctx.typicalWorkingMs;
     const ratio = typical > 0 ? `${(last.limitMs / typical).toFixed(1)}x` : 'far above';
     const what = `the ${last.limitMs} ms limit is ${ratio} what working runs take now (${Math.round(typical)} ms)`;
-    if (last.limitMs >= HANG_RETRY_MARGIN * typical) return { retry: false, why: `hang: ${what}, load cannot explain it` };
+    const waited = last.waitedMs ?? 0;
+    if (waited >= LOAD_WAIT_SHARE * last.limitMs) {
+      return { retry: true, why: `hang: its threads waited ${Math.round(waited)} ms for a CPU within the ${last.limitMs} ms limit, load may explain it` };
+    }
+    if (last.limitMs >= HANG_RETRY_MARGIN * typical) return { retry: false, why: `hang: ${what}, and its threads waited ${Math.round(waited)} ms for a CPU: load cannot explain it` };
     return { retry: true, why: `hang: ${what}, load may explain it` };
   }
   const quick = (last.failure === 'exit' || last.failure === 'test') && last.workloadMs <= ctx.typicalWorkingMs;
@@ -77,6 +91,19 @@ export function decideRetry(history: readonly FailedAttempt[], ctx: RetryContext
     return { retry: false, why: `expected: the prior chance of working is ${(100 * ctx.priorWorks).toFixed(0)}% (an earlier analysis, or the database's workloads), a real failure is far likelier than one caused by load` };
   }
   return { retry: true, why: `${last.failure}: ${last.reason}; may be flaky, running again` };
+}
+
+/**
+ * The hang limit of the next attempt, ms: the calibrated one (HANG_FACTOR times the unperturbed
+ * run), raised to HANG_FACTOR times what working runs take now when the machine has become
+ * slower since the calibration. Without it, a perturbation that slows the application but
+ * works (a faked futex makes redis's threads spin: 3x slower) failed whenever a load spike
+ * made the machine 3x slower, and two analyses disagreed. Undefined stays undefined (no limit
+ * but the time-out).
+ */
+export function hangLimitNow(calibratedMs: number | undefined, typicalWorkingMs: number): number | undefined {
+  if (calibratedMs === undefined) return undefined;
+  return Math.max(calibratedMs, Math.round(HANG_FACTOR * typicalWorkingMs));
 }
 
 /**
@@ -100,5 +127,10 @@ export class WorkingRunTimes {
     if (this.times.length === 0) return this.standIn;
     const sorted = [...this.times].sort((a, b) => a - b);
     return sorted[Math.min(sorted.length - 1, Math.ceil(0.9 * sorted.length) - 1)]!;
+  }
+
+  /** typical() once MEASURED_RUNS working runs have been seen, 0 before: the stand-in is only a guess, too coarse to raise a limit. */
+  measured(): number {
+    return this.times.length >= MEASURED_RUNS ? this.typical() : 0;
   }
 }

@@ -7,7 +7,7 @@ import type { SyscallTable } from '../syscalls/table.js';
 import { absentFilesArgv } from '../trace/inject-command.js';
 import type { SyscallCounter } from '../trace/syscall-counter.js';
 import { runAttempt, type AttemptOutcome } from './attempt.js';
-import { decideRetry, WorkingRunTimes, type FailedAttempt } from './retry-policy.js';
+import { decideRetry, hangLimitNow, WorkingRunTimes, type FailedAttempt } from './retry-policy.js';
 import { expectedWorks, type EarlierVerdicts } from './priors.js';
 import type { Experiment, ExperimentResult, RuleSpec } from './experiment.js';
 
@@ -47,8 +47,6 @@ export const noCosts = (): RunCosts => ({ attempts: 0, filterBuildMs: 0, sandbox
 
 export interface DetailedResult extends ExperimentResult {
   lastAttempt: AttemptOutcome;
-  /** Recorder id of the last attempt's run, when its syscalls were recorded. */
-  countedRun?: string;
 }
 
 function toPerturbRule(spec: RuleSpec): PerturbRule {
@@ -89,7 +87,7 @@ export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Pr
   const wholeSyscalls = exp.perturbation.rules.every((r) => r.argIndex === undefined) && !exp.perturbation.absentFiles?.length && !exp.perturbation.emptyFiles?.length;
   // Pseudo-file experiments are not syscall perturbations: they have no fallbacks to record.
   const counter = exp.perturbation.absentFiles?.length || exp.perturbation.emptyFiles?.length ? undefined : env.counter;
-  let countedRun: string | undefined;
+  let executed: Set<number> | undefined;
   let workloadMs = 0;
   let outcome: AttemptOutcome | undefined;
   const failures: FailedAttempt[] = [];
@@ -102,8 +100,11 @@ export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Pr
     const absent = exp.perturbation.absentFiles ?? [];
     const wrapper = absent.length > 0 ? absentFilesArgv(absent, join(dir, 'inject.log')) : undefined;
     const counted = counter?.newRun();
-    countedRun = counted?.id;
-    outcome = await runAttempt(exp, { groups: env.groups, launcher: env.launcher, isolateHelper: env.isolateHelper, workDir: env.workDir, dir, filter, wrapper, cgroupProcs: counted?.procsFile });
+    const hangLimitMs = hangLimitNow(exp.judge.hangLimitMs, env.workingRunTimes?.measured() ?? 0);
+    const now: Experiment = hangLimitMs === undefined ? exp : { ...exp, judge: { ...exp.judge, hangLimitMs } };
+    outcome = await runAttempt(now, { groups: env.groups, launcher: env.launcher, isolateHelper: env.isolateHelper, workDir: env.workDir, dir, filter, wrapper, recordIn: counted?.dir });
+    // The run's processes are all reaped: its record is complete.
+    executed = counted && counter ? await counter.take(counted) : undefined;
     workloadMs += outcome.workloadMs;
     env.signal?.throwIfAborted();
     if (env.costs) {
@@ -117,7 +118,7 @@ export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Pr
       env.workingRunTimes?.record(outcome.workloadMs);
       break;
     }
-    failures.push({ failure: outcome.failure ?? 'test', reason: outcome.reason ?? 'broken', limitMs: outcome.limitMs, workloadMs: outcome.workloadMs });
+    failures.push({ failure: outcome.failure ?? 'test', reason: outcome.reason ?? 'broken', limitMs: outcome.limitMs, workloadMs: outcome.workloadMs, ...(outcome.waitedMs === undefined ? {} : { waitedMs: outcome.waitedMs }) });
     const decision = decideRetry(failures, {
       attemptsAllowed: Math.max(1, exp.judge.attempts),
       typicalWorkingMs: env.workingRunTimes?.typical() ?? 0,
@@ -140,6 +141,7 @@ export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Pr
     ...(retries.length > 0 ? { retries } : {}),
     ...(stoppedBecause !== undefined ? { stoppedBecause } : {}),
     lastAttempt: outcome,
-    ...(countedRun !== undefined ? { countedRun } : {}),
+    // A run that executed nothing was not recorded (it never reached the launcher's marker).
+    ...(executed !== undefined && executed.size > 0 ? { executed: [...executed].sort((a, b) => a - b) } : {}),
   };
 }

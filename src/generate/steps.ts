@@ -8,7 +8,7 @@ import { SYSCALL_CLASSES, type SyscallClass } from '../core/verdict.js';
 import { classOf } from '../db/csv.js';
 import { COVERAGE_JSON, DATA_DIR, dockerfileName, workloadDirName } from '../db/layout.js';
 import { storeRun, type DatabaseWriter, type RunLocation } from '../db/writer.js';
-import { BASE_IMAGE_NAME } from '../docker/base-image.js';
+import { BASE_IMAGE_NAME, minimalBaseHint } from '../docker/base-image.js';
 import { buildImage } from '../docker/build.js';
 import { copyDockerfileData } from '../docker/context.js';
 import { inspectDockerfile } from '../docker/dockerfile.js';
@@ -150,7 +150,15 @@ async function buildRunImage(app: string, dockerfile: string, session: GenerateS
   }
   const runName = createHash('md5').update(bytes).digest('hex');
   const image = runImageName(app, runName);
-  const built = await buildDockerfile({ app, dockerfile, dataFiles: facts.dataFiles, image, logName: `build-${runName}.log`, session, progress });
+  let built: Awaited<ReturnType<typeof buildDockerfile>>;
+  try {
+    built = await buildDockerfile({ app, dockerfile, dataFiles: facts.dataFiles, image, logName: `build-${runName}.log`, session, progress });
+  } catch (err) {
+    const minimal = err instanceof LoupeError && facts.fromLoupeBase ? await minimalBaseHint() : undefined;
+    if (minimal === undefined) throw err;
+    const error = err as LoupeError;
+    throw new LoupeError(error.message, error.exitCode, error.hint === undefined ? minimal : `${error.hint}; ${minimal}`);
+  }
   return { bytes, runName, image, built };
 }
 

@@ -37,10 +37,11 @@ export interface SandboxSpec {
   /** [host file, path inside] pairs: the file seen at that path for this run (an instrumented copy of a binary). */
   replacedFiles?: readonly (readonly [string, string])[];
   /**
-   * The host path of the cgroup.procs file the launcher joins (runs whose syscalls are recorded,
-   * src/trace/syscall-counter.ts): bound writable at the same path over the read-only /sys.
+   * The run's cgroup folder, for runs whose syscalls are recorded (src/trace/syscall-counter.ts).
+   * The sandbox starts in it (loupe-isolate --cgroup); with onlyConsider, it does not, and the
+   * launcher joins the cgroup's cgroup.procs, bound writable at the same path over the read-only /sys.
    */
-  cgroupProcs?: string;
+  recordIn?: string;
 }
 
 export function bwrapArgv(spec: SandboxSpec): string[] {
@@ -58,7 +59,8 @@ export function bwrapArgv(spec: SandboxSpec): string[] {
     '--info-fd', '3',
     '--ro-bind', spec.runDir, SANDBOX_DIR,
   ];
-  if (spec.cgroupProcs !== undefined) argv.push('--bind', spec.cgroupProcs, spec.cgroupProcs);
+  const procs = joinedCgroupProcs(spec);
+  if (procs !== undefined) argv.push('--bind', procs, procs);
   for (const file of spec.emptyFiles ?? []) argv.push('--ro-bind', `${spec.runDir}/empty`, file);
   // With --only-consider the launcher takes the binary's place and runs the replacement from its folder.
   const replaced = new Map((spec.replacedFiles ?? []).map(([file, path]) => [path, file]));
@@ -73,4 +75,13 @@ export function bwrapArgv(spec: SandboxSpec): string[] {
     argv.push('--chdir', spec.cwd, '--', spec.launcher, `--loupe-filter-file=${SANDBOX_DIR}/filter.bpf`, ...command);
   }
   return argv;
+}
+
+/**
+ * The cgroup.procs file the launcher joins, for a recorded run with onlyConsider: the test
+ * driver around the analysed binary is not recorded, so only the launched processes enter the
+ * run's cgroup. Otherwise undefined: the whole sandbox starts in the cgroup and nothing moves.
+ */
+export function joinedCgroupProcs(spec: Pick<SandboxSpec, 'recordIn' | 'onlyConsider'>): string | undefined {
+  return spec.recordIn !== undefined && spec.onlyConsider !== undefined ? `${spec.recordIn}/cgroup.procs` : undefined;
 }

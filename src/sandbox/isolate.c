@@ -14,6 +14,11 @@
  *   --bind SOURCE TARGET                 non-recursive bind
  *   --copy SOURCE COPY TARGET            copy the file SOURCE to COPY and bind COPY on TARGET
  *                                        (a writable file mount: overlayfs needs folders)
+ *   --cgroup DIR                         start COMMAND in the cgroup v2 folder DIR, created there
+ *                                        by clone3(CLONE_INTO_CGROUP): no process moves (a run
+ *                                        whose syscalls are recorded, src/trace/syscall-counter.c);
+ *                                        where the kernel refuses (before Linux 5.7), a plain fork
+ *                                        and a message: the run goes on unrecorded
  * The plan is made by src/sandbox/isolation.ts from /proc/self/mountinfo.
  *
  * COMMAND runs as a child. Without fd 4, the helper exits with COMMAND's status. With fd 4
@@ -31,6 +36,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h>
+#include <stdint.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -44,6 +51,9 @@
 #include <unistd.h>
 
 #define STATUS_FD 4
+
+/* The --cgroup folder, opened; -1 without. */
+static int cgroup_fd = -1;
 
 static void die(const char *what, const char *detail) {
 	fprintf(stderr, "loupe-isolate: %s%s%s: %s\n", what, detail ? " " : "", detail ? detail : "", strerror(errno));
@@ -124,6 +134,12 @@ static int operation(char **argv, int i, int argc) {
 		if (mount(argv[i + 1], argv[i + 2], NULL, flags, NULL) != 0) die("cannot bind", argv[i + 1]);
 		return 3;
 	}
+	if (strcmp(op, "--cgroup") == 0) {
+		NEED(1);
+		cgroup_fd = open(argv[i + 1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (cgroup_fd < 0) die("cannot open the cgroup", argv[i + 1]);
+		return 2;
+	}
 	if (strcmp(op, "--copy") == 0) {
 		NEED(3);
 		copy_file(argv[i + 1], argv[i + 2]);
@@ -133,6 +149,17 @@ static int operation(char **argv, int i, int argc) {
 	errno = EINVAL;
 	die("unknown operation", op);
 	return 0;
+}
+
+/* fork(), in the --cgroup folder when there is one. */
+static pid_t start_child(void) {
+	if (cgroup_fd >= 0) {
+		struct clone_args args = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)cgroup_fd };
+		long pid = syscall(SYS_clone3, &args, sizeof args);
+		if (pid >= 0) return (pid_t)pid;
+		fprintf(stderr, "loupe-isolate: cannot start the run in its cgroup (its syscalls are not recorded): %s\n", strerror(errno));
+	}
+	return fork();
 }
 
 static int enter(int argc, char **argv) {
@@ -172,7 +199,7 @@ int main(int argc, char **argv) {
 		die("no command after --", NULL);
 	}
 	int hold = fcntl(STATUS_FD, F_GETFD) >= 0;
-	pid_t child = fork();
+	pid_t child = start_child();
 	if (child < 0) die("fork", NULL);
 	if (child == 0) {
 		fcntl(STATUS_FD, F_SETFD, FD_CLOEXEC);

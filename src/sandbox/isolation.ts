@@ -146,9 +146,9 @@ export function planIsolation(input: PlanInput): IsolationPlan {
   return { operations, root, layers };
 }
 
-/** The helper's command line for a plan, followed by the command it starts. */
-export function isolateArgv(helper: string, plan: IsolationPlan, command: readonly string[]): string[] {
-  const argv = [helper];
+/** The helper's command line for a plan, followed by the command it starts; `cgroup`: the cgroup v2 folder the command starts in (isolate.c --cgroup). */
+export function isolateArgv(helper: string, plan: IsolationPlan, command: readonly string[], cgroup?: string): string[] {
+  const argv = [helper, ...(cgroup !== undefined ? ['--cgroup', cgroup] : [])];
   for (const o of plan.operations) {
     switch (o.op) {
       case 'tmpfs':

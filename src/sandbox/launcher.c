@@ -14,10 +14,12 @@
  * this launcher from starting the application. Every run, the unperturbed ones included, starts
  * through here (with a filter that allows everything when nothing is perturbed).
  *
- * When SANDBOX_DIR/cgroup names a cgroup.procs file, the launcher moves itself into that
- * cgroup just before installing the filter, so that the syscalls recorded per cgroup (see
- * src/trace/syscall-counter.ts) are the application's own: after the move it only calls
- * seccomp and execve.
+ * Runs whose syscalls are recorded (src/trace/syscall-counter.c) have a non-empty
+ * SANDBOX_DIR/cgroup. Just before installing the filter, the launcher makes the marker syscall
+ * RECORD_MARKER_NR, from which on the recorder counts this process and its children (after the
+ * marker it only calls seccomp and execve). In explicit mode the whole sandbox already runs in
+ * the run's cgroup (the file holds "-"); in bound mode the file names the cgroup's cgroup.procs,
+ * which each launched process joins first, as the test driver around it runs elsewhere.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -37,6 +39,8 @@
 #define EXEC_PATH_ADDRESS 0x5ec0d0000UL /* equal to LAUNCHER_EXEC_PATH_ADDRESS in bwrap.ts (test/unit/launcher-constants.test.ts) */
 #define FILTER_FLAG "--loupe-filter-file="
 #define MAX_FILTER_BYTES (4096 * 8)
+/* A syscall number no kernel implements (-ENOSYS); equal to RECORD_MARKER_NR in src/trace/syscall-counter.c. */
+#define RECORD_MARKER_NR 0x3ffe10cb
 
 extern char **environ;
 
@@ -46,7 +50,7 @@ static void die(const char *what, const char *detail) {
 }
 
 /* A failure here loses only the record, never the run: the engine sees an empty record. */
-static void join_recorded_cgroup(void) {
+static void mark_recorded_run(void) {
 	static char procs[4096];
 	int fd = open(SANDBOX_DIR "/cgroup", O_RDONLY | O_CLOEXEC);
 	if (fd < 0) return;
@@ -54,9 +58,12 @@ static void join_recorded_cgroup(void) {
 	close(fd);
 	if (n <= 0) return;
 	procs[n] = '\0';
-	/* Left open (close-on-exec): closing it would be one more recorded syscall. */
-	int cg = open(procs, O_WRONLY | O_CLOEXEC);
-	if (cg < 0 || write(cg, "0", 1) != 1) fprintf(stderr, "loupe-launch: cannot join cgroup %s: %s\n", procs, strerror(errno));
+	if (strcmp(procs, "-") != 0) {
+		/* Left open (close-on-exec): closing it would be one more syscall. */
+		int cg = open(procs, O_WRONLY | O_CLOEXEC);
+		if (cg < 0 || write(cg, "0", 1) != 1) fprintf(stderr, "loupe-launch: cannot join cgroup %s: %s\n", procs, strerror(errno));
+	}
+	syscall(RECORD_MARKER_NR);
 }
 
 static void install_filter(const char *path) {
@@ -68,7 +75,7 @@ static void install_filter(const char *path) {
 	close(fd);
 	struct sock_fprog prog = { .len = (unsigned short)(n / 8), .filter = insns };
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("prctl(PR_SET_NO_NEW_PRIVS)", NULL);
-	join_recorded_cgroup();
+	mark_recorded_run();
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) die("seccomp(SECCOMP_SET_MODE_FILTER)", NULL);
 }
 

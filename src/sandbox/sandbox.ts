@@ -1,7 +1,7 @@
 import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
-import { bwrapArgv, type SandboxSpec } from './bwrap.js';
+import { bwrapArgv, joinedCgroupProcs, type SandboxSpec } from './bwrap.js';
 import { isolateArgv, parseMountInfo, planIsolation, type FilesystemIsolation, type IsolationPlan, type PlanInput, type WritableLayer } from './isolation.js';
 import { GroupProcess, ProcessGroups, sleep, type ExitStatus } from './process.js';
 
@@ -41,12 +41,13 @@ export class SandboxRun {
   ) {}
 
   static async start(groups: ProcessGroups, spec: SandboxRunSpec): Promise<SandboxRun> {
-    prepareRunDir(spec.runDir, spec.filter, spec.cgroupProcs);
+    prepareRunDir(spec.runDir, spec.filter, spec.recordIn === undefined ? '' : joinedCgroupProcs(spec) ?? '-');
     const stageDir = join(spec.runDir, 'stage');
     mkdirSync(stageDir, { recursive: true });
     if (spec.isolation.keepWrites) mkdirSync(spec.keptLayersDir, { recursive: true });
     const plan = planIsolationHere({ stageDir, keptLayersDir: spec.keptLayersDir, isolation: spec.isolation, passThrough: spec.passThrough });
-    const argv = isolateArgv(spec.isolateHelper, plan, bwrapArgv({ ...spec, root: plan.root }));
+    const startIn = spec.recordIn !== undefined && joinedCgroupProcs(spec) === undefined ? spec.recordIn : undefined;
+    const argv = isolateArgv(spec.isolateHelper, plan, bwrapArgv({ ...spec, root: plan.root }), startIn);
     const log = openSync(spec.logFile, 'a');
     // hostPrefix: commands run on the host that end by executing the rest (CPU pinning, joining a cgroup).
     const proc = groups.start({ argv: [...(spec.hostPrefix ?? []), ...argv], cwd: spec.cwd, stdio: ['ignore', log, log, 'pipe', 'pipe'] });
@@ -141,7 +142,20 @@ export class SandboxRun {
     await killed;
     const lines = this.plan.layers.flatMap((layer) => changedFiles(layer));
     writeFileSync(join(this.spec.keptLayersDir, 'writes.log'), lines.map((l) => `${l}\n`).join(''));
+    writeFileSync(join(this.spec.keptLayersDir, KEPT_LAYERS_FILE), `${JSON.stringify(this.plan.layers)}\n`);
   }
+}
+
+/** With `keepWrites`, the kept layers' list (WritableLayer[]) beside writes.log: which mount each upper folder covers. */
+export const KEPT_LAYERS_FILE = 'layers.json';
+
+/**
+ * The writable layers a stopped run with `keepWrites` kept in `keptLayersDir`: a file the run
+ * wrote at PATH on a mount M is `upper/relative(M, PATH)` of M's layer. Empty when none were kept.
+ */
+export function readKeptLayers(keptLayersDir: string): WritableLayer[] {
+  const path = join(keptLayersDir, KEPT_LAYERS_FILE);
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as WritableLayer[]) : [];
 }
 
 /** The isolation plan for this machine's mounts as they are now (see planIsolation). */
@@ -200,11 +214,12 @@ function signalName(n: number): NodeJS.Signals {
   return (entry?.[0] ?? 'SIGKILL') as NodeJS.Signals;
 }
 
-function prepareRunDir(runDir: string, filter: Buffer, cgroupProcs: string | undefined): void {
+/** `recording`: '' (not recorded), '-' (the sandbox runs in the run's cgroup) or the cgroup.procs file the launcher joins. */
+function prepareRunDir(runDir: string, filter: Buffer, recording: string): void {
   mkdirSync(runDir, { recursive: true });
   writeFileSync(join(runDir, 'filter.bpf'), filter);
-  // Read by the launcher (src/sandbox/launcher.c); empty: the run is not recorded.
-  writeFileSync(join(runDir, 'cgroup'), cgroupProcs ?? '');
+  // Read by the launcher (src/sandbox/launcher.c) before it makes its marker syscall.
+  writeFileSync(join(runDir, 'cgroup'), recording);
   // Mount points for the bound binary and the source of empty pseudo-files.
   writeFileSync(join(runDir, 'target'), '');
   writeFileSync(join(runDir, 'empty'), '');

@@ -1,4 +1,6 @@
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { GroupProcess, ProcessGroups } from '../sandbox/process.js';
@@ -9,85 +11,93 @@ import type { GroupProcess, ProcessGroups } from '../sandbox/process.js';
  * One helper process per analysis (src/trace/syscall-counter.c, built to
  * dist/bin/loupe-syscall-counter) loads an eBPF program on the raw tracepoint `sys_enter` that
  * records each (cgroup v2 id, syscall number) pair once. Each run gets a cgroup of its own under
- * a session cgroup; the launcher moves itself there just before it installs the seccomp filter
- * and executes the application (src/sandbox/launcher.c), so the record holds the application's
+ * a session cgroup, in which its sandbox starts (loupe-isolate --cgroup: no process moves); the
+ * launcher marks the moment it hands over to the application (a marker syscall just before it
+ * installs the seccomp filter, src/sandbox/launcher.c), so the record holds the application's
  * syscalls (and the launcher's `seccomp` and `execve`), not bwrap's, and not the test script's.
  *
  * Why this and not a second run under strace: no extra run, and no ptrace in the judged run; the
- * application is never stopped, each syscall costs one map lookup in the kernel.
+ * application is never stopped, each syscall costs a few map lookups in the kernel.
  *
  * sys_enter fires after seccomp (kernel/entry/common.c, syscall_trace_enter: ptrace, then
  * seccomp, then the tracepoint), so a call the filter stubs or fakes is not recorded: the
  * record is what the OS really had to execute.
  *
- * Needs root (CAP_BPF, CAP_PERFMON) and a writable cgroup v2 hierarchy (`/sys/fs/cgroup`, or
- * `/sys/fs/cgroup/unified` on hybrid systems). Where either is missing (a default Docker
- * container), `SyscallCounter.start` says why and nothing is recorded.
+ * Needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN as in generate's containers) and a
+ * cgroup v2 hierarchy (mounted by ownCgroup2Dir where there is none). Where that fails,
+ * `SyscallCounter.start` says why and nothing is recorded.
  */
 
 /** Longest wait for the helper to load its program. */
 const START_TIMEOUT_MS = 10_000;
 
 export interface CountedRun {
-  /** Path of the run cgroup's `cgroup.procs` file, for the launcher. */
-  procsFile: string;
+  /** The run cgroup's folder (the sandbox starts there; with --only-consider, each launched process joins its cgroup.procs). */
+  dir: string;
   /** The cgroup's id (its inode number), as bpf_get_current_cgroup_id reports it. */
   id: string;
 }
 
 export class SyscallCounter {
   private next = 0;
-  private readonly runDirs: string[] = [];
+  private readonly runDirs = new Set<string>();
   private stdout = '';
+  /** Answers still to come from the helper, in the order asked (it answers one line at a time). */
+  private readonly waiting: ((lines: string | undefined) => void)[] = [];
+  private ended = false;
 
   private constructor(
     private readonly proc: GroupProcess,
     private readonly sessionDir: string,
   ) {
-    proc.child.stdout?.on('data', (chunk: Buffer) => (this.stdout += chunk.toString()));
+    proc.child.stdout?.on('data', (chunk: Buffer) => {
+      this.stdout += chunk.toString();
+      for (let end = this.stdout.indexOf('end\n'); end >= 0 && this.waiting.length > 0; end = this.stdout.indexOf('end\n')) {
+        const answer = this.stdout.slice(0, end);
+        this.stdout = this.stdout.slice(end + 4);
+        this.waiting.shift()!(answer);
+      }
+    });
+    // A helper that died answers nothing (see exited below); its closed pipe is no error of ours.
+    proc.child.stdin?.on('error', () => undefined);
+    void proc.exited.then(() => {
+      this.ended = true;
+      for (const resolve of this.waiting.splice(0)) resolve(undefined);
+    });
   }
 
   /** A fresh cgroup for one run. */
   newRun(): CountedRun {
     const dir = join(this.sessionDir, String(this.next++));
     mkdirSync(dir);
-    this.runDirs.push(dir);
-    return { procsFile: join(dir, 'cgroup.procs'), id: String(statSync(dir, { bigint: true }).ino) };
-  }
-
-  /** Per run cgroup id, the syscall numbers executed at least once so far. Recording goes on. */
-  async snapshot(): Promise<Map<string, Set<number>>> {
-    const from = this.stdout.length;
-    const dumped = this.nextDump(from);
-    this.proc.child.stdin?.write('\n');
-    return parseCounts(await dumped);
+    this.runDirs.add(dir);
+    return { dir, id: String(statSync(dir, { bigint: true }).ino) };
   }
 
   /**
-   * Stops recording and returns, per run cgroup id, the syscall numbers executed at least once.
-   * Removes the cgroups (those still holding a process stay, and are named in `leftover`).
+   * Once a run has ended (every process of its sandbox reaped): the syscall numbers its
+   * application executed, which the helper then forgets; and the run's cgroup is removed.
+   * Empty when nothing was recorded (the run never reached its launcher's marker); undefined
+   * when the helper has died.
    */
-  async finish(): Promise<{ counts: Map<string, Set<number>>; leftover: string[] }> {
-    const from = this.stdout.length;
-    // The helper dumps its map a last time once its stdin is closed, then exits.
-    this.proc.child.stdin?.end();
-    const status = await this.proc.exited;
-    const leftover = this.removeCgroups();
-    return { counts: status.code === 0 ? parseCounts(this.stdout.slice(from)) : new Map(), leftover };
+  async take(run: CountedRun): Promise<Set<number> | undefined> {
+    const answer = new Promise<string | undefined>((resolve) => (this.ended ? resolve(undefined) : this.waiting.push(resolve)));
+    if (!this.ended) this.proc.child.stdin?.write(`${run.id}\n`);
+    const lines = await answer;
+    try {
+      rmdirSync(run.dir);
+      this.runDirs.delete(run.dir);
+    } catch {
+      // Still holding a process: removed with the session, or swept by the next analysis.
+    }
+    return lines === undefined ? undefined : parseTaken(lines);
   }
 
-  /** The dump written after offset `from` of stdout, up to its `end` line; empty if the helper dies. */
-  private nextDump(from: number): Promise<string> {
-    return new Promise((resolve) => {
-      const check = (): void => {
-        const end = this.stdout.indexOf('end\n', from);
-        if (end < 0) return;
-        this.proc.child.stdout?.off('data', check);
-        resolve(this.stdout.slice(from, end));
-      };
-      this.proc.child.stdout?.on('data', check);
-      void this.proc.exited.then(() => resolve(''));
-    });
+  /** Stops recording and removes the cgroups (those still holding a process stay, and are named in `leftover`). */
+  async finish(): Promise<{ leftover: string[] }> {
+    this.proc.child.stdin?.end();
+    await this.proc.exited;
+    return { leftover: this.removeCgroups() };
   }
 
   /** Stops recording without reading (error paths). */
@@ -99,6 +109,7 @@ export class SyscallCounter {
   private removeCgroups(): string[] {
     const leftover: string[] = [];
     for (const dir of [...this.runDirs, this.sessionDir]) {
+      this.runDirs.delete(dir);
       try {
         rmdirSync(dir);
       } catch {
@@ -114,8 +125,8 @@ export class SyscallCounter {
    * without BPF): the analysis then goes on without fallbacks.
    */
   static async start(groups: ProcessGroups, helper: string, logFile: string): Promise<SyscallCounter | { unavailable: string }> {
-    const root = cgroup2Root();
-    if (root === undefined) return { unavailable: 'no cgroup v2 hierarchy is mounted' };
+    const root = ownCgroup2Dir();
+    if (typeof root !== 'string') return root;
     removeStaleSessions(root);
     const sessionDir = join(root, `loupe-${process.pid}-${randomBytes(4).toString('hex')}`);
     try {
@@ -188,8 +199,37 @@ function processExists(pid: number): boolean {
   }
 }
 
-/** Mount point of the cgroup v2 hierarchy (`/sys/fs/cgroup` or, on hybrid systems, `/sys/fs/cgroup/unified`). */
-function cgroup2Root(): string | undefined {
+/**
+ * The cgroup v2 folder of this process, under which the sessions go: `/sys/fs/cgroup/unified/`
+ * on this project's hybrid hosts (loupe runs in the root cgroup there), `.../docker/<id>` in a
+ * container (so that the host's analyses never sweep a container's sessions). Where no cgroup2
+ * hierarchy is mounted (Docker on a cgroup v1 host), mounts one at `<tmpdir>/loupe-cgroup2`
+ * (needs CAP_SYS_ADMIN, which generate's containers have; left mounted for later analyses).
+ * Returns why not when neither works.
+ */
+function ownCgroup2Dir(): string | { unavailable: string } {
+  let mount = cgroup2Mount();
+  if (mount === undefined) {
+    const dir = join(tmpdir(), 'loupe-cgroup2');
+    mkdirSync(dir, { recursive: true });
+    const r = spawnSync('mount', ['-t', 'cgroup2', 'cgroup2', dir], { encoding: 'utf8' });
+    mount = cgroup2Mount();
+    if (mount === undefined) return { unavailable: `no cgroup v2 hierarchy is mounted, and mounting one failed: ${(r.stderr || r.error?.message || '').trim()}` };
+  }
+  let own: string | undefined;
+  try {
+    own = /^0::(\/.*)$/m.exec(readFileSync('/proc/self/cgroup', 'utf8'))?.[1];
+  } catch {
+    // No /proc/self/cgroup: the hierarchy's root it is.
+  }
+  // The mount shows the hierarchy from its root field down; own is relative to the cgroup namespace's root.
+  if (own === undefined || !(own === mount.root || own.startsWith(mount.root === '/' ? '/' : `${mount.root}/`))) return mount.point;
+  const dir = join(mount.point, own.slice(mount.root === '/' ? 0 : mount.root.length));
+  return existsSync(dir) ? dir : mount.point;
+}
+
+/** The first cgroup2 mount of this mount namespace: where it is, and which folder of the hierarchy it shows. */
+function cgroup2Mount(): { point: string; root: string } | undefined {
   let text: string;
   try {
     text = readFileSync('/proc/self/mountinfo', 'utf8');
@@ -198,18 +238,13 @@ function cgroup2Root(): string | undefined {
   }
   for (const line of text.split('\n')) {
     const [before, after] = line.split(' - ');
-    if (after?.split(' ')[0] === 'cgroup2') return before!.split(' ')[4];
+    const fields = before!.split(' ');
+    if (after?.split(' ')[0] === 'cgroup2') return { point: fields[4]!, root: fields[3]! };
   }
   return undefined;
 }
 
-/** Parses one dump of the helper: lines `CGROUP_ID SYSCALL_NR` (others are ignored). Pure. */
-export function parseCounts(text: string): Map<string, Set<number>> {
-  const counts = new Map<string, Set<number>>();
-  for (const match of text.matchAll(/^(\d+) (\d+)$/gm)) {
-    const set = counts.get(match[1]!) ?? new Set<number>();
-    set.add(Number(match[2]));
-    counts.set(match[1]!, set);
-  }
-  return counts;
+/** Parses the helper's answer about one run: one syscall number per line (others are ignored). Pure. */
+export function parseTaken(text: string): Set<number> {
+  return new Set([...text.matchAll(/^(\d+)$/gm)].map((m) => Number(m[1])));
 }

@@ -6,6 +6,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDynCsv } from '../../src/db/csv.js';
+import { parseFallbacksCsv } from '../../src/db/fallbacks-csv.js';
 import { EXAMPLES, REPO_ROOT, runLoupe, startLoupe, waitFor } from '../helpers/cli.js';
 import { snapshot, tempRepo } from '../helpers/git-tree.js';
 
@@ -72,7 +73,11 @@ test('a Dockerfile in the original style is built, analysed in 2 replicas and st
   assert.deepEqual(readdirSync(folder).sort(), ['Dockerfile.lua', 'cmd.txt', 'data', 'dockerfile_data', 'explore.logs']);
   assert.equal(readFileSync(join(folder, 'Dockerfile.lua'), 'utf8'), ORIGINAL_STYLE);
   assert.deepEqual(readdirSync(join(folder, 'dockerfile_data')).sort(), ['hello.lua', 'test.sh']);
-  assert.deepEqual(readdirSync(join(folder, 'data')).sort(), ['dyn.csv', 'static_binary.csv']);
+  assert.deepEqual(readdirSync(join(folder, 'data')).sort(), ['dyn.csv', 'fallbacks.csv', 'static_binary.csv']);
+  // Fallbacks are measured inside the container too (BPF with the capabilities granted, a cgroup2
+  // hierarchy mounted by explore): lua ends with exit_group and, stubbed, glibc's _exit calls exit.
+  const fallbacks = parseFallbacksCsv(readFileSync(join(folder, 'data/fallbacks.csv'), 'utf8'), 'fallbacks.csv');
+  assert.deepEqual(fallbacks['231']?.stub?.added, [60], JSON.stringify(fallbacks['231']));
   const used = parseDynCsv(readFileSync(join(folder, 'data/dyn.csv'), 'utf8')).filter((r) => r.used).map((r) => r.nr);
   assert.ok(used.includes(59) && used.includes(231), `execve and exit_group are used (got ${used.join(',')})`);
   assert.match(readFileSync(join(folder, 'explore.logs'), 'utf8'), /\*\*\*\* Logs of replica #2 \*\*\*\*/);
@@ -106,6 +111,8 @@ test('a failing build names the failing step, and the database is untouched', as
   const out = await runLoupe(generate(db), { cwd: dir });
   assert.equal(out.code, 3, out.stderr);
   assert.match(out.stderr, /building image .* failed at step 3\/4 : RUN exit 3\n.*returned a non-zero code: 3/);
+  // The tier's loupe-base is the minimal one: a failing build says so, since the original's Dockerfiles may need its tools.
+  assert.match(out.stderr, /loupe: hint: the whole build output is in .*; loupe-base:latest is the minimal base .*rebuild it with `loupe base-image`/);
   assert.equal(snapshot(db), before);
 });
 
@@ -133,7 +140,37 @@ test('Ctrl-C during the analysis removes the containers and leaves the database 
   child.kill('SIGINT');
   const out = await result;
   assert.equal(out.code, 130, out.stderr);
-  await waitFor(() => ours().length === 0, 60_000, 'the containers to be removed');
+  assert.deepEqual(ours(), [], 'generate exits once the engine has removed its containers');
   assert.equal(snapshot(db), before);
   assert.ok(!existsSync(join(db, 'lua')));
+});
+
+// Inside generate's container every run has its own copy-on-write view too: `mv` consumes its
+// input, so if one run's writes reached the container's files the next run (the baseline, right
+// after discovery) would find no input, and the analysis would stop there. One COPY: under the
+// vfs storage driver every layer is a whole copy of the image's files.
+const MOVE_STYLE = `FROM loupe-base:latest
+
+COPY dockerfile_data/ /root/
+
+CMD /root/explore.py --output-csv --test-sequential -t /root/test.sh -b /bin/mv -- /root/input.txt /root/output.txt
+`;
+
+test('inside the container, each run starts from the same files: a workload that consumes its input is analysed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'loupe-docker-mv-'));
+  mkdirSync(join(dir, 'dockerfile_data'));
+  // The script sees the run's own files: the output made, the input gone.
+  writeFileSync(join(dir, 'dockerfile_data', 'test.sh'), '#!/bin/sh\ngrep -qx alpha /root/output.txt && [ ! -e /root/input.txt ]\n', { mode: 0o755 });
+  writeFileSync(join(dir, 'dockerfile_data', 'input.txt'), 'alpha\n');
+  writeFileSync(join(dir, 'Dockerfile.mv'), MOVE_STYLE);
+  builtImages.add(`loupe-run-mv:${createHash('md5').update(MOVE_STYLE).digest('hex')}`);
+  const db = tempRepo();
+  const out = await runLoupe(['generate', '-s', '-db', db, '-a', 'mv', '-w', 'consume', '-d', 'Dockerfile.mv', '-q', '--replicas', '1', '--commit'], { cwd: dir });
+  assert.equal(out.code, 0, out.stderr);
+  const folder = join(db, 'mv/suite-consume', createHash('md5').update(MOVE_STYLE).digest('hex'));
+  const rows = parseDynCsv(readFileSync(join(folder, 'data/dyn.csv'), 'utf8'));
+  const renames = rows.filter((r) => r.used && [82, 264, 316].includes(r.nr));
+  assert.ok(renames.length > 0, 'mv renames its input (rename, renameat or renameat2)');
+  // Every experiment ran against an intact input: a rename perturbed alone cannot break them all.
+  assert.ok(rows.filter((r) => r.used).some((r) => r.fakeOnly || r.stubOnly || r.both), 'some syscall can be stubbed or faked');
 });

@@ -4,28 +4,40 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { copyFileSync, existsSync, readFileSync, readdirSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, runLoupe, tempDir, writeScript } from '../helpers/cli.js';
 import type { CoverageReport } from '../../src/coverage/measure.js';
+import { parseTracefile, totalsOf, type FileCoverage } from '../../src/coverage/tracefile.js';
 
 const SOURCE = 'coverage-sites.c';
+/** The forking server whose worker clears its environment. */
+const CLEARED = 'coverage-cleared.c';
 
-/** Copies the fixture into a fresh build tree and compiles it there (the .gcno lands beside it). */
-function build(flags: readonly string[] = ['--coverage']): { dir: string; binary: string } {
+/** Copies a fixture into a fresh build tree and compiles it there (the .gcno lands beside it). */
+function build(flags: readonly string[] = ['--coverage'], source = SOURCE): { dir: string; binary: string } {
   const dir = tempDir('coverage-build');
-  copyFileSync(join(FIXTURES, 'c', SOURCE), join(dir, SOURCE));
-  const r = spawnSync('gcc', ['-O0', '-g', ...flags, '-o', 'coverage-sites', SOURCE], { cwd: dir, encoding: 'utf8' });
+  const name = source.replace(/\.c$/, '');
+  copyFileSync(join(FIXTURES, 'c', source), join(dir, source));
+  const r = spawnSync('gcc', ['-O0', '-g', ...flags, '-o', name, source], { cwd: dir, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`gcc failed (apt-get install gcc libc6-dev):\n${r.stderr}`);
-  return { dir, binary: join(dir, 'coverage-sites') };
+  return { dir, binary: join(dir, name) };
 }
 
-/** The line of the fixture carrying `marker` in a comment. */
-function lineOf(marker: string): number {
-  const index = readFileSync(join(FIXTURES, 'c', SOURCE), 'utf8').split('\n').findIndex((l) => l.includes(`/* site: ${marker}`));
+/** The line of a fixture carrying `marker` in a comment. */
+function lineOf(marker: string, source = SOURCE): number {
+  const index = readFileSync(join(FIXTURES, 'c', source), 'utf8').split('\n').findIndex((l) => l.includes(`/* site: ${marker}`));
   assert.ok(index >= 0, `marker ${marker}`);
   return index + 1;
+}
+
+/** The one source file's record of a tracefile. */
+function onlyFile(tracefile: string): FileCoverage {
+  const files = [...parseTracefile(readFileSync(tracefile, 'utf8')).values()];
+  assert.equal(files.length, 1, files.map((f) => f.file).join(', '));
+  return files[0]!;
 }
 
 /** Every file of a tree with its size and modification time: equal before and after means untouched. */
@@ -123,4 +135,85 @@ test('bad input: no .gcno, a binary without coverage, data of another build, lco
   const noLcov = await runLoupe(['coverage', '-b', binary, '--source', dir, '--no-syscalls'], { cwd: dir, env: { ...process.env, PATH: bin } });
   assert.equal(noLcov.code, 4, noLcov.stderr);
   assert.match(noLcov.stderr, /lcov not found/);
+});
+
+/**
+ * Ground truth for the forking server: the same source built in another tree and run on the host
+ * without any sandbox or GCOV_PREFIX, stopped with SIGTERM; libgcov merges master's and worker's
+ * counts into the one .gcda at the object path, and lcov reads it.
+ */
+async function clearedOnTheHost(): Promise<FileCoverage> {
+  const { dir, binary } = build(['--coverage'], CLEARED);
+  const port = String(20000 + (process.pid % 20000));
+  const env = { ...process.env };
+  delete env.GCOV_PREFIX;
+  const server = spawn(binary, [port], { cwd: dir, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  server.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  while (!out.includes('listening')) {
+    if (server.exitCode !== null) throw new Error(`the ground-truth server exited with ${server.exitCode} (port ${port} taken?)`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  server.kill('SIGTERM');
+  const [code] = await once(server, 'exit');
+  assert.equal(code, 0);
+  const tracefile = join(dir, 'host.info');
+  const r = spawnSync('lcov', ['--quiet', '--capture', '--directory', dir, '--rc', 'lcov_branch_coverage=1', '--output-file', tracefile], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return onlyFile(tracefile);
+}
+
+test('a server whose worker clears its environment: the worker\'s counts come from the run\'s copy-on-write layer, added to the master\'s as libgcov adds them', async () => {
+  const { dir, binary } = build(['--coverage'], CLEARED);
+  const before = snapshot(dir);
+  const script = writeScript(tempDir('coverage-script'), 'test.sh', 'grep -q "^listening on 8080$" "$1"');
+  const out = tempDir('coverage-out');
+  const r = await runLoupe(['coverage', '-b', binary, '--source', dir, '-t', script, '--out', out, '--json', '--', '8080'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as CoverageReport;
+  assert.deepEqual(report.workload, { verdict: 'works', stopped: 'terminated' });
+  assert.deepEqual(report.warnings, []);
+  assert.deepEqual(snapshot(dir), before, 'the worker wrote at the object path, in the run\'s view only');
+
+  const ours = onlyFile(join(out, 'coverage.info'));
+  assert.equal(ours.lines.get(lineOf('worker', CLEARED)), 1, 'the worker\'s own line: counted from the layer');
+  assert.equal(ours.lines.get(lineOf('master', CLEARED)), 1, 'the master\'s own line: counted through GCOV_PREFIX');
+  assert.equal(ours.lines.get(lineOf('both', CLEARED)), 2, 'a line both ran: the two counts added');
+  assert.equal(ours.functions.get('worker')?.hits, 1);
+  assert.equal(report.syscalls.find((s) => s.nr === 186)?.sites.find((s) => s.via === 'syscall(186)')?.reached, true, 'the worker\'s gettid site');
+
+  const host = await clearedOnTheHost();
+  assert.deepEqual([...ours.lines].sort(), [...host.lines].sort(), 'every line\'s count equals the host run\'s, merged by libgcov');
+  assert.deepEqual([...ours.branches].sort(), [...host.branches].sort());
+  assert.deepEqual(totalsOf([ours]), totalsOf([host]));
+});
+
+test('a .gcda already in the build tree: the counts merged into it are left out, with a named warning', async () => {
+  const { dir, binary } = build(['--coverage'], CLEARED);
+  // Run once on the host (usage, exit 2): the object's .gcda now exists in the build tree.
+  assert.equal(spawnSync(binary, [], { cwd: dir, env: {} }).status, 2);
+  const before = snapshot(dir);
+  const script = writeScript(tempDir('coverage-script'), 'test.sh', 'grep -q "^listening on 8080$" "$1"');
+  const r = await runLoupe(['coverage', '-b', binary, '--source', dir, '-t', script, '--no-syscalls', '--json', '--', '8080'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as CoverageReport;
+  assert.equal(report.warnings.length, 1, report.warnings.join('\n'));
+  assert.match(report.warnings[0]!, /^1 \.gcda file\(s\) already in the build tree took the counts of processes that cleared GCOV_PREFIX \(.*coverage-cleared\.gcda\): .*left out; delete the build tree's \.gcda files/);
+  assert.deepEqual(snapshot(dir), before, 'the host\'s .gcda is unchanged');
+  // Only the master's counts: its own line, not the worker's.
+  assert.equal(report.functions.covered, 4, 'every function but worker()');
+});
+
+test('bad input: a run that wrote no coverage data, data for objects with no .gcno under --source', async () => {
+  const { dir, binary } = build();
+  // The instrumented program is the one analysed, but the workload never starts it.
+  const noData = await runLoupe(['coverage', '-b', 'true', '--only-consider', binary, '--source', dir, '--test-sequential', '--no-syscalls'], { cwd: dir });
+  assert.equal(noData.code, 1, noData.stderr);
+  assert.match(noData.stderr, /the run wrote no coverage data \(application: works\)/);
+
+  // The data of coverage-sites, the notes of another program only.
+  const other = build(['--coverage'], CLEARED);
+  const orphans = await runLoupe(['coverage', '-b', binary, '--source', other.dir, '--test-sequential', '--no-syscalls'], { cwd: dir });
+  assert.equal(orphans.code, 3, orphans.stderr);
+  assert.match(orphans.stderr, new RegExp(`the run wrote coverage data for objects that have no \\.gcno under ${other.dir}: ${dir}/coverage-sites\\.gcda`));
 });

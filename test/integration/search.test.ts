@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { readDatabase } from '../../src/db/reader.js';
 import { selectApplications } from '../../src/analysis/selection.js';
+import { publicDb } from '../helpers/public-db.js';
 
-const PUBLIC_DB = process.env.LOUPE_PUBLIC_DB ?? new URL('../../../../shared/loupedb', import.meta.url).pathname;
+const PUBLIC_DB = publicDb();
 const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
 
 let work: string;
@@ -266,6 +267,9 @@ test('bad input: clear messages and non-zero exits, never a stack trace', () => 
   const unknownWorkload = loupe('search', '-db', db, '-w', 'nightly');
   assert.equal(unknownWorkload.status, 3);
   assert.match(unknownWorkload.stderr, /unknown workload "nightly"/);
+  const unknownOfOne = loupe('search', '-db', db, '-a', 'nginx', '-w', 'nightly');
+  assert.equal(unknownOfOne.status, 3);
+  assert.match(unknownOfOne.stderr, /hint: use bench, suite, "\*" or one of the 2 workload folder names of nginx: benchmark-wrk, suite-nginx-tests\n/);
   assert.equal(loupe('search', '-a', 'nginx').status, 2, 'missing --db is a usage error');
   const missingOs = loupe('search', '-db', db, '--guide-support', join(work, 'nope.syscalls'));
   assert.equal(missingOs.status, 3);
@@ -282,6 +286,12 @@ test('bad input: clear messages and non-zero exits, never a stack trace', () => 
   const emptyDb = loupe('search', '-db', empty);
   assert.equal(emptyDb.status, 3);
   assert.match(emptyDb.stderr, /no application found/);
+  const missingDb = loupe('search', '-db', join(work, 'nodb'));
+  assert.equal(missingDb.status, 3);
+  assert.match(missingDb.stderr, /database not found: .*nodb\n.*hint: pass the database folder with -db PATH/);
+  const fileDb = loupe('search', '-db', osFile);
+  assert.equal(fileDb.status, 3);
+  assert.match(fileDb.stderr, /database .*Mine\.syscalls is a file, not a folder/);
 
   const broken = join(work, 'broken');
   cpSync(join(db, 'dhrystone'), join(broken, 'dhrystone'), { recursive: true });

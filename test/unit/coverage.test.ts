@@ -1,8 +1,11 @@
 import { test } from 'node:test';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { joinCallSites, summariseCallSites } from '../../src/coverage/call-sites.js';
 import { formatCallSiteSummary, percent } from '../../src/db/coverage-json.js';
-import { parseGcovHeader } from '../../src/coverage/gcov-data.js';
+import { countsInLayers, parseGcovHeader } from '../../src/coverage/gcov-data.js';
 import { parseTracefile, totalsOf } from '../../src/coverage/tracefile.js';
 import { bwrapArgv } from '../../src/sandbox/bwrap.js';
 import { X86_64 } from '../../src/syscalls/table.js';
@@ -92,4 +95,19 @@ test('an instrumented copy replaces the analysed binary: over its path, or as th
   const target = bound.indexOf('/run/loupe-sandbox/target');
   assert.deepEqual(bound.slice(target - 2, target + 3), ['--ro-bind', '/build/p', '/run/loupe-sandbox/target', '--ro-bind', '/l']);
   assert.equal(bound.filter((a) => a === '/build/p').length, 1, 'the launcher, not the copy, sits at the analysed path');
+});
+
+test('counts in kept layers: the object path is the mount point plus the path in the upper folder; a .gcda the host already had is set apart', () => {
+  const root = mkdtempSync(join(tmpdir(), 'loupe-unit-layers-'));
+  const host = join(root, 'host');
+  mkdirSync(join(host, 'objs'), { recursive: true });
+  writeFileSync(join(host, 'objs', 'old.gcda'), 'earlier counts');
+  const upper = join(root, 'layer', 'upper');
+  for (const name of ['new.gcda', 'old.gcda', 'notes.gcno', 'access.log']) {
+    mkdirSync(join(upper, 'objs'), { recursive: true });
+    writeFileSync(join(upper, 'objs', name), 'x');
+  }
+  const found = countsInLayers([{ mountPoint: host, upper }, { mountPoint: '/elsewhere', upper: join(root, 'never-made') }]);
+  assert.deepEqual(found.counts, [{ file: join(upper, 'objs', 'new.gcda'), objectPath: join(host, 'objs', 'new.gcda') }]);
+  assert.deepEqual(found.merged, [join(host, 'objs', 'old.gcda')]);
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import {
   classOf, formatDynCsv, formatStaticCsv, parseDynCsv, parseStaticCsv, rowFromVerdicts, CsvFormatError, DYN_CSV_HEADER,
 } from '../../src/db/csv.js';
+import { publicDb } from '../helpers/public-db.js';
 
 test('dyn.csv round-trips and has one row per number up to the maximum', () => {
   const rows = [rowFromVerdicts(0, false, false), rowFromVerdicts(1, true, true), rowFromVerdicts(3, false, true), rowFromVerdicts(435, true, false)];
@@ -43,7 +44,7 @@ test('static csv round-trips', () => {
 });
 
 test('every CSV file of the public database parses', () => {
-  const root = new URL('../../../../shared/loupedb', import.meta.url).pathname;
+  const root = publicDb();
   let files = 0;
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir)) {

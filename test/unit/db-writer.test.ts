@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { LoupeError } from '../../src/core/errors.js';
 import { openDatabase, storeRun, type RunLocation } from '../../src/db/writer.js';
 import { git, snapshot, tempRepo } from '../helpers/git-tree.js';
+import { publicDb } from '../helpers/public-db.js';
 
 const location: RunLocation = { app: 'nginx', workload: { kind: 'benchmark', name: 'wrk' }, run: 'a'.repeat(32) };
 const runFiles = (dyn: string) => new Map<string, string>([['data/dyn.csv', dyn], ['cmd.txt', 'loupe generate ...'], ['explore.logs', 'log\n']]);
@@ -85,7 +86,7 @@ test('names that could escape the database are refused', async () => {
 
 test('storing into a copy of the public database changes only the run written', async () => {
   const copy = mkdtempSync(join(tmpdir(), 'loupe-publicdb-'));
-  cpSync(new URL('../../../../shared/loupedb', import.meta.url).pathname, copy, { recursive: true });
+  cpSync(publicDb(), copy, { recursive: true });
   git(copy, 'init', '-q');
   git(copy, 'config', 'core.fileMode', 'false');
   // The shared copy is read-only; make the temporary one writable.

@@ -15,3 +15,14 @@ test('the C launcher and the TypeScript side name the same sandbox folder and ex
   assert.equal(JSON.parse(define('SANDBOX_DIR')), SANDBOX_DIR);
   assert.equal(BigInt(define('EXEC_PATH_ADDRESS').replace(/UL$/, '')), LAUNCHER_EXEC_PATH_ADDRESS);
 });
+
+test('the launcher makes the marker syscall the recorder arms on (same number in both C files)', () => {
+  const marker = (file: string): string => {
+    const match = /^#define RECORD_MARKER_NR\s+(\S+)/m.exec(readFileSync(join(REPO_ROOT, file), 'utf8'));
+    assert.ok(match, `${file} defines no RECORD_MARKER_NR`);
+    return match[1]!;
+  };
+  assert.equal(marker('src/sandbox/launcher.c'), marker('src/trace/syscall-counter.c'));
+  // Beyond every syscall table (no kernel implements it) and below the x32 bit.
+  assert.ok(Number(marker('src/sandbox/launcher.c')) > 1024 && Number(marker('src/sandbox/launcher.c')) < 0x40000000);
+});
