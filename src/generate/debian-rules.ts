@@ -119,7 +119,7 @@ export function testStepOf(rules: string, dhAutoTestPlan: string): TestStep {
       if (!doesSomething(recipe)) return { kind: 'none', why: `debian/rules disables the test suite: its ${target} target runs nothing` };
       return { kind: 'override', recipe: [`\t$(MAKE) -f debian/rules ${target}`] };
     }
-    if (!/\S/.test(dhAutoTestPlan)) {
+    if (!plannedCommands(dhAutoTestPlan)) {
       return { kind: 'none', why: 'dh_auto_test finds no test target in the upstream build system (`dh_auto_test --no-act` runs nothing)' };
     }
     return { kind: 'dh_auto_test', recipe: ['\tdh_auto_test'] };
@@ -127,6 +127,15 @@ export function testStepOf(rules: string, dhAutoTestPlan: string): TestStep {
   const guarded = nocheckGuardedRecipe(rules);
   if (guarded.some((line) => !CONDITIONAL.test(line) && doesSomething([line]))) return { kind: 'guarded', recipe: guarded };
   return { kind: 'none', why: 'debian/rules neither uses the dh sequencer nor runs commands guarded by DEB_BUILD_OPTIONS=nocheck' };
+}
+
+/**
+ * Whether `dh_auto_test --no-act`'s output names a command to run. debhelper's own messages
+ * (`dh_auto_test: warning: Compatibility levels before 10 are deprecated`, printed by sl's build)
+ * are not commands.
+ */
+function plannedCommands(dhAutoTestPlan: string): boolean {
+  return dhAutoTestPlan.split('\n').some((line) => /\S/.test(line) && !/^dh_auto_test: (warning|info|compat \d+): /.test(line));
 }
 
 /** The makefile suite.sh reads beside debian/rules: one target, `loupe-debian-suite`, running `step`. */

@@ -84,6 +84,10 @@ test('an override_dh_auto_test that runs nothing disables the suite; dh_auto_tes
   assert.equal(none.kind, 'none');
   assert.match((none as { why: string }).why, /dh_auto_test finds no test target/);
   assert.equal(testStepOf('build:\n\t$(MAKE)\n', '').kind, 'none');
+  // sl: debhelper's warning is not a command to run.
+  const warned = testStepOf('%:\n\tdh $@\n', 'dh_auto_test: warning: Compatibility levels before 10 are deprecated (level 9 in use)\n');
+  assert.equal(warned.kind, 'none');
+  assert.equal(testStepOf('%:\n\tdh $@\n', 'dh_auto_test: warning: Compatibility levels before 10 are deprecated (level 9 in use)\n\tmake -j2 check\n').kind, 'dh_auto_test');
 });
 
 test('the Dockerfile: the build stage and each analysis share their first instructions, and copy only dockerfile_data/', () => {
