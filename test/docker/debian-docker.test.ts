@@ -11,8 +11,10 @@ import { snapshot, tempRepo } from '../helpers/git-tree.js';
 
 // `loupe debian` with real Debian source packages from the mirror apt uses: gzip (a hand-written
 // debian/rules whose test step is `make -C builddir check`), sl (dh, no test target), netbase
-// (builds no architecture-dependent package: dpkg-buildpackage -B fails). Every run keeps its
-// images (--keep-image) so that gzip is built once; `after` removes them.
+// (its build fails: it builds only an `Architecture: all` package, which dpkg-buildpackage -B
+// cannot build; on the project's machine `apt-get source` fails before that, the mirror answering
+// 404 for its .tar.xz, which is a build failure too). Every run keeps its images (--keep-image) so
+// that gzip is built once; `after` removes them.
 
 before(async () => {
   const setup = spawnSync('bash', [join(REPO_ROOT, 'scripts/docker-engine.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
