@@ -9,6 +9,14 @@ import { X86_64 } from '../../src/syscalls/table.js';
 
 const classOfName = (report: ExploreReport, name: string): string | undefined => report.syscalls.find((s) => s.name === name)?.class;
 
+/** The classes test/fixtures/c/known-verdicts.c is written to have (see its comments). */
+function assertKnownClasses(report: ExploreReport): void {
+  assert.equal(classOfName(report, 'uname'), 'required');
+  assert.equal(classOfName(report, 'sched_yield'), 'fakeOnly');
+  assert.equal(classOfName(report, 'getpid'), 'stubOnly');
+  assert.equal(classOfName(report, 'getppid'), 'both');
+}
+
 test('small C program: each syscall lands in its known class, and dyn.csv says the same', async () => {
   const dir = tempDir('known');
   const prog = compileC('known-verdicts.c', dir);
@@ -16,10 +24,7 @@ test('small C program: each syscall lands in its known class, and dyn.csv says t
   const r = await runLoupe(['explore', '-b', prog, '-t', script, '--test-sequential', '--timeout', '10', '--json', '--out', join(dir, 'out')]);
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout) as ExploreReport;
-  assert.equal(classOfName(report, 'uname'), 'required');
-  assert.equal(classOfName(report, 'sched_yield'), 'fakeOnly');
-  assert.equal(classOfName(report, 'getpid'), 'stubOnly');
-  assert.equal(classOfName(report, 'getppid'), 'both');
+  assertKnownClasses(report);
   assert.equal(classOfName(report, 'write'), 'required', 'the output is judged, so write is needed');
   // Every used syscall was stubbed once and faked once.
   const ids = new Set(report.experiments.map((e) => e.id));
@@ -100,10 +105,7 @@ test('--only-consider follows a Make driver that changes folder and runs the pro
   const r = await runLoupe(['explore', '-b', '/usr/bin/make', '-t', script, '--test-sequential', '--only-consider', 'tests/bin/known-verdicts', '--json', '--', '-s', 'check'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout) as ExploreReport;
-  assert.equal(classOfName(report, 'uname'), 'required');
-  assert.equal(classOfName(report, 'sched_yield'), 'fakeOnly');
-  assert.equal(classOfName(report, 'getpid'), 'stubOnly');
-  assert.equal(classOfName(report, 'getppid'), 'both');
+  assertKnownClasses(report);
   const used = new Set(report.used.map((nr) => X86_64.name(nr)));
   for (const driverCall of ['chdir', 'wait4', 'execve']) assert.ok(!used.has(driverCall), `${driverCall} is the drivers', not the program's`);
   assert.ok(report.usedByExecutable[helper]?.includes(X86_64.number('exit_group')!), `the helper under its path: ${Object.keys(report.usedByExecutable).join(', ')}`);
