@@ -60,3 +60,15 @@ test('a native --coverage build that is not one is refused before the replicas r
   assert.doesNotMatch(missing.stderr + empty.stderr, /running \d replicas/);
   assert.equal(snapshot(db), before);
 });
+
+test('reproduce names a run folder that is missing or is a file, with the layout it expects', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'loupe-reproduce-'));
+  const file = join(dir, 'hello.lua');
+  writeFileSync(file, 'print(1)\n');
+  const missing = await runLoupe(['reproduce', join(dir, 'nope')]);
+  assert.equal(missing.code, 3, missing.stderr);
+  assert.match(missing.stderr, /run folder .*nope does not exist\n.*hint: give a folder DB\/APP\/benchmark-NAME\/RUN/);
+  const onFile = await runLoupe(['reproduce', file]);
+  assert.equal(onFile.code, 3, onFile.stderr);
+  assert.match(onFile.stderr, /run folder .*hello\.lua is a file, not a folder/);
+});
