@@ -17,15 +17,15 @@ import type { GroupProcess, ProcessGroups } from '../sandbox/process.js';
  * syscalls (and the launcher's `seccomp` and `execve`), not bwrap's, and not the test script's.
  *
  * Why this and not a second run under strace: no extra run, and no ptrace in the judged run; the
- * application is never stopped, each syscall costs one map lookup in the kernel.
+ * application is never stopped, each syscall costs a few map lookups in the kernel.
  *
  * sys_enter fires after seccomp (kernel/entry/common.c, syscall_trace_enter: ptrace, then
  * seccomp, then the tracepoint), so a call the filter stubs or fakes is not recorded: the
  * record is what the OS really had to execute.
  *
- * Needs root (CAP_BPF, CAP_PERFMON) and a writable cgroup v2 hierarchy (`/sys/fs/cgroup`, or
- * `/sys/fs/cgroup/unified` on hybrid systems). Where either is missing (a default Docker
- * container), `SyscallCounter.start` says why and nothing is recorded.
+ * Needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN as in generate's containers) and a
+ * cgroup v2 hierarchy (mounted by ownCgroup2Dir where there is none). Where that fails,
+ * `SyscallCounter.start` says why and nothing is recorded.
  */
 
 /** Longest wait for the helper to load its program. */
