@@ -179,6 +179,13 @@ function stability(example: Example): void {
   const differing = disagreements.length + onlyInB.length;
   console.log(`${example.name} stability: two full analyses agree on ${all.size - differing} of ${all.size} syscalls used`);
   for (const d of [...disagreements, ...onlyInB]) console.log(`       differs: ${d}`);
+  // Why: each analysis' experiments on the syscalls that differ.
+  const names = new Set([...disagreements, ...onlyInB].map((d) => d.split(':')[0]!));
+  for (const [label, report] of [['first', a], ['second', b]] as const) {
+    for (const e of report.experiments.filter((x) => names.has(x.id.split(':')[1] ?? ''))) {
+      console.log(`       ${label}: ${e.id} ${e.verdict} after ${e.attempts} attempt(s), ${e.durationMs} ms${e.reason ? ` — ${e.reason}` : ''}${e.stoppedBecause ? ` [${e.stoppedBecause}]` : ''}`);
+    }
+  }
 }
 
 /** Experiments actually run (verdicts inferred from a group that worked are not runs). */

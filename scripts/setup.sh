@@ -64,15 +64,21 @@ fi
 ensure_deb_src() {
   local list=/etc/apt/sources.list.d/loupe-deb-src.sources
   if grep -rqsE '^(Types:.*deb-src|deb-src )' /etc/apt/sources.list /etc/apt/sources.list.d/; then return; fi
-  local entries
-  entries=$(awk '
+  # A Debian 12 installed by its installer or debootstrap has no *.sources file: awk must not be
+  # given the unexpanded glob (it fails, and set -e ended the set-up silently with status 2).
+  local entries="" deb822=()
+  shopt -s nullglob
+  deb822=(/etc/apt/sources.list.d/*.sources)
+  shopt -u nullglob
+  if [ "${#deb822[@]}" -gt 0 ]; then entries=$(awk '
     /^[[:space:]]*$/ { if (deb && uris ~ /debian/) printf "Types: deb-src\nURIs: %s\nSuites: %s\nComponents: %s\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n", uris, suites, comps; deb=0; uris=""; suites=""; comps=""; next }
     /^Types:/ { deb = ($0 ~ /[[:space:]]deb([[:space:]]|$)/) }
     /^URIs:/ { uris = substr($0, 7) } /^Suites:/ { suites = substr($0, 9) } /^Components:/ { comps = substr($0, 13) }
     END { if (deb && uris ~ /debian/) printf "Types: deb-src\nURIs: %s\nSuites: %s\nComponents: %s\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n", uris, suites, comps }
-  ' /etc/apt/sources.list.d/*.sources 2>/dev/null)
+  ' "${deb822[@]}"); fi
   if [ -z "$entries" ] && [ -f /etc/apt/sources.list ]; then
-    entries=$(awk '$1 == "deb" && $2 ~ /debian/ { $1 = ""; sub(/^ /, ""); split($0, f, " "); comps = ""; for (i = 3; i <= length(f); i++) comps = comps " " f[i];
+    # One-line form: `deb [options] URI SUITE COMPONENTS...`; the options block is dropped.
+    entries=$(awk '$1 == "deb" { sub(/^[[:space:]]*deb[[:space:]]+(\[[^]]*\][[:space:]]+)?/, ""); split($0, f, " "); if (f[1] !~ /debian/) next; comps = ""; for (i = 3; i <= length(f); i++) comps = comps " " f[i];
       printf "Types: deb-src\nURIs: %s\nSuites: %s\nComponents:%s\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n", f[1], f[2], comps }' /etc/apt/sources.list)
   fi
   if [ -z "$entries" ]; then echo "setup: warning: no Debian deb entry found; apt-get source will not work" >&2; return; fi

@@ -3,7 +3,8 @@
 # its debian/rules, what dh_auto_test would run, and the ELF executables the build produced
 # (regular files with an execute bit and the ELF magic, of type EXEC, or DYN with an
 # interpreter: shared libraries are left out). The packaging folder debian/ is left out: it
-# holds the installed copies, not what a test suite runs.
+# holds the installed copies, not what a test suite runs. Then the build's log, last (everything
+# after its header is the log).
 set -eu
 cd "/root/debian/$1"
 echo "loupe-debian: rules"
@@ -18,3 +19,5 @@ find . -path ./debian -prune -o -type f -perm /111 -print | while IFS= read -r f
     echo "/root/debian/$1/${f#./}"
   fi
 done
+echo "loupe-debian: build log"
+cat /root/debian/build.log

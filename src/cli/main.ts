@@ -23,7 +23,8 @@ const program = new Command()
   .version(VERSION)
   // The program's own options only before a command's name: `loupe debian PKG --version V` is debian's.
   .enablePositionalOptions()
-  .showHelpAfterError('(run with --help for usage)')
+  // Usage errors read like loupe's own (`loupe: error: ...`), inherited by every command.
+  .configureOutput({ outputError: (text, write) => write(`loupe: ${text}`) })
   .exitOverride();
 
 registerExplore(program);
@@ -34,6 +35,13 @@ registerReproduce(program);
 registerSearch(program);
 registerStatic(program);
 registerCoverage(program);
+pointToOwnHelp(program, 'loupe');
+
+/** After a usage error, name the help of the command that was typed (`loupe static binary --help`). */
+function pointToOwnHelp(command: Command, path: string): void {
+  command.showHelpAfterError(`loupe: hint: see \`${path} --help\``);
+  for (const sub of command.commands) pointToOwnHelp(sub, `${path} ${sub.name()}`);
+}
 
 export async function main(argv: readonly string[]): Promise<number> {
   try {

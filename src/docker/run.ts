@@ -1,6 +1,6 @@
 import { closeSync, openSync } from 'node:fs';
 import { capture } from '../sandbox/capture.js';
-import type { ExitStatus, ProcessGroups } from '../sandbox/process.js';
+import { sleep, type ExitStatus, type ProcessGroups } from '../sandbox/process.js';
 
 export interface ContainerSpec {
   image: string;
@@ -18,7 +18,7 @@ export interface ContainerSpec {
 
 export interface RunningContainer {
   exited: Promise<ExitStatus>;
-  /** Kills the container (not only the docker client) and waits for the client to exit. */
+  /** Kills the container (not only the docker client), waits for the client to exit and for the engine to have removed the container. */
   stop(): Promise<void>;
 }
 
@@ -53,6 +53,20 @@ export function runContainer(spec: ContainerSpec): RunningContainer {
     async stop() {
       await capture(['docker', 'kill', spec.name], { timeoutMs: 30_000 });
       await proc.kill();
+      await removed(spec.name);
     },
   };
+}
+
+/** Longest wait for the engine to remove a killed `--rm` container (vfs deletes a whole copy of the image's files). */
+const REMOVAL_TIMEOUT_MS = 300_000;
+
+/** Resolves once the engine no longer knows container `name` (`--rm` removes it after it stops), or after REMOVAL_TIMEOUT_MS. */
+async function removed(name: string): Promise<void> {
+  const until = Date.now() + REMOVAL_TIMEOUT_MS;
+  while (Date.now() < until) {
+    const inspected = await capture(['docker', 'container', 'inspect', '--format', '{{.State.Status}}', name], { timeoutMs: 30_000 });
+    if (inspected.code !== 0) return;
+    await sleep(250);
+  }
 }

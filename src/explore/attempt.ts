@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { SandboxSpec } from '../sandbox/bwrap.js';
 import { SandboxRun } from '../sandbox/sandbox.js';
 import { ProcessGroups, sleep, type ExitStatus } from '../sandbox/process.js';
-import { treeCpuMs } from '../sandbox/cpu-time.js';
+import { treeCpuMs, treeSchedule } from '../sandbox/cpu-time.js';
 import type { Verdict } from './report.js';
 import type { Experiment } from './experiment.js';
 import { DEFAULT_ISOLATION } from '../sandbox/isolation.js';
@@ -85,6 +85,8 @@ export interface AttemptOutcome {
   workloadMs: number;
   /** CPU time the run's processes used (sampled every CPU_POLL_MS while a run to completion runs: a lower bound), ms. */
   cpuMs: number;
+  /** A hang only: how long the program's threads, summed, waited for a CPU while runnable (sandbox/cpu-time.ts treeSchedule), ms. */
+  waitedMs?: number;
   /** Where the attempt's time went, ms: setting up the sandbox until the program starts; the test script's runs (part of workloadMs); stopping the run. */
   phases: { sandboxStartMs: number; testScriptMs: number; teardownMs: number };
   appLog: string;
@@ -135,6 +137,8 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
     const workloadMs = Date.now() - started;
     // A server that crashed before or while the script ran: the crash, not the script's answer, is the failure.
     const crashed = failure !== undefined && failure !== 'hang' && crashSignal(sandbox.appStatus) !== undefined;
+    // Read before the stop: how long the hung program's threads waited for a CPU tells whether load may explain the hang.
+    const waitedMs = failure === 'hang' && sandbox.namespacePid !== undefined ? Math.round(treeSchedule(sandbox.namespacePid).waitingMs) : undefined;
     ctx.observer?.stopping();
     let stopped: AttemptOutcome['stopped'];
     if (ctx.gracefulStopMs === undefined) await sandbox.stop();
@@ -146,7 +150,7 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
     const why = crashed && failure !== 'crash' ? `${reason}; the program died from ${crashSignal(sandbox.appStatus)}`
       : serverGone ? `${reason}; the application had exited with ${sandbox.appStatus!.code ?? sandbox.appStatus!.signal} while its test ran` : reason;
     return {
-      verdict, ...(kind ? { failure: kind } : {}), ...(why !== undefined ? { reason: why } : {}), limitMs, workloadMs, cpuMs, phases, appLog, testLog,
+      verdict, ...(kind ? { failure: kind } : {}), ...(why !== undefined ? { reason: why } : {}), limitMs, workloadMs, cpuMs, ...(waitedMs === undefined ? {} : { waitedMs }), phases, appLog, testLog,
       ...(benchmarkOutput ? { benchmarkOutput } : {}), ...(stopped === undefined ? {} : { stopped }),
     };
   };

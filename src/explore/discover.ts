@@ -78,7 +78,7 @@ export async function runDiscovery(workload: Workload, env: RunnerEnvironment, s
     );
   }
   const parsed = parseStraceLog(text, env.table);
-  const trace = discover(parsed, { onlyConsider: workload.onlyConsider, canonicalPath: canonicalExecutablePath(workload.cwd), launcherTarget: `${SANDBOX_DIR}/target` });
+  const trace = discover(parsed, { cwd: workload.cwd, onlyConsider: workload.onlyConsider, canonicalPath: canonicalExecutablePath, launcherTarget: `${SANDBOX_DIR}/target` });
   // Servers may call listen twice on one socket (nginx sets the backlog again): count sockets, not calls.
   const listeners = new Set(parsed.events.filter((e) => !e.abi && e.name === 'listen' && e.result?.trim() === '0').map((e) => `${e.pid}/${e.args[0]}`)).size;
   return {

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import type { SyscallTable } from '../syscalls/table.js';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import type { ProcessGroups } from '../sandbox/process.js';
@@ -23,6 +24,7 @@ import { perfConditions } from './perf/conditions.js';
 import { runNegativeControl } from './negative-control.js';
 import { checkNoPrivilegeLoss, executablesSeen } from './privileges.js';
 import { withCancellation } from './cancellation.js';
+import { boundLauncher } from '../sandbox/bound-launcher.js';
 import { FallbackMeasurement } from './fallbacks.js';
 
 export interface ExploreOptions {
@@ -76,8 +78,9 @@ export async function explore(opts: ExploreOptions): Promise<ExploreReport> {
 
 async function exploreSteps(opts: ExploreOptions): Promise<ExploreReport> {
   const wallStart = Date.now();
-  const env: RunnerEnvironment = { groups: opts.groups, launcher: opts.launcher, isolateHelper: opts.isolateHelper, table: opts.table, workDir: opts.workDir, signal: opts.signal, workingRunTimes: new WorkingRunTimes(), costs: noCosts(), ...(opts.earlier ? { earlier: opts.earlier } : {}) };
   mkdirSync(opts.workDir, { recursive: true });
+  const launcher = opts.workload.onlyConsider === undefined ? opts.launcher : boundLauncher(opts.launcher, opts.workload.onlyConsider, opts.workDir);
+  const env: RunnerEnvironment = { groups: opts.groups, launcher, isolateHelper: opts.isolateHelper, table: opts.table, workDir: opts.workDir, signal: opts.signal, workingRunTimes: new WorkingRunTimes(), costs: noCosts(), ...(opts.earlier ? { earlier: opts.earlier } : {}) };
   // The recorder loads its probe while discovery runs.
   const measuring = opts.syscallCounter === undefined ? undefined : FallbackMeasurement.start(opts.groups, opts.syscallCounter, opts.workDir);
   try {
@@ -96,10 +99,13 @@ async function exploreMeasured(opts: ExploreOptions, env: RunnerEnvironment, wal
   const measurement = await measuring;
   if (measurement?.counter) env.counter = measurement.counter;
   if (discovery.used.length === 0) {
+    // A workload that failed before reaching the binary is the likelier cause: say so first.
+    const traced = discovery.diagnostics.tracedRun;
     throw new LoupeError(
-      `discovery saw no system call from ${opts.workload.onlyConsider ?? opts.workload.program}`,
+      `discovery saw no system call from ${opts.workload.onlyConsider ?? opts.workload.program}${traced.verdict === 'broken' ? `, and the traced run failed its test (${traced.reason ?? 'no reason given'})` : ''}`,
       ExitCode.failed,
-      opts.workload.onlyConsider ? 'check that --only-consider names the binary the workload really executes' : 'check the command line after --',
+      traced.verdict === 'broken' ? `the workload fails in the sandbox before any experiment; its output is in ${join(opts.workDir, 'discovery', 'app.log')}`
+        : opts.workload.onlyConsider ? 'check that --only-consider names the binary the workload really executes' : 'check the command line after --',
     );
   }
 

@@ -20,13 +20,18 @@ import { checkNoPrivilegeLoss } from './privileges.js';
 export function resolveBinary(binary: string, cwd: string): string {
   const found = binary.includes('/') ? [resolve(cwd, binary)].find((p) => existsSync(p)) : findOnPath(binary);
   if (!found) {
+    // A shell looks a name without a slash up on PATH only; so does -b, which surprises when the file is right here.
+    const here = !binary.includes('/') && existsSync(resolve(cwd, binary));
     throw new LoupeError(
       binary.includes('/') ? `binary not found: ${binary}` : `binary "${binary}" not found on PATH`,
       ExitCode.badInput,
-      'give the path of the application to analyse with -b (e.g. -b /usr/sbin/nginx)',
+      here
+        ? `${binary} is in this folder: give it as -b ./${binary} (a name without a slash is looked up on PATH, as a shell does)`
+        : 'give the path of the application to analyse with -b (e.g. -b /usr/sbin/nginx)',
     );
   }
-  checkExecutableFile(found, 'binary', `chmod +x ${found}`);
+  // A newcomer's usual slip is `-b hello.lua`: the program to analyse is then the interpreter.
+  checkExecutableFile(found, 'binary', `chmod +x ${found} if it is a program; for a script, analyse its interpreter: -b INTERPRETER -- ${binary} ARGS (e.g. -b lua5.4 -- hello.lua)`);
   return found;
 }
 

@@ -13,8 +13,10 @@ import type { FailureKind } from './attempt.js';
  * - A hang is retried only when load could plausibly explain it: when the limit is less than
  *   HANG_RETRY_MARGIN times what working runs of this analysis take under the same load (the
  *   90th percentile of their durations: one slow outlier, such as a faked futex that spins but
- *   works, does not count). Faking `write` makes lua spin: its 1 s limit is tens of times any
- *   working run, so no retry.
+ *   works, does not count), or when the program's threads spent at least LOAD_WAIT_SHARE of the
+ *   limit waiting for a CPU (the kernel's run delay): a program slowed by a perturbation but
+ *   starved by other work may have worked, one asleep (a deadlock) never would. Faking `write`
+ *   makes lua spin: its 1 s limit is tens of times any working run, so no retry.
  * - A quick failure (the program or its test exited with an error, no later than a typical
  *   working run ends) of a perturbation expected to break the workload (it broke it in an
  *   earlier analysis of the same application, or every application of the public database but
@@ -30,6 +32,8 @@ import type { FailureKind } from './attempt.js';
 export const HANG_FACTOR = 10;
 /** Working runs needed before their durations raise the hang limit (see hangLimitNow). */
 const MEASURED_RUNS = 5;
+/** A hang whose threads waited for a CPU this share of its limit or more may be load's doing. */
+export const LOAD_WAIT_SHARE = 0.25;
 /** A hang is attributed to load only if the limit is below this multiple of a typical working run. */
 export const HANG_RETRY_MARGIN = 2;
 /** A perturbation whose prior chance of working is below this is expected to break the workload. */
@@ -42,6 +46,8 @@ export interface FailedAttempt {
   limitMs: number;
   /** How long the run took until it failed, ms (the application and its test). */
   workloadMs: number;
+  /** A hang: how long the program's threads, summed, waited for a CPU while runnable, ms. */
+  waitedMs?: number;
 }
 
 export interface RetryContext {
@@ -73,7 +79,11 @@ export function decideRetry(history: readonly FailedAttempt[], ctx: RetryContext
     const typical = ctx.typicalWorkingMs;
     const ratio = typical > 0 ? `${(last.limitMs / typical).toFixed(1)}x` : 'far above';
     const what = `the ${last.limitMs} ms limit is ${ratio} what working runs take now (${Math.round(typical)} ms)`;
-    if (last.limitMs >= HANG_RETRY_MARGIN * typical) return { retry: false, why: `hang: ${what}, load cannot explain it` };
+    const waited = last.waitedMs ?? 0;
+    if (waited >= LOAD_WAIT_SHARE * last.limitMs) {
+      return { retry: true, why: `hang: its threads waited ${Math.round(waited)} ms for a CPU within the ${last.limitMs} ms limit, load may explain it` };
+    }
+    if (last.limitMs >= HANG_RETRY_MARGIN * typical) return { retry: false, why: `hang: ${what}, and its threads waited ${Math.round(waited)} ms for a CPU: load cannot explain it` };
     return { retry: true, why: `hang: ${what}, load may explain it` };
   }
   const quick = (last.failure === 'exit' || last.failure === 'test') && last.workloadMs <= ctx.typicalWorkingMs;

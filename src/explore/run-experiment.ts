@@ -118,7 +118,7 @@ export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Pr
       env.workingRunTimes?.record(outcome.workloadMs);
       break;
     }
-    failures.push({ failure: outcome.failure ?? 'test', reason: outcome.reason ?? 'broken', limitMs: outcome.limitMs, workloadMs: outcome.workloadMs });
+    failures.push({ failure: outcome.failure ?? 'test', reason: outcome.reason ?? 'broken', limitMs: outcome.limitMs, workloadMs: outcome.workloadMs, ...(outcome.waitedMs === undefined ? {} : { waitedMs: outcome.waitedMs }) });
     const decision = decideRetry(failures, {
       attemptsAllowed: Math.max(1, exp.judge.attempts),
       typicalWorkingMs: env.workingRunTimes?.typical() ?? 0,

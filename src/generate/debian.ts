@@ -12,8 +12,8 @@ import { parseStraceLog } from '../trace/parser.js';
 import { executedPaths } from '../trace/exec-paths.js';
 import { PACKAGE_ROOT } from '../core/version.js';
 import {
-  DEBIAN_SCRIPTS, SCRIPTS_IN_IMAGE, SUITE_MAKEFILE, chooseBinaries, debianDockerfile, discoveryCommand, parseResolveOutput,
-  parseScanOutput, treeOf, type BinaryChoice, type ScanResult, type SourcePackage,
+  DEBIAN_SCRIPTS, SCRIPTS_IN_IMAGE, SUITE_MAKEFILE, builtMatches, chooseBinaries, debianDockerfile, discoveryCommand, parseResolveOutput,
+  parseScanOutput, scanCommand, treeOf, type BinaryChoice, type ScanResult, type SourcePackage,
 } from './debian-package.js';
 import { suiteMakefile, testStepOf, type TestStep } from './debian-rules.js';
 import type { GenerateProgress } from './progress.js';
@@ -158,14 +158,14 @@ export async function buildDebianPackage(req: DebianRequest, session: GenerateSe
 
 /**
  * Reads the built package's test step and picks the binaries its suite runs.
- * Throws LoupeError: no test suite, a suite that fails unperturbed, a binary the suite never
- * executes, none executed.
+ * Throws LoupeError: no test suite, a --binary the build did not produce (before the suite
+ * runs), a suite that fails unperturbed, a binary the suite never executes, none executed.
  */
 export async function chooseDebianBinaries(req: DebianRequest, built: BuiltPackage, session: GenerateSession, progress: GenerateProgress): Promise<PreparedPackage> {
   const { pkg, buildImage } = built;
   const start = performance.now();
   progress.phase(`reading the test step of ${pkg.source} and the executables its build produced`);
-  const scanned = await session.cancellable(() => runInContainer(buildImage, [], [], session, 'scan'));
+  const scanned = await session.cancellable(() => runInContainer(buildImage, scanCommand(pkg.source), [], session, 'scan'));
   if (scanned.code !== 0) throw new LoupeError(`the scan of ${pkg.source}'s built tree failed (status ${scanned.code})\n${tail(scanned.stdout + scanned.stderr, 12)}`, ExitCode.failed);
   const scan: ScanResult = parseScanOutput(scanned.stdout);
   const step = testStepOf(scan.rules, scan.dhAutoTestPlan);
@@ -173,6 +173,7 @@ export async function chooseDebianBinaries(req: DebianRequest, built: BuiltPacka
     throw new LoupeError(`Debian package ${pkg.source} ${pkg.version} has no test suite to analyse: ${step.why}`, ExitCode.badInput,
       'loupe debian needs a package whose build runs tests (dh_auto_test, or its own check target)');
   }
+  if (req.binary !== undefined) builtMatches(scan.executables, req.binary, pkg.source);
   const makefile = suiteMakefile(pkg.source, step);
   const makefileDir = join(session.workDir, 'suite');
   const outDir = join(session.workDir, 'discovery');
@@ -189,8 +190,7 @@ export async function chooseDebianBinaries(req: DebianRequest, built: BuiltPacka
   }
   const trace = parseStraceLog(readOptional(join(outDir, 'trace.txt')));
   const choice = chooseBinaries(scan.executables, executedPaths(trace, treeOf(pkg.source)), req.binary, pkg.source);
-  const buildLog = (await capture(['docker', 'run', '--rm', buildImage, 'cat', '/root/debian/build.log'], { groups: session.groups })).stdout;
-  return { ...built, step, choice, buildLog, suiteLog, seconds: { ...built.seconds, discovery: elapsed(start) } };
+  return { ...built, step, choice, buildLog: scan.buildLog, suiteLog, seconds: { ...built.seconds, discovery: elapsed(start) } };
 }
 
 function readOptional(path: string): string {

@@ -16,11 +16,13 @@ export class GenerateSession {
   readonly workDir = mkdtempSync(join(tmpdir(), 'loupe-generate-'));
   private interrupted = false;
   private storing = false;
+  /** The stop a signal started: close() waits for it, so that no container outlives loupe. */
+  private stopping: Promise<void> | undefined;
   private readonly onSignal = (): void => {
     this.interrupted = true;
     if (this.storing) return;
     // Replicas first, so that each stops its own processes; then whatever else runs (a build).
-    void Promise.all([...this.running].map((r) => r.stop())).then(() => this.groups.killAll());
+    this.stopping ??= Promise.all([...this.running].map((r) => r.stop())).then(() => this.groups.killAll());
   };
 
   constructor() {
@@ -67,6 +69,7 @@ export class GenerateSession {
   async close(): Promise<void> {
     process.off('SIGINT', this.onSignal);
     process.off('SIGTERM', this.onSignal);
+    await this.stopping;
     await Promise.all([...this.running].map((r) => r.stop()));
     await this.groups.killAll();
     rmSync(this.workDir, { recursive: true, force: true });

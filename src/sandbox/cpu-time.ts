@@ -26,6 +26,20 @@ function childrenOf(pid: number): number[] {
   return children;
 }
 
+/** Calls `visit` on `pid` and each of its live descendants; a process that exits meanwhile is skipped. */
+function visitTree(pid: number, visit: (pid: number) => void): void {
+  const pending = [pid];
+  while (pending.length > 0) {
+    const p = pending.pop()!;
+    try {
+      visit(p);
+      pending.push(...childrenOf(p));
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+}
+
 /**
  * User plus system CPU time (ms) of process `pid` and all its live descendants, including what
  * their reaped children used (each reaped process counts in its parent's cumulative times).
@@ -33,15 +47,32 @@ function childrenOf(pid: number): number[] {
  */
 export function treeCpuMs(pid: number): number {
   let ticks = 0;
-  const pending = [pid];
-  while (pending.length > 0) {
-    const p = pending.pop()!;
-    try {
-      ticks += ownAndReapedTicks(p);
-      pending.push(...childrenOf(p));
-    } catch {
-      // Exited meanwhile: its time is now in its parent's cumulative times, read or not.
-    }
-  }
+  // A process that exits while read has its time in its parent's cumulative times, read or not.
+  visitTree(pid, (p) => (ticks += ownAndReapedTicks(p)));
   return (ticks * 1000) / USER_HZ;
+}
+
+/**
+ * How much the live threads of `pid` and its descendants ran, and how long they waited for a CPU
+ * while runnable, ms, summed over threads, from /proc/PID/task/TID/schedstat (the kernel's
+ * Documentation/scheduler/sched-stats.rst: time on the CPU, then time spent waiting on a
+ * runqueue, both in ns). Waiting is what load does to a run: near 0 on an idle machine even for
+ * a thread that spins, and 0 for threads asleep (a deadlock). Processes or threads that end while
+ * read are skipped; both 0 when `pid` is gone.
+ */
+export function treeSchedule(pid: number): { runningMs: number; waitingMs: number } {
+  let running = 0;
+  let waiting = 0;
+  visitTree(pid, (p) => {
+    for (const tid of readdirSync(`/proc/${p}/task`)) {
+      try {
+        const [onCpu, runDelay] = readFileSync(`/proc/${p}/task/${tid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+        running += onCpu ?? 0;
+        waiting += runDelay ?? 0;
+      } catch {
+        // The thread ended meanwhile.
+      }
+    }
+  });
+  return { runningMs: running / 1e6, waitingMs: waiting / 1e6 };
 }

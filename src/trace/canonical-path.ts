@@ -1,20 +1,15 @@
 import { realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
 
 /**
- * Canonical form of an executable path for attribution: relative paths are resolved against
- * `cwd` (the directory the traced program was started in; a program that changes directory
- * before exec'ing a relative path is not followed), then symlinks are resolved so that
- * /bin/true and /usr/bin/true (merged /usr) are one executable. A path that no longer exists
- * is kept as resolved against `cwd`.
+ * Canonical form of an absolute executable path for attribution: symlinks resolved, so that
+ * /bin/true and /usr/bin/true (merged /usr) are one executable. A path that no longer exists is
+ * kept as it is. Relative exec paths are made absolute before, by following each process's
+ * working folder through the trace (exec-paths.ts).
  */
-export function canonicalExecutablePath(cwd: string): (path: string) => string {
-  return (path) => {
-    const absolute = resolve(cwd, path);
-    try {
-      return realpathSync(absolute);
-    } catch {
-      return absolute;
-    }
-  };
+export function canonicalExecutablePath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }

@@ -1,5 +1,7 @@
 import { effectiveMask, subfeatureArgumentsOf, type ArgumentKind, type SubfeatureArgument } from '../syscalls/subfeatures.js';
-import { createdChild, startedExecutable, type ForeignAbi, type ParsedTrace, type ProcessRecord, type SyscallEvent } from './parser.js';
+import { posix } from 'node:path';
+import { createdChild, type ForeignAbi, type ParsedTrace, type ProcessRecord, type SyscallEvent } from './parser.js';
+import { startedPrograms } from './exec-paths.js';
 import { decodeStringLiteral, parseNumericArgument, type NumericArgument } from './strace-text.js';
 import { X86_64 } from '../syscalls/table.js';
 
@@ -20,8 +22,11 @@ import { X86_64 } from '../syscalls/table.js';
  * - The launcher bound over `onlyConsider` (see src/sandbox/launcher.c) is invisible: its calls,
  *   from the execve that started it up to and including its execve of `launcherTarget`, count
  *   for nobody, and the process then runs `onlyConsider`.
- * Paths are compared after `canonicalPath` (e.g. realpath, so /bin/true and /usr/bin/true are
- * one executable), applied both to exec'd paths and to `onlyConsider`.
+ * Exec'd paths are made absolute against the working folder of the process that exec'd them
+ * (followed through chdir, fchdir and process creation from `cwd`, see exec-paths.ts), so a test
+ * driver that changes folder and runs `./prog` is attributed; `onlyConsider` is made absolute
+ * against `cwd`. Both are then compared after `canonicalPath` (e.g. realpath, so /bin/true and
+ * /usr/bin/true are one executable).
  */
 
 export interface ArgumentValue {
@@ -76,21 +81,23 @@ export interface Discovery {
 }
 
 export interface DiscoverOptions {
+  /** Absolute working folder the first traced process started in; `/` by default. */
+  cwd?: string;
   /** Only count calls attributed to this executable (compared after canonicalPath). */
   onlyConsider?: string;
-  /** Maps an exec'd path to its canonical form; the identity by default (see canonical-path.ts). */
+  /** Maps an absolute exec'd path to its canonical form; the identity by default (see canonical-path.ts). */
   canonicalPath?: (path: string) => string;
   /** With `onlyConsider`: the path the bound launcher executes the real binary from. */
   launcherTarget?: string;
 }
 
 /** Indexes of the events made by the bound launcher (see DiscoverOptions.launcherTarget). */
-function launcherEvents(parsed: ParsedTrace, launcherTarget: string | undefined): Set<number> {
+function launcherEvents(parsed: ParsedTrace, programs: Map<number, string>, launcherTarget: string | undefined): Set<number> {
   const skipped = new Set<number>();
   if (launcherTarget === undefined) return skipped;
   const sinceExec = new Map<number, number[]>();
   parsed.events.forEach((event, index) => {
-    const started = startedExecutable(event);
+    const started = programs.get(index);
     if (started === undefined) {
       const calls = sinceExec.get(event.pid) ?? [];
       calls.push(index);
@@ -107,11 +114,14 @@ const PSEUDO_FILE = /^\/(proc|sys|dev)(\/|$)/;
 
 export function discover(parsed: ParsedTrace, opts: DiscoverOptions = {}): Discovery {
   const canonical = memoised(opts.canonicalPath ?? ((path: string) => path));
-  const onlyConsider = opts.onlyConsider === undefined ? undefined : canonical(opts.onlyConsider);
+  const cwd = opts.cwd ?? '/';
+  const onlyConsider = opts.onlyConsider === undefined ? undefined : canonical(posix.resolve(cwd, opts.onlyConsider));
   const records = new Map(parsed.processes.map((record) => [record.pid, record]));
+  const programs = startedPrograms(parsed, cwd);
   const firstExecutable = new Map<number, string>();
-  for (const record of parsed.processes) {
-    if (record.executables.length > 0) firstExecutable.set(record.pid, canonical(record.executables[0]!));
+  for (const [index, program] of programs) {
+    const pid = parsed.events[index]!.pid;
+    if (!firstExecutable.has(pid)) firstExecutable.set(pid, canonical(program));
   }
 
   const running = new Map<number, string>();
@@ -122,10 +132,10 @@ export function discover(parsed: ParsedTrace, opts: DiscoverOptions = {}): Disco
   let unparsedArguments = 0;
   const foreignCalls = new Map<string, ForeignCall>();
 
-  const byLauncher = launcherEvents(parsed, onlyConsider === undefined ? undefined : opts.launcherTarget);
+  const byLauncher = launcherEvents(parsed, programs, onlyConsider === undefined ? undefined : opts.launcherTarget);
   for (const [index, event] of parsed.events.entries()) {
     const owner = running.get(event.pid) ?? firstExecutable.get(event.pid);
-    const started = startedExecutable(event);
+    const started = programs.get(index);
     if (started !== undefined) running.set(event.pid, started === opts.launcherTarget && onlyConsider !== undefined ? onlyConsider : canonical(started));
     if (byLauncher.has(index)) continue;
     const child = createdChild(event);

@@ -12,6 +12,12 @@ test('a missing binary is named, with exit code 3', async () => {
   const onPath = await runLoupe(['explore', '-b', 'no-such-program-anywhere']);
   assert.equal(onPath.code, 3);
   assert.match(onPath.stderr, /not found on PATH/);
+  // A file of the current folder named without ./ is not looked up there, but the hint says how.
+  const dir = tempDir('here');
+  copyFileSync('/bin/true', join(dir, 'app-here'));
+  const here = await runLoupe(['explore', '-b', 'app-here'], { cwd: dir });
+  assert.equal(here.code, 3);
+  assert.match(here.stderr, /not found on PATH\nloupe: hint: app-here is in this folder: give it as -b \.\/app-here/);
 });
 
 test('a binary that is not executable is refused with the fix', async () => {
@@ -23,6 +29,7 @@ test('a binary that is not executable is refused with the fix', async () => {
   assert.equal(r.code, 3);
   assert.match(r.stderr, /binary is not executable/);
   assert.match(r.stderr, /chmod \+x/);
+  assert.match(r.stderr, /for a script, analyse its interpreter: -b INTERPRETER -- /);
 });
 
 test('a test script that is missing or not executable is refused before any run', async () => {
@@ -104,4 +111,11 @@ test('--help documents the original options', async () => {
   }
   const unknown = await runLoupe(['explore', '--no-such-option']);
   assert.equal(unknown.code, 2);
+  // A usage error reads like every other error, and points to the help of the command typed.
+  const unknownWithBinary = await runLoupe(['explore', '-b', 'true', '--no-such-option']);
+  assert.equal(unknownWithBinary.code, 2);
+  assert.match(unknownWithBinary.stderr, /^loupe: error: unknown option '--no-such-option'\nloupe: hint: see `loupe explore --help`\n$/);
+  const nested = await runLoupe(['static', 'binary']);
+  assert.equal(nested.code, 2);
+  assert.match(nested.stderr, /^loupe: error: missing required argument 'path'\nloupe: hint: see `loupe static binary --help`\n$/);
 });

@@ -106,7 +106,7 @@ test('a real multi-process run: every line parsed, usage attributed per executab
   const parsed = trace('multi', multiBinary, []);
   assert.deepEqual(parsed.unrecognisedLines, []);
   assert.deepEqual(parsed.unknownSyscallNames, []);
-  const discovery = discover(parsed, { canonicalPath: canonicalExecutablePath(workDir) });
+  const discovery = discover(parsed, { cwd: workDir, canonicalPath: canonicalExecutablePath });
   const trueBinary = realpathSync('/bin/true');
   assert.deepEqual(Object.keys(discovery.usedByExecutable).sort(), [multiBinary, trueBinary].sort());
 
@@ -127,7 +127,8 @@ test('a real multi-process run: every line parsed, usage attributed per executab
 
 test('a real run: sub-feature values and pseudo-files', () => {
   const discovery = discover(parseStraceLog(readFileSync(join(workDir, 'multi.strace'), 'utf8')), {
-    canonicalPath: canonicalExecutablePath(workDir),
+    cwd: workDir,
+    canonicalPath: canonicalExecutablePath,
     onlyConsider: multiBinary,
   });
   const find = (syscall: string, argIndex: number, kind: string, value: string) =>
@@ -148,9 +149,8 @@ test('a real run: sub-feature values and pseudo-files', () => {
 test('a real run under a shell driver: onlyConsider leaves the driver out', () => {
   const parsed = trace('driven', '/bin/sh', ['-c', `${drivenBinary}; ${drivenBinary}`]);
   assert.deepEqual(parsed.unrecognisedLines, []);
-  const canonicalPath = canonicalExecutablePath(workDir);
-  const all = discover(parsed, { canonicalPath });
-  const only = discover(parsed, { canonicalPath, onlyConsider: drivenBinary });
+  const all = discover(parsed, { cwd: workDir, canonicalPath: canonicalExecutablePath });
+  const only = discover(parsed, { cwd: workDir, canonicalPath: canonicalExecutablePath, onlyConsider: drivenBinary });
   assert.deepEqual(Object.keys(all.usedByExecutable).sort(), [realpathSync('/bin/sh'), drivenBinary].sort());
   assert.deepEqual(only.usedByAll, all.usedByExecutable[drivenBinary]);
   assert.ok(only.usedByAll.includes(16) && only.usedByAll.includes(110), 'ioctl and getppid are the program\'s');

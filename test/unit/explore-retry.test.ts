@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideRetry, EXPECTED_BROKEN, HANG_RETRY_MARGIN, hangLimitNow, WorkingRunTimes, type RetryContext } from '../../src/explore/retry-policy.js';
+import { decideRetry, EXPECTED_BROKEN, HANG_RETRY_MARGIN, hangLimitNow, LOAD_WAIT_SHARE, WorkingRunTimes, type RetryContext } from '../../src/explore/retry-policy.js';
 
 const hang = (limitMs: number) => ({ failure: 'hang' as const, reason: 'program still running', limitMs, workloadMs: limitMs });
 const ctx = (over: Partial<RetryContext> = {}): RetryContext => ({ attemptsAllowed: 2, typicalWorkingMs: 60, priorWorks: 0.8, ...over });
@@ -65,4 +65,18 @@ test('the hang limit follows the machine: raised to 10x what working runs take n
   assert.equal(times.measured(), 0, 'four runs: the stand-in is no measure');
   times.record(700);
   assert.equal(times.measured(), 700);
+});
+
+test('a hang far above working runs is retried when its threads waited for a CPU a quarter of the limit or more', () => {
+  // redis with futex faked: its threads spin and work, slowly; a load spike starved them.
+  const starved = decideRetry([{ ...hang(2230), waitedMs: 1500 }], ctx({ typicalWorkingMs: 223 }));
+  assert.equal(starved.retry, true);
+  assert.match(starved.why, /waited 1500 ms for a CPU.*load may explain it/);
+  assert.equal(decideRetry([{ ...hang(2000), waitedMs: 2000 * LOAD_WAIT_SHARE }], ctx()).retry, true);
+  // A deadlocked server sleeps: it never waits for a CPU.
+  const asleep = decideRetry([{ ...hang(2230), waitedMs: 30 }], ctx({ typicalWorkingMs: 223 }));
+  assert.equal(asleep.retry, false);
+  assert.match(asleep.why, /waited 30 ms for a CPU: load cannot explain it/);
+  // Starved twice in a row: the same failure, deterministic enough.
+  assert.equal(decideRetry([{ ...hang(2230), waitedMs: 1500 }, { ...hang(2230), waitedMs: 1500 }], ctx({ attemptsAllowed: 3 })).retry, false);
 });

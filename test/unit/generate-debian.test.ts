@@ -90,8 +90,9 @@ test('the Dockerfile: the build stage and each analysis share their first instru
   const pkg = { source: 'gzip', version: '1.12-1' };
   const build = debianDockerfile(pkg);
   const analysis = debianDockerfile(pkg, { binary: '/root/debian/gzip/builddir/gzip', makeArgs: ['TESTS=help-version keep'] });
-  const shared = build.split('\n').slice(0, 7).join('\n');
-  assert.ok(analysis.startsWith(shared), 'same first instructions: the classic builder reuses the build');
+  assert.ok(analysis.startsWith(build), 'the build stage is the analysis\'s first instructions: the classic builder reuses the build');
+  assert.ok(!build.includes('CMD'), 'no CMD in the build stage: with vfs each instruction is a full copy of the image');
+  assert.equal(build.split('\n').filter((l) => /^(COPY|RUN) /.test(l)).length, 3, 'one COPY of the scripts, prepare, build');
   assert.match(analysis, /--only-consider \/root\/debian\/gzip\/builddir\/gzip/);
   assert.match(analysis, /-b \/root\/loupe-debian\/suite\.sh -- gzip 'TESTS=help-version keep'\n$/);
   const facts = inspectDockerfile(analysis, 'Dockerfile.gzip');
@@ -113,8 +114,12 @@ test('resolve: the .dsc names source and version, showsrc puts the epoch back; u
 });
 
 test('scan output is read by sections', () => {
-  const scan = parseScanOutput('loupe-debian: rules\n%:\n\tdh $@\nloupe-debian: dh_auto_test --no-act\n\tmake -j1 check\nloupe-debian: executables\n/root/debian/x/b\n/root/debian/x/a\n');
-  assert.deepEqual(scan, { rules: '%:\n\tdh $@', dhAutoTestPlan: '\tmake -j1 check', executables: ['/root/debian/x/a', '/root/debian/x/b'] });
+  const scan = parseScanOutput('loupe-debian: rules\n%:\n\tdh $@\nloupe-debian: dh_auto_test --no-act\n\tmake -j1 check\nloupe-debian: executables\n/root/debian/x/b\n/root/debian/x/a\n' +
+    'loupe-debian: build log\ndpkg-buildpackage: info: source package x\nloupe-debian: not a section\n');
+  assert.deepEqual(scan, {
+    rules: '%:\n\tdh $@', dhAutoTestPlan: '\tmake -j1 check', executables: ['/root/debian/x/a', '/root/debian/x/b'],
+    buildLog: 'dpkg-buildpackage: info: source package x\nloupe-debian: not a section\n',
+  });
 });
 
 test('binaries: those the suite executed, or the one asked for; each refusal is named', () => {

@@ -2,18 +2,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseStraceLog } from '../../src/trace/parser.js';
 import { discover, type ArgumentValue } from '../../src/trace/discovery.js';
+import { executedPaths } from '../../src/trace/exec-paths.js';
 import { MULTI_PROCESS_LOG, NON_VERBOSE_LOG, PROC_PID_LOG, SIGNALS_LOG, SUBFEATURES_LOG, THREAD_EXEC_LOG } from './strace-fixtures.js';
 
-// Stands in for realpath in these pure tests: the fixture's program ran as ./f from /work.
-const CANONICAL: Record<string, string> = { './f': '/work/f', '/bin/true': '/usr/bin/true', './b': '/work/b' };
+// Stands in for realpath in these pure tests (merged /usr); the fixtures' programs ran as ./f and ./b from /work.
+const CANONICAL: Record<string, string> = { '/bin/true': '/usr/bin/true' };
 const canonicalPath = (path: string): string => CANONICAL[path] ?? path;
+const cwd = '/work';
 
 function valuesOf(values: ArgumentValue[], syscall: string, argIndex: number): [string, string, number][] {
   return values.filter((v) => v.syscall === syscall && v.argIndex === argIndex).map((v) => [v.value, v.label, v.count]);
 }
 
 test('syscalls are attributed to the executable each process was running', () => {
-  const discovery = discover(parseStraceLog(MULTI_PROCESS_LOG), { canonicalPath });
+  const discovery = discover(parseStraceLog(MULTI_PROCESS_LOG), { cwd, canonicalPath });
   assert.deepEqual(Object.keys(discovery.usedByExecutable), ['/usr/bin/true', '/work/f']);
   // The child's calls after its execve, and nothing else (its execve belongs to /work/f, which called it).
   assert.deepEqual(discovery.usedByExecutable['/usr/bin/true'], [11, 12, 158, 218, 231, 273, 302, 334]);
@@ -24,19 +26,19 @@ test('syscalls are attributed to the executable each process was running', () =>
 
 test('onlyConsider counts only the calls attributed to that executable, compared canonically', () => {
   const parsed = parseStraceLog(MULTI_PROCESS_LOG);
-  const onlyTrue = discover(parsed, { canonicalPath, onlyConsider: '/bin/true' });
+  const onlyTrue = discover(parsed, { cwd, canonicalPath, onlyConsider: '/bin/true' });
   assert.deepEqual(onlyTrue.usedByAll, [11, 12, 158, 218, 231, 273, 302, 334]);
   assert.deepEqual(onlyTrue.argumentValues.map((v) => `${v.syscall} ${v.label} ${v.count}`), ['arch_prctl ARCH_SET_FS 1', 'prlimit64 RLIMIT_STACK 1']);
   assert.deepEqual(onlyTrue.pseudoFiles, []);
-  const onlyF = discover(parsed, { canonicalPath, onlyConsider: './f' });
+  const onlyF = discover(parsed, { cwd, canonicalPath, onlyConsider: './f' });
   assert.deepEqual(onlyF.usedByAll, onlyF.usedByExecutable['/work/f']);
   assert.equal(onlyF.pseudoFiles.length, 1);
-  const nobody = discover(parsed, { canonicalPath, onlyConsider: '/usr/bin/false' });
+  const nobody = discover(parsed, { cwd, canonicalPath, onlyConsider: '/usr/bin/false' });
   assert.deepEqual(nobody.usedByAll, []);
 });
 
 test('a thread that execs hands its process to the new executable', () => {
-  const discovery = discover(parseStraceLog(THREAD_EXEC_LOG), { canonicalPath });
+  const discovery = discover(parseStraceLog(THREAD_EXEC_LOG), { cwd, canonicalPath });
   assert.deepEqual(discovery.usedByExecutable['/usr/bin/true'], [12, 231]);
   assert.deepEqual(discovery.usedByExecutable['/work/b'], [14, 34, 59, 273, 334, 435]);
 });
@@ -112,6 +114,36 @@ test('calls through another ABI are listed apart, never counted as native usage'
   const found = discover(parseStraceLog(log));
   assert.deepEqual(found.usedByAll, [59, 102, 231], 'execve, getuid, exit_group; not getpid');
   assert.deepEqual(found.foreignCalls, [{ abi: 'i386', nr: 20, name: 'getpid', count: 2 }]);
+});
+
+test('a driver that changes folder and runs ./prog: the program is attributed from the folder each process was in', () => {
+  // make -C tests (chdir), a recipe's shell that cds again, and a failed chdir that moves nothing.
+  const log = [
+    '100 execve("/usr/bin/make", ["make", "check"], 0x7ffc /* 5 vars */) = 0',
+    '100 chdir("tests") = 0',
+    '100 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f) = 101',
+    '101 execve("/bin/sh", ["/bin/sh", "-c", "cd bin && ./prog"], 0x55 /* 5 vars */) = 0',
+    '101 chdir("bin") = 0',
+    '101 execve("./prog", ["./prog"], 0x55 /* 5 vars */) = 0',
+    '101 uname({sysname="Linux", nodename="x", ...}) = 0',
+    '101 exit_group(0) = ?',
+    '101 +++ exited with 0 +++',
+    '100 chdir("/nowhere") = -1 ENOENT (No such file or directory)',
+    '100 vfork() = 102',
+    '102 execve("./bin/prog", ["./bin/prog"], 0x55 /* 5 vars */) = 0',
+    '102 getpid() = 102',
+    '102 exit_group(0) = ?',
+    '102 +++ exited with 0 +++',
+    '100 wait4(-1, NULL, 0, NULL) = 102',
+    '100 exit_group(0) = ?',
+    '100 +++ exited with 0 +++',
+    '',
+  ].join('\n');
+  const parsed = parseStraceLog(log);
+  const only = discover(parsed, { cwd: '/src', onlyConsider: 'tests/bin/prog' });
+  assert.deepEqual(only.usedByAll, [39, 63, 231], 'uname from the cd, getpid from ./bin/prog, both exits');
+  assert.deepEqual(Object.keys(only.usedByExecutable), ['/bin/sh', '/src/tests/bin/prog', '/usr/bin/make']);
+  assert.equal(executedPaths(parsed, '/src').includes('/src/tests/bin/prog'), true, 'one implementation for both readers');
 });
 
 test('the launcher bound over onlyConsider is invisible: its calls count for nobody, the real binary for onlyConsider', () => {
