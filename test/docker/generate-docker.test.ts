@@ -138,11 +138,11 @@ test('Ctrl-C during the analysis removes the containers and leaves the database 
 
 // Inside generate's container every run has its own copy-on-write view too: `mv` consumes its
 // input, so if one run's writes reached the container's files the next run (the baseline, right
-// after discovery) would find no input, and the analysis would stop there.
+// after discovery) would find no input, and the analysis would stop there. One COPY: under the
+// vfs storage driver every layer is a whole copy of the image's files.
 const MOVE_STYLE = `FROM loupe-base:latest
 
-COPY dockerfile_data/test.sh /root/
-RUN printf 'alpha\\n' > /root/input.txt
+COPY dockerfile_data/ /root/
 
 CMD /root/explore.py --output-csv --test-sequential -t /root/test.sh -b /bin/mv -- /root/input.txt /root/output.txt
 `;
@@ -152,6 +152,7 @@ test('inside the container, each run starts from the same files: a workload that
   mkdirSync(join(dir, 'dockerfile_data'));
   // The script sees the run's own files: the output made, the input gone.
   writeFileSync(join(dir, 'dockerfile_data', 'test.sh'), '#!/bin/sh\ngrep -qx alpha /root/output.txt && [ ! -e /root/input.txt ]\n', { mode: 0o755 });
+  writeFileSync(join(dir, 'dockerfile_data', 'input.txt'), 'alpha\n');
   writeFileSync(join(dir, 'Dockerfile.mv'), MOVE_STYLE);
   builtImages.add(`loupe-run-mv:${createHash('md5').update(MOVE_STYLE).digest('hex')}`);
   const db = tempRepo();
