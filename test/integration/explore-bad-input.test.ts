@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, mkdirSync, symlinkSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { CLI, compileC, processesMentioning, runLoupe, tempDir, writeScript } from '../helpers/cli.js';
@@ -36,6 +36,19 @@ test('a binary that is not executable is refused with the fix', async () => {
   assert.match(r.stderr, /binary is not executable/);
   assert.match(r.stderr, /chmod \+x/);
   assert.match(r.stderr, /for a script, analyse its interpreter: -b INTERPRETER -- /);
+});
+
+test('--out naming a file, or a folder under a file, is refused before any run', async () => {
+  const dir = tempDir('out-file');
+  const file = join(dir, 'taken');
+  writeFileSync(file, 'mine\n');
+  const onFile = await runLoupe(['explore', '-b', 'true', '--test-sequential', '--out', file]);
+  assert.equal(onFile.code, 3, onFile.stderr);
+  assert.match(onFile.stderr, /^loupe: error: --out .*taken is a file, not a folder\n/);
+  const under = await runLoupe(['explore', '-b', 'true', '--test-sequential', '--out', join(file, 'sub')]);
+  assert.equal(under.code, 3, under.stderr);
+  assert.match(under.stderr, /^loupe: error: --out .*taken\/sub: cannot create the folder \(ENOTDIR/);
+  assert.equal(readFileSync(file, 'utf8'), 'mine\n');
 });
 
 test('a test script that is missing or not executable is refused before any run', async () => {
