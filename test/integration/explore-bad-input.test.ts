@@ -4,6 +4,12 @@ import { chmodSync, copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFil
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { CLI, compileC, processesMentioning, runLoupe, tempDir, writeScript } from '../helpers/cli.js';
+import { ExitCode, LoupeError } from '../../src/core/errors.js';
+import { LAUNCHER_PATH } from '../../src/core/version.js';
+import type { Experiment } from '../../src/explore/experiment.js';
+import { runExperiment } from '../../src/explore/run-experiment.js';
+import { ProcessGroups } from '../../src/sandbox/process.js';
+import { X86_64 } from '../../src/syscalls/table.js';
 
 test('a missing binary is named, with exit code 3', async () => {
   const r = await runLoupe(['explore', '-b', '/nonexistent/app']);
@@ -136,4 +142,25 @@ test('--help documents the original options', async () => {
   assert.equal(none.code, 2);
   assert.match(none.stderr, /^Usage: loupe /);
   assert.equal((await runLoupe(['help'])).code, 0);
+});
+
+test('a run whose sandbox never starts is no verdict: the experiment stops with a named error', async () => {
+  const dir = tempDir('no-start');
+  const groups = new ProcessGroups();
+  const exp: Experiment = {
+    id: 'stub:getpid', description: 'stub getpid',
+    workload: { program: '/bin/true', args: [], cwd: dir, sequential: true, timeoutMs: 5000 },
+    perturbation: { rules: [{ nr: X86_64.number('getpid')!, action: 'stub' }] },
+    judge: { attempts: 2, inconclusiveRetries: 0, readyListeners: 0, readyWaitMs: 0 },
+  };
+  // A helper that cannot be executed, as when dist/bin is rebuilt under a running analysis.
+  const env = { groups, launcher: LAUNCHER_PATH, isolateHelper: join(dir, 'missing-loupe-isolate'), table: X86_64, workDir: join(dir, 'work') };
+  await assert.rejects(runExperiment(exp, env), (err: unknown) => {
+    assert.ok(err instanceof LoupeError);
+    assert.equal(err.exitCode, ExitCode.environment);
+    assert.match(err.message, /^stub getpid: sandbox did not start \(exit 127\).*in all 2 attempts/);
+    assert.match(err.hint ?? '', /npm run build/);
+    return true;
+  });
+  assert.equal(groups.size, 0);
 });
