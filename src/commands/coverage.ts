@@ -1,9 +1,10 @@
 /** `loupe coverage`: checks, the coverage run, the output folder, the summary. */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import { COVERAGE_JSON } from '../db/layout.js';
+import { makeOutputFolder } from '../fs/output-folder.js';
 import { formatCoverage } from '../coverage/format.js';
 import { renderHtml } from '../coverage/lcov.js';
 import { measureCoverage, type CoverageReport } from '../coverage/measure.js';
@@ -47,7 +48,7 @@ export async function coverageCommand(o: CoverageCommandOptions): Promise<void> 
   const outDir = o.out === undefined ? undefined : resolve(cwd, o.out);
   const workDir = outDir === undefined ? mkdtempSync(join(tmpdir(), 'loupe-coverage-')) : join(outDir, 'work');
   if (outDir !== undefined) {
-    mkdirSync(outDir, { recursive: true });
+    makeOutputFolder(outDir, '--out');
     rmSync(workDir, { recursive: true, force: true });
   }
   const groups = new ProcessGroups();

@@ -1,5 +1,6 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { writeAtomically } from '../fs/write-atomically.js';
+import { makeOutputFolder } from '../fs/output-folder.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ExitCode, LoupeError } from '../core/errors.js';
@@ -62,7 +63,7 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
   const perf = perfOutputs && o.perf ? await perfOutputs.perfSettings(o.perf, workload.testScript) : undefined;
 
   const outDir = o.out === undefined ? undefined : resolve(o.out);
-  if (outDir) mkdirSync(outDir, { recursive: true });
+  if (outDir) makeOutputFolder(outDir, '--out');
   const workDir = outDir ? join(outDir, 'work') : mkdtempSync(join(tmpdir(), 'loupe-explore-'));
   if (outDir) rmSync(workDir, { recursive: true, force: true });
   const groups = new ProcessGroups();

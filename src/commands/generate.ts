@@ -13,6 +13,8 @@ import { analyse, buildImageOnly, formatOutcome, measureCoverageIn, prepareDocke
 import { checkArchitecture } from '../explore/preflight.js';
 import { VERSION } from '../core/version.js';
 import { confirm } from './prompt.js';
+import { findNotes } from '../coverage/gcov-data.js';
+import { checkSourceDirectory } from '../static/source.js';
 
 export interface GenerateRequest {
   db: string;
@@ -45,6 +47,8 @@ export async function generateCommand(req: GenerateRequest): Promise<void> {
     throw new LoupeError('with -d the analysis is described by the Dockerfile\'s CMD: give neither explore options nor a command', ExitCode.usage);
   }
   const table = checkArchitecture();
+  // A native coverage build is checked before the replicas, which take minutes, not after them.
+  if (req.coverage !== undefined && req.dockerfile === undefined) checkCoverageBuild(coverageBuild(req.coverage, true));
   const progress = new GenerateProgress(process.stderr, req.quiet || req.json);
   const db = await openDatabase(req.db, {
     init: req.init, allowDirty: req.allowDirty,
@@ -78,6 +82,21 @@ export async function generateCommand(req: GenerateRequest): Promise<void> {
 function coverageBuild(build: CoverageBuild, native: boolean): CoverageBuild {
   if (!native) return build;
   return { source: resolve(build.source), ...(build.instrumented === undefined ? {} : { instrumented: resolveProgram(build.instrumented) }) };
+}
+
+/** What `loupe coverage` checks first, on this machine: a build tree with .gcno files, an executable instrumented copy. */
+function checkCoverageBuild(build: CoverageBuild): void {
+  checkSourceDirectory(build.source);
+  try {
+    findNotes(build.source);
+  } catch (err) {
+    if (!(err instanceof LoupeError)) throw err;
+    throw new LoupeError(err.message, err.exitCode, 'build the program with `--coverage` (CFLAGS and LDFLAGS) and give its build tree with --coverage');
+  }
+  if (build.instrumented !== undefined && !isExecutableFile(build.instrumented)) {
+    throw new LoupeError(`--coverage-binary ${build.instrumented} is not an executable file`, ExitCode.badInput,
+      'give the instrumented copy of the analysed binary (built with --coverage)');
+  }
 }
 
 /** Resolves a program name as the shell would (PATH lookup when it has no slash). */

@@ -62,7 +62,10 @@ export async function reproduceCommand(req: ReproduceRequest): Promise<void> {
 }
 
 function locate(folder: string): RunLocation {
-  if (!existsSync(folder) || !statSync(folder).isDirectory()) throw new LoupeError(`run folder ${folder} does not exist`, ExitCode.badInput);
+  if (!existsSync(folder) || !statSync(folder).isDirectory()) {
+    throw new LoupeError(`run folder ${folder} ${existsSync(folder) ? 'is a file, not a folder' : 'does not exist'}`, ExitCode.badInput,
+      'give a folder DB/APP/benchmark-NAME/RUN or DB/APP/suite[-NAME]/RUN');
+  }
   const run = basename(folder);
   const workload = parseWorkloadDirName(basename(dirname(folder)));
   if (!isRunDirName(run) || workload === undefined) {

@@ -26,7 +26,9 @@ import type { PlannedExperiment } from './plan.js';
  * Requiring both references for `dropped`, and neither for `added`, keeps syscalls that only
  * some unperturbed runs execute (futex under contention, a signal's rt_sigreturn) out of both
  * lists; a second run of each experiment that shows a change keeps chance out of the rest
- * (FallbackMeasurement.confirm). computeFallbacks and describeFallbacks are pure;
+ * (FallbackMeasurement.confirm), and a syscall two runs of one experiment disagree on is
+ * nobody's fallback or drop (varyingSyscalls). With --group-testing, a working group run's
+ * changes belong to the group (computeGroupFallbacks). computeFallbacks and describeFallbacks are pure;
  * FallbackMeasurement drives the recorder and the confirming runs.
  */
 
@@ -97,7 +99,11 @@ export function computeGroupFallbacks(discovery: readonly number[], baseline: Re
 }
 
 /** added and dropped of some runs of one perturbation, `own` telling the perturbed syscalls (whose drop is certain). */
-function changeAgainst(discovery: readonly number[], baseline: ReadonlySet<number>, varying: ReadonlySet<number>) {
+function changeAgainst(
+  discovery: readonly number[],
+  baseline: ReadonlySet<number>,
+  varying: ReadonlySet<number>,
+): (executed: readonly ReadonlySet<number>[], own: (nr: number) => boolean) => FallbackSets {
   const seen = new Set([...discovery, ...baseline]);
   const always = discovery.filter((nr) => baseline.has(nr));
   return (executed: readonly ReadonlySet<number>[], own: (nr: number) => boolean): FallbackSets => {

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { ExitCode, LoupeError } from '../core/errors.js';
 import { join } from 'node:path';
 import { buildSeccompFilter, encodeFilter, type PerturbRule } from '../sandbox/bpf.js';
 import { LAUNCHER_EXEC_PATH_ADDRESS } from '../sandbox/bwrap.js';
@@ -130,6 +131,15 @@ export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Pr
       break;
     }
     retries.push(decision.why);
+  }
+  // The sandbox (or the test script) could not even start: that happens before the filter is
+  // installed, so it says nothing about the perturbation and must not become a verdict.
+  if (outcome.failure === 'start') {
+    throw new LoupeError(
+      `${exp.description}: ${outcome.reason ?? 'the run could not start'}, in all ${failures.length} attempts`,
+      ExitCode.environment,
+      `no verdict is recorded for a run that never started; read that log, check loupe's helpers (${env.isolateHelper}, ${env.launcher}: \`npm run build\` rebuilds them) and the machine's limits (processes, memory), then run the analysis again (--journal resumes it)`,
+    );
   }
   return {
     id: exp.id,

@@ -27,7 +27,8 @@
  *
  * The program is written in eBPF instructions here rather than compiled, so the helper needs
  * no compiler, no BTF and no tracefs at run time, and starts in milliseconds. Needs root
- * (CAP_BPF and CAP_PERFMON), Linux >= 4.18 (raw tracepoints, bpf_get_current_cgroup_id).
+ * (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN), Linux >= 4.18 (raw tracepoints,
+ * bpf_get_current_cgroup_id); starting the sandboxes in their cgroups needs Linux >= 5.7.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -55,6 +56,7 @@ static void fail(const char *what) {
 /* A 64-bit immediate load takes two instructions; src = BPF_PSEUDO_MAP_FD makes IMM a map fd. */
 #define LD_IMM64(DST, SRC, IMM) INSN(BPF_LD | BPF_DW | BPF_IMM, DST, SRC, 0, (int32_t)(uint32_t)(IMM)), INSN(0, 0, 0, 0, (int32_t)(uint32_t)((uint64_t)(IMM) >> 32))
 
+/* (cgroup, syscall number) in the record; (cgroup, tgid) in the process maps. */
 struct key {
 	uint64_t cgroup;
 	uint64_t nr;

@@ -203,8 +203,9 @@ function processExists(pid: number): boolean {
  * The cgroup v2 folder of this process, under which the sessions go: `/sys/fs/cgroup/unified/`
  * on this project's hybrid hosts (loupe runs in the root cgroup there), `.../docker/<id>` in a
  * container (so that the host's analyses never sweep a container's sessions). Where no cgroup2
- * hierarchy is mounted (Docker on a cgroup v1 host), mounts one at `<tmpdir>/loupe-cgroup2`
- * (needs CAP_SYS_ADMIN, which generate's containers have; left mounted for later analyses).
+ * hierarchy is mounted writable (Docker on a cgroup v1 host shows none; on a cgroup v2 host, a
+ * read-only one), mounts one at `<tmpdir>/loupe-cgroup2` (needs CAP_SYS_ADMIN, which generate's
+ * containers have; left mounted for later analyses).
  * Returns why not when neither works.
  */
 function ownCgroup2Dir(): string | { unavailable: string } {
@@ -214,7 +215,7 @@ function ownCgroup2Dir(): string | { unavailable: string } {
     mkdirSync(dir, { recursive: true });
     const r = spawnSync('mount', ['-t', 'cgroup2', 'cgroup2', dir], { encoding: 'utf8' });
     mount = cgroup2Mount();
-    if (mount === undefined) return { unavailable: `no cgroup v2 hierarchy is mounted, and mounting one failed: ${(r.stderr || r.error?.message || '').trim()}` };
+    if (mount === undefined) return { unavailable: `no writable cgroup v2 hierarchy is mounted, and mounting one failed: ${(r.stderr || r.error?.message || '').trim()}` };
   }
   let own: string | undefined;
   try {
@@ -228,7 +229,7 @@ function ownCgroup2Dir(): string | { unavailable: string } {
   return existsSync(dir) ? dir : mount.point;
 }
 
-/** The first cgroup2 mount of this mount namespace: where it is, and which folder of the hierarchy it shows. */
+/** The first writable cgroup2 mount of this mount namespace: where it is, and which folder of the hierarchy it shows. */
 function cgroup2Mount(): { point: string; root: string } | undefined {
   let text: string;
   try {
@@ -239,7 +240,7 @@ function cgroup2Mount(): { point: string; root: string } | undefined {
   for (const line of text.split('\n')) {
     const [before, after] = line.split(' - ');
     const fields = before!.split(' ');
-    if (after?.split(' ')[0] === 'cgroup2') return { point: fields[4]!, root: fields[3]! };
+    if (after?.split(' ')[0] === 'cgroup2' && fields[5]?.split(',').includes('rw')) return { point: fields[4]!, root: fields[3]! };
   }
   return undefined;
 }

@@ -217,3 +217,21 @@ test('bad input: a run that wrote no coverage data, data for objects with no .gc
   assert.equal(orphans.code, 3, orphans.stderr);
   assert.match(orphans.stderr, new RegExp(`the run wrote coverage data for objects that have no \\.gcno under ${other.dir}: ${dir}/coverage-sites\\.gcda`));
 });
+
+test('--only-consider with --instrumented: a shell runs the analysed program, the instrumented copy runs in its place', async () => {
+  const { dir, binary: instrumented } = build();
+  const plain = join(dir, 'sites-plain');
+  const gcc = spawnSync('gcc', ['-O0', '-g', '-o', plain, SOURCE], { cwd: dir, encoding: 'utf8' });
+  assert.equal(gcc.status, 0, gcc.stderr);
+  const before = snapshot(dir);
+  const out = tempDir('coverage-out');
+  const r = await runLoupe(['coverage', '-b', 'sh', '--only-consider', plain, '--instrumented', instrumented, '--source', dir,
+    '--test-sequential', '--out', out, '--json', '--', '-c', `${plain} && ${plain}`], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as CoverageReport;
+  assert.equal(report.binary, instrumented);
+  assert.deepEqual(report.functions, { covered: 1, total: 4 });
+  assert.equal(siteOf(report, 102, 'syscall(102)')?.reached, true, 'the copy ran under the analysed program\'s path');
+  assert.equal(onlyFile(join(out, 'coverage.info')).lines.get(lineOf('getuid')), 2, 'the shell ran it twice: both runs counted');
+  assert.deepEqual(snapshot(dir), before);
+});

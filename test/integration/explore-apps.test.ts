@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EXAMPLES, processesMentioning, runLoupe } from '../helpers/cli.js';
+import { EXAMPLES, processesMentioning, runLoupe, tempDir } from '../helpers/cli.js';
+import { parseStraceLog } from '../../src/trace/parser.js';
 import type { ExploreReport } from '../../src/explore/report.js';
 import { X86_64 } from '../../src/syscalls/table.js';
 
@@ -42,6 +45,19 @@ test('nginx under wrk (server): classes of the network calls, side by side on on
   // ... and that fallback is measured: with accept4 stubbed, nginx calls accept.
   const accept4 = report.fallbacks?.[String(X86_64.number('accept4'))];
   assert.ok(accept4?.stub?.added.includes(X86_64.number('accept')!), JSON.stringify(accept4));
+  // Ground truth: nginx under strace injecting ENOSYS into accept4, in a network namespace and
+  // with a /run of its own (its pid file), loaded by the same test script, calls accept.
+  const dir = tempDir('nginx-inject');
+  const script = [
+    'mount -t tmpfs tmpfs /run && ip link set lo up || exit 9',
+    `strace -f -qq -o ${dir}/trace.log -e trace=accept,accept4 -e inject=accept4:error=ENOSYS /usr/sbin/nginx -p . -c nginx.conf 2>${dir}/nginx.err &`,
+    `for i in $(seq 100); do ./test.sh ${dir}/test.log >${dir}/test.out 2>&1; s=$?; [ $s = 200 ] || break; sleep 0.1; done`,
+    'kill $(cat /run/nginx-loupe.pid); wait; exit $s',
+  ].join('\n');
+  const injected = spawnSync('unshare', ['-n', '-m', 'sh', '-c', script], { cwd, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(injected.status, 0, `${injected.stderr}${readFileSync(join(dir, 'test.out'), 'utf8')}`);
+  const calls = parseStraceLog(readFileSync(join(dir, 'trace.log'), 'utf8'), X86_64).events.map((e) => X86_64.name(e.nr));
+  assert.ok(calls.includes('accept'), `strace saw ${[...new Set(calls)].join(', ')}`);
   assert.ok(report.timing.jobs > 1, 'experiments ran side by side');
   assert.ok(report.used.every((nr) => X86_64.name(nr) !== undefined));
   assert.deepEqual(processesMentioning('nginx.conf'), []);

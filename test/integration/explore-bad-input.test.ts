@@ -1,9 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, mkdirSync, symlinkSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { CLI, compileC, processesMentioning, runLoupe, tempDir, writeScript } from '../helpers/cli.js';
+import { ExitCode, LoupeError } from '../../src/core/errors.js';
+import { LAUNCHER_PATH } from '../../src/core/version.js';
+import type { Experiment } from '../../src/explore/experiment.js';
+import { runExperiment } from '../../src/explore/run-experiment.js';
+import { ProcessGroups } from '../../src/sandbox/process.js';
+import { X86_64 } from '../../src/syscalls/table.js';
 
 test('a missing binary is named, with exit code 3', async () => {
   const r = await runLoupe(['explore', '-b', '/nonexistent/app']);
@@ -30,6 +36,19 @@ test('a binary that is not executable is refused with the fix', async () => {
   assert.match(r.stderr, /binary is not executable/);
   assert.match(r.stderr, /chmod \+x/);
   assert.match(r.stderr, /for a script, analyse its interpreter: -b INTERPRETER -- /);
+});
+
+test('--out naming a file, or a folder under a file, is refused before any run', async () => {
+  const dir = tempDir('out-file');
+  const file = join(dir, 'taken');
+  writeFileSync(file, 'mine\n');
+  const onFile = await runLoupe(['explore', '-b', 'true', '--test-sequential', '--out', file]);
+  assert.equal(onFile.code, 3, onFile.stderr);
+  assert.match(onFile.stderr, /^loupe: error: --out .*taken is a file, not a folder\n/);
+  const under = await runLoupe(['explore', '-b', 'true', '--test-sequential', '--out', join(file, 'sub')]);
+  assert.equal(under.code, 3, under.stderr);
+  assert.match(under.stderr, /^loupe: error: --out .*taken\/sub: cannot create the folder \(ENOTDIR/);
+  assert.equal(readFileSync(file, 'utf8'), 'mine\n');
 });
 
 test('a test script that is missing or not executable is refused before any run', async () => {
@@ -123,4 +142,25 @@ test('--help documents the original options', async () => {
   assert.equal(none.code, 2);
   assert.match(none.stderr, /^Usage: loupe /);
   assert.equal((await runLoupe(['help'])).code, 0);
+});
+
+test('a run whose sandbox never starts is no verdict: the experiment stops with a named error', async () => {
+  const dir = tempDir('no-start');
+  const groups = new ProcessGroups();
+  const exp: Experiment = {
+    id: 'stub:getpid', description: 'stub getpid',
+    workload: { program: '/bin/true', args: [], cwd: dir, sequential: true, timeoutMs: 5000 },
+    perturbation: { rules: [{ nr: X86_64.number('getpid')!, action: 'stub' }] },
+    judge: { attempts: 2, inconclusiveRetries: 0, readyListeners: 0, readyWaitMs: 0 },
+  };
+  // A helper that cannot be executed, as when dist/bin is rebuilt under a running analysis.
+  const env = { groups, launcher: LAUNCHER_PATH, isolateHelper: join(dir, 'missing-loupe-isolate'), table: X86_64, workDir: join(dir, 'work') };
+  await assert.rejects(runExperiment(exp, env), (err: unknown) => {
+    assert.ok(err instanceof LoupeError);
+    assert.equal(err.exitCode, ExitCode.environment);
+    assert.match(err.message, /^stub getpid: sandbox did not start \(exit 127\).*in all 2 attempts/);
+    assert.match(err.hint ?? '', /npm run build/);
+    return true;
+  });
+  assert.equal(groups.size, 0);
 });

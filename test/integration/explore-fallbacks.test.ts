@@ -110,6 +110,38 @@ test('group testing: a working group run\'s fallbacks belong to the group, and i
   assert.deepEqual(report.fallbacks![String(nr('clone3'))]?.stub, { added: [nr('clone')], dropped: [nr('clone3')] });
 });
 
+test('a run\'s record is what strace sees the program and its children execute, plus the launcher\'s seccomp, and nothing of the sandbox', async () => {
+  const dir = tempDir('fb-exact');
+  const prog = compileC('fallback-faccessat2.c', dir);
+  const script = writeScript(dir, 'test.sh', `grep -q '^ok$' "$1"`);
+  const groups = new ProcessGroups();
+  const counter = await SyscallCounter.start(groups, join(REPO_ROOT, 'dist/bin/loupe-syscall-counter'), join(dir, 'counter.log'));
+  assert.ok(counter instanceof SyscallCounter, JSON.stringify(counter));
+  const env: RunnerEnvironment = { groups, launcher: join(REPO_ROOT, 'dist/bin/loupe-launch'), isolateHelper: join(REPO_ROOT, 'dist/bin/loupe-isolate'), table: X86_64, workDir: join(dir, 'work'), counter };
+  // A C program, and a shell whose child runs another program: both write to a file, as in the sandbox.
+  const workloads: [string, string[]][] = [[prog, []], ['/bin/sh', ['-c', `/bin/cat ${script} >/dev/null; echo ok`]]];
+  try {
+    for (const [program, args] of workloads) {
+      const r = await runExperiment({
+        id: `control:${program}`,
+        description: 'control',
+        workload: { program, args, cwd: dir, testScript: script, sequential: true, timeoutMs: 20_000 },
+        perturbation: { rules: [] },
+        judge: { attempts: 1, inconclusiveRetries: 0, readyListeners: 0, readyWaitMs: 0 },
+      }, env);
+      assert.equal(r.verdict, 'works', r.reason);
+      const traced = spawnSync('sh', ['-c', `strace -f -qq -o trace.log "$@" > out.log`, 'sh', program, ...args], { cwd: dir, encoding: 'utf8' });
+      assert.equal(traced.status, 0, traced.stderr);
+      const straced = new Set(parseStraceLog(readFileSync(join(dir, 'trace.log'), 'utf8'), X86_64).events.map((e) => e.nr));
+      const names = (nrs: Iterable<number>): string[] => [...nrs].map((n) => X86_64.name(n)!).sort();
+      assert.deepEqual(names(r.executed ?? []), names(new Set([...straced, nr('seccomp')])), program);
+    }
+  } finally {
+    await counter.finish();
+    await groups.stopAll();
+  }
+});
+
 /**
  * Two-sided Fisher exact test of a 2x2 table (works/broken by way of running): the chance, with
  * the same odds in both ways, of a split at least as uneven as the one seen.

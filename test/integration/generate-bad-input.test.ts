@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { runLoupe } from '../helpers/cli.js';
 import { snapshot, tempRepo } from '../helpers/git-tree.js';
 
-// Bad input to `loupe generate -d` that is found before any container runs (no engine needed).
+// Bad input to `loupe generate` that is found before any container or replica runs (no engine needed).
 
 function project(dockerfile?: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'loupe-badinput-'));
@@ -44,4 +44,31 @@ test('explore options and a command are refused with -d: the Dockerfile describe
   const out = await runLoupe([...generate(db), '-t', 'x.sh'], { cwd: project('FROM x\nCMD /root/explore.py\n') });
   assert.equal(out.code, 2);
   assert.match(out.stderr, /described by the Dockerfile's CMD/);
+});
+
+test('a native --coverage build that is not one is refused before the replicas run', async () => {
+  const db = tempRepo();
+  const before = snapshot(db);
+  const notABuild = mkdtempSync(join(tmpdir(), 'loupe-notabuild-'));
+  const native = ['generate', '-s', '-db', db, '-a', 'app', '-w', 'w', '--test-sequential'];
+  const missing = await runLoupe([...native, '--coverage', join(notABuild, 'nope'), '--', '/bin/true']);
+  assert.equal(missing.code, 3, missing.stderr);
+  assert.match(missing.stderr, /nope is not a directory/);
+  const empty = await runLoupe([...native, '--coverage', notABuild, '--', '/bin/true']);
+  assert.equal(empty.code, 3, empty.stderr);
+  assert.match(empty.stderr, /no \.gcno files under .*\n.*hint: .*give its build tree with --coverage/);
+  assert.doesNotMatch(missing.stderr + empty.stderr, /running \d replicas/);
+  assert.equal(snapshot(db), before);
+});
+
+test('reproduce names a run folder that is missing or is a file, with the layout it expects', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'loupe-reproduce-'));
+  const file = join(dir, 'hello.lua');
+  writeFileSync(file, 'print(1)\n');
+  const missing = await runLoupe(['reproduce', join(dir, 'nope')]);
+  assert.equal(missing.code, 3, missing.stderr);
+  assert.match(missing.stderr, /run folder .*nope does not exist\n.*hint: give a folder DB\/APP\/benchmark-NAME\/RUN/);
+  const onFile = await runLoupe(['reproduce', file]);
+  assert.equal(onFile.code, 3, onFile.stderr);
+  assert.match(onFile.stderr, /run folder .*hello\.lua is a file, not a folder/);
 });

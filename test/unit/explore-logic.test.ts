@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, appendFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, appendFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { largestWorkingSet } from '../../src/explore/final-check.js';
@@ -8,6 +8,7 @@ import { planArgumentExperiments, planPseudoFileExperiments, planSyscallExperime
 import { subfeatureVerdicts, syscallVerdicts } from '../../src/explore/classify.js';
 import { classFromVerdicts } from '../../src/core/verdict.js';
 import { Journal, workloadFingerprint } from '../../src/explore/journal.js';
+import { LoupeError } from '../../src/core/errors.js';
 import type { ExperimentResult, JudgeSettings, Workload } from '../../src/explore/experiment.js';
 import { X86_64 } from '../../src/syscalls/table.js';
 
@@ -90,4 +91,21 @@ test('the journal resumes only the same workload and survives a torn last line',
   assert.equal(resumed.get('fake:read')?.verdict, 'works');
   assert.equal(new Journal(file, workloadFingerprint({ ...workload, args: ['x'] }, 'v1')).size, 0);
   assert.equal(readFileSync(file, 'utf8').split('\n').filter(Boolean).length, 3);
+  // What is recorded after the torn line is read back, not glued to it.
+  resumed.record(result('stub:write', 'works'));
+  assert.equal(new Journal(file, fp).get('stub:write')?.verdict, 'works');
+});
+
+test('a journal that is not one is refused and left as it was', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'loupe-journal-'));
+  const script = join(dir, 'hello.lua');
+  writeFileSync(script, 'print("hello")\n');
+  const fp = workloadFingerprint(workload, 'v1');
+  assert.throws(() => new Journal(script, fp), (e: unknown) => e instanceof LoupeError && /hello\.lua is not a loupe journal/.test(e.message) && e.exitCode === 3);
+  assert.equal(readFileSync(script, 'utf8'), 'print("hello")\n');
+  assert.throws(() => new Journal(dir, fp), (e: unknown) => e instanceof LoupeError && /is not a file/.test(e.message));
+  assert.throws(() => new Journal(join(dir, 'missing', 'j.jsonl'), fp), (e: unknown) => e instanceof LoupeError && /folder of the journal .* does not exist/.test(e.message));
+  const empty = join(dir, 'empty.jsonl');
+  writeFileSync(empty, '');
+  assert.equal(new Journal(empty, fp).size, 0);
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareFallbackKeys, fallbackKey, parseFallbackKey, type Fallbacks } from '../../src/core/fallbacks.js';
-import { computeFallbacks, describeFallbacks } from '../../src/explore/fallbacks.js';
+import { computeFallbacks, computeGroupFallbacks, describeFallbacks, formatFallbackSection } from '../../src/explore/fallbacks.js';
 import { formatFallbacksCsv, parseFallbacksCsv, FALLBACKS_CSV_HEADER } from '../../src/db/fallbacks-csv.js';
 import { CsvFormatError, rowFromVerdicts } from '../../src/db/csv.js';
 import { mergeFallbacks } from '../../src/generate/merge.js';
@@ -61,6 +61,25 @@ test('computeFallbacks: a syscall the runs of one experiment disagree on is nobo
     [FUTEX]: { fake: { added: [], dropped: [FUTEX] } },
     [CLONE3]: { stub: { added: [CLONE], dropped: [CLONE3] } },
   });
+});
+
+test('group runs: what a working group changed belongs to the group, its members\' own drops included; the summary says so', () => {
+  const discovery = [READ, WRITE, FUTEX, CLONE3, 318];
+  const baseline = new Set(discovery);
+  const groups = computeGroupFallbacks(discovery, baseline, [
+    { treatment: 'stub', syscalls: [WRITE, 318], executed: [new Set([READ, FUTEX, CLONE3, 228]), new Set([READ, CLONE3, 228])] },
+    { treatment: 'fake', syscalls: [READ, WRITE], executed: [new Set([FUTEX, CLONE3, 318])] },
+  ], new Set([FUTEX]));
+  assert.deepEqual(groups, [
+    { treatment: 'stub', syscalls: [WRITE, 318], added: [228], dropped: [WRITE, 318] },
+    { treatment: 'fake', syscalls: [READ, WRITE], added: [], dropped: [READ, WRITE] },
+  ]);
+  const lines = formatFallbackSection({ fallbacks: {}, fallbackGroups: groups, fallbacksVarying: [FUTEX], subfeatures: [] });
+  assert.deepEqual(lines.slice(2), [
+    '  4 verdicts inferred from 2 group runs: their fallbacks are measured per group, not per syscall:',
+    '    stub together (write, getrandom): works, falls back to clock_gettime',
+    '  left out, as two runs of one experiment disagreed on them: futex',
+  ]);
 });
 
 test('the human summary names fallbacks and drops, never the perturbed syscall\'s own drop', () => {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isolateArgv, parseMountInfo, planIsolation, type IsolateOperation } from '../../src/sandbox/isolation.js';
+import { bwrapArgv, joinedCgroupProcs } from '../../src/sandbox/bwrap.js';
 
 // /proc/self/mountinfo of a Docker container (vfs storage driver) run with -v /data:/data.
 const CONTAINER = `
@@ -89,4 +90,18 @@ test('--keep-writes puts the layers in the run folder; the helper argv keeps the
   assert.deepEqual(argv.slice(0, 5), ['/bin/loupe-isolate', '--tmpfs', '/w/run/stage', '--mkdir', '/w/run/stage/root']);
   assert.deepEqual(argv.slice(-4), ['--', 'bwrap', '--', 'true']);
   assert.ok(argv.includes('--copy'));
+});
+
+test('a recorded run: its sandbox starts in the run cgroup; with --only-consider the launcher joins it instead', () => {
+  const kept = plan([], false);
+  const argv = isolateArgv('/bin/loupe-isolate', kept, ['bwrap', '--', 'true'], '/sys/fs/cgroup/unified/loupe-1-ab/0');
+  assert.deepEqual(argv.slice(0, 3), ['/bin/loupe-isolate', '--cgroup', '/sys/fs/cgroup/unified/loupe-1-ab/0']);
+  const spec = { program: '/bin/true', args: [], cwd: '/', launcher: '/l', runDir: '/r', root: '/', recordIn: '/cg/0' };
+  assert.equal(joinedCgroupProcs(spec), undefined);
+  assert.ok(!bwrapArgv(spec).includes('/cg/0/cgroup.procs'), 'nothing to join: the sandbox is already there');
+  const bound = { ...spec, onlyConsider: '/usr/bin/cp' };
+  assert.equal(joinedCgroupProcs(bound), '/cg/0/cgroup.procs');
+  const bwrap = bwrapArgv(bound);
+  const at = bwrap.indexOf('/cg/0/cgroup.procs');
+  assert.deepEqual(bwrap.slice(at - 1, at + 2), ['--bind', '/cg/0/cgroup.procs', '/cg/0/cgroup.procs']);
 });
