@@ -6,7 +6,7 @@ import { ExitCode, LoupeError } from '../core/errors.js';
 import type { ProcessGroups } from '../sandbox/process.js';
 import { noCosts, runExperiment, type RunnerEnvironment } from './run-experiment.js';
 import { INCONCLUSIVE_RETRIES } from './attempt.js';
-import { HANG_FACTOR, WorkingRunTimes } from './retry-policy.js';
+import { HANG_FACTOR, hangLimitFor, WorkingRunTimes } from './retry-policy.js';
 import { runPool } from '../core/pool.js';
 import { planArgumentExperiments, planPseudoFileExperiments, planSyscallExperiments, type PlannedExperiment } from './plan.js';
 import { subfeatureVerdicts, syscallVerdicts } from './classify.js';
@@ -63,7 +63,6 @@ export interface ExploreOptions {
 /** How much slower than the unperturbed run a server may become ready before the test starts anyway. */
 const READY_WAIT_FACTOR = 5;
 const READY_WAIT_FLOOR_MS = 1000;
-const HANG_FLOOR_MS = 1000;
 /** The CPU-time limit of runs to completion (see JudgeSettings.cpuLimitMs): the same factor, a lower floor, as load does not inflate CPU time. */
 const CPU_HANG_FLOOR_MS = 250;
 
@@ -245,7 +244,7 @@ async function calibrate(opts: ExploreOptions, env: RunnerEnvironment, discovery
   const judge: JudgeSettings = {
     ...probe,
     readyWaitMs: Math.min(opts.workload.timeoutMs, Math.max(READY_WAIT_FLOOR_MS, READY_WAIT_FACTOR * result.workloadMs)),
-    hangLimitMs: Math.max(HANG_FLOOR_MS, HANG_FACTOR * result.workloadMs),
+    hangLimitMs: hangLimitFor(result.workloadMs),
     ...(opts.workload.sequential ? { cpuLimitMs: Math.max(CPU_HANG_FLOOR_MS, HANG_FACTOR * result.lastAttempt.cpuMs) } : {}),
   };
   return { judge, baselineMs: result.workloadMs };

@@ -30,6 +30,8 @@ import type { FailureKind } from './attempt.js';
 
 /** A run lasting this many times a working one is judged hung (see JudgeSettings.hangLimitMs and hangLimitNow). */
 export const HANG_FACTOR = 10;
+/** The least hang limit, ms: a program that starts in a few ms still gets a second. */
+const HANG_FLOOR_MS = 1000;
 /** Working runs needed before their durations raise the hang limit (see hangLimitNow). */
 const MEASURED_RUNS = 5;
 /** A hang whose threads waited for a CPU this share of its limit or more may be load's doing. */
@@ -93,9 +95,14 @@ export function decideRetry(history: readonly FailedAttempt[], ctx: RetryContext
   return { retry: true, why: `${last.failure}: ${last.reason}; may be flaky, running again` };
 }
 
+/** The hang limit that a working run of `workingMs` sets, ms: HANG_FACTOR times it, at least HANG_FLOOR_MS. */
+export function hangLimitFor(workingMs: number): number {
+  return Math.max(HANG_FLOOR_MS, Math.round(HANG_FACTOR * workingMs));
+}
+
 /**
- * The hang limit of the next attempt, ms: the calibrated one (HANG_FACTOR times the unperturbed
- * run), raised to HANG_FACTOR times what working runs take now when the machine has become
+ * The hang limit of the next attempt, ms: the calibrated one (hangLimitFor the unperturbed
+ * run), raised to hangLimitFor what working runs take now when the machine has become
  * slower since the calibration. Without it, a perturbation that slows the application but
  * works (a faked futex makes redis's threads spin: 3x slower) failed whenever a load spike
  * made the machine 3x slower, and two analyses disagreed. Undefined stays undefined (no limit
@@ -103,7 +110,7 @@ export function decideRetry(history: readonly FailedAttempt[], ctx: RetryContext
  */
 export function hangLimitNow(calibratedMs: number | undefined, typicalWorkingMs: number): number | undefined {
   if (calibratedMs === undefined) return undefined;
-  return Math.max(calibratedMs, Math.round(HANG_FACTOR * typicalWorkingMs));
+  return Math.max(calibratedMs, hangLimitFor(typicalWorkingMs));
 }
 
 /**

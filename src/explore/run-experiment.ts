@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
-import { ExitCode, LoupeError } from '../core/errors.js';
 import { join } from 'node:path';
+import { ExitCode, LoupeError } from '../core/errors.js';
 import { buildSeccompFilter, encodeFilter, type PerturbRule } from '../sandbox/bpf.js';
 import { LAUNCHER_EXEC_PATH_ADDRESS } from '../sandbox/bwrap.js';
 import type { ProcessGroups } from '../sandbox/process.js';
