@@ -17,6 +17,14 @@ import { VERSION } from '../core/version.js';
  * commands/, whose module is loaded only when its command runs: loading every command's
  * libraries (plots, SQLite, the disassembler) took most of a short analysis' start-up.
  */
+// `loupe ... | head -1`: once the reader has gone, what is left to print is not wanted. Without a
+// listener the EPIPE surfaced as an unhandled 'error' event (a stack trace, status 1, at random
+// depending on timing). The command goes on to its end (processes reaped, databases written whole)
+// and keeps its status; any other error on stdout is still thrown.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+});
+
 const program = new Command()
   .name('loupe')
   .description('Which Linux system calls does an application really need, and which can be stubbed or faked?')
