@@ -68,9 +68,43 @@ export function setBits(value: bigint): bigint[] {
   return bits;
 }
 
+/**
+ * Names of single flag bits, told by the labels of the values seen. strace names a whole value
+ * (`0x22 /* MAP_PRIVATE|MAP_ANONYMOUS *\/`), never one bit, so a bit's name is the one name found
+ * in every named value that has the bit and in no named value that lacks it (MAP_ANONYMOUS: in
+ * 0x22 and 0x32, not in 0x2). A bit with no such single name, or whose name another bit gets too
+ * (a name covering several bits), keeps its hex. Keys are `nr/argIndex/bit` (decimal); pure.
+ */
+export function flagBitNames(candidates: readonly ArgumentCandidate[]): Map<string, string> {
+  const named = candidates.filter((c) => c.kind === 'flags' && !/^0x[0-9a-f]+$/.test(c.label));
+  const found = new Map<string, string>();
+  const bitsOfName = new Map<string, number>();
+  for (const c of candidates) {
+    if (c.kind !== 'flags') continue;
+    for (const bit of setBits(BigInt(c.value))) {
+      const key = `${c.nr}/${c.argIndex}/${bit}`;
+      if (found.has(key)) continue;
+      const sameArgument = named.filter((n) => n.nr === c.nr && n.argIndex === c.argIndex);
+      const withBit = sameArgument.filter((n) => (BigInt(n.value) & bit) !== 0n).map((n) => new Set(n.label.split('|')));
+      const without = new Set(sameArgument.filter((n) => (BigInt(n.value) & bit) === 0n).flatMap((n) => n.label.split('|')));
+      const names = [...(withBit[0] ?? [])].filter((name) => withBit.every((set) => set.has(name)) && !without.has(name));
+      if (names.length !== 1) continue;
+      found.set(key, names[0]!);
+      const nameKey = `${c.nr}/${c.argIndex}/${names[0]}`;
+      bitsOfName.set(nameKey, (bitsOfName.get(nameKey) ?? 0) + 1);
+    }
+  }
+  for (const [key, name] of found) {
+    const [nr, argIndex] = key.split('/');
+    if (bitsOfName.get(`${nr}/${argIndex}/${name}`)! > 1) found.delete(key);
+  }
+  return found;
+}
+
 export function planArgumentExperiments(candidates: readonly ArgumentCandidate[], workload: Workload, judge: JudgeSettings): PlannedExperiment[] {
   const planned: PlannedExperiment[] = [];
   const seenBits = new Set<string>();
+  const bitNames = flagBitNames(candidates);
   const sorted = [...candidates].sort((a, b) => a.nr - b.nr || a.argIndex - b.argIndex || compareDecimal(a.value, b.value));
   for (const c of sorted) {
     const kind = c.kind === 'flags' ? `${c.syscall}-arg${c.argIndex}-flags` : c.syscall;
@@ -82,8 +116,8 @@ export function planArgumentExperiments(candidates: readonly ArgumentCandidate[]
         const key = `${c.nr}/${c.argIndex}/${bit}`;
         if (seenBits.has(key)) continue;
         seenBits.add(key);
-        const hex = `0x${bit.toString(16)}`;
-        targets.push({ target: { kind, syscall: c.syscall, nr: c.nr, argIndex: c.argIndex, value: bit.toString(), label: hex, bit: true }, rule: { bitSet: bit.toString() } });
+        const label = bitNames.get(key) ?? `0x${bit.toString(16)}`;
+        targets.push({ target: { kind, syscall: c.syscall, nr: c.nr, argIndex: c.argIndex, value: bit.toString(), label, bit: true }, rule: { bitSet: bit.toString() } });
       }
     }
     for (const { target, rule } of targets) {

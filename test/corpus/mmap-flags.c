@@ -5,7 +5,7 @@
  * Built static, it makes no other mmap call, and the launcher makes none after installing the
  * filter: every verdict is the program's (when the launcher mapped a page after the filter, the
  * PROT_WRITE, MAP_PRIVATE and MAP_ANONYMOUS bits judged the launcher instead).
- * Bits are labelled in hex: argument 2 (prot) 0x1 PROT_READ, 0x2 PROT_WRITE; argument 3 (flags)
+ * Bits are declared in hex (their labels are names when the values seen tell them): argument 2 (prot) 0x1 PROT_READ, 0x2 PROT_WRITE; argument 3 (flags)
  * 0x1 MAP_SHARED, 0x2 MAP_PRIVATE, 0x20 MAP_ANONYMOUS, 0x4000 MAP_NORESERVE.
  *
  * @kind sequential

@@ -22,7 +22,7 @@ import { REPO_ROOT } from './cli.js';
  *   @setup setuid-copy NAME UID  a set-user-ID copy of the program named NAME
  *   @expect SYSCALL CLASS        required | stubOnly | fakeOnly | both
  *   @expect-subfeature SYSCALL ARG bit|value LABEL STUB FAKE   sub-feature verdicts (works|broken)
- *                                of argument ARG (0-based); bits are labelled in hex
+ *                                of argument ARG (0-based); a bit is written in hex (0x20)
  *   @expect-reason EXPERIMENT REGEX   why that experiment was judged broken
  *   @expect-not-analysed ABI NAME     a call seen through another ABI (i386), not perturbed
  *   @expect-error EXIT REGEX     the analysis is refused: exit status and message

@@ -57,6 +57,46 @@ test('argument values: exact value under the mask, plus every flag bit once', ()
   assert.ok(verdicts.every((v) => v.stub === 'works' && v.fake === 'works'));
 });
 
+test('a flag bit is labelled with its name when the labels of the values seen tell it, else with its hex', () => {
+  const flags = (syscall: string, nr: number, argIndex: number, value: number, label: string) => ({ syscall, nr, argIndex, value: String(value), label, kind: 'flags' as const, mask: String(0xffffffff) });
+  // What discovery saw for busybox httpd: strace names the whole value (`0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */`), not each bit.
+  const planned = planArgumentExperiments(
+    [
+      flags('mmap', 9, 2, 0x1, 'PROT_READ'),
+      flags('mmap', 9, 2, 0x3, 'PROT_READ|PROT_WRITE'),
+      flags('mmap', 9, 2, 0x5, 'PROT_READ|PROT_EXEC'),
+      flags('mmap', 9, 3, 0x2, 'MAP_PRIVATE'),
+      flags('mmap', 9, 3, 0x22, 'MAP_PRIVATE|MAP_ANONYMOUS'),
+      flags('mmap', 9, 3, 0x32, 'MAP_PRIVATE|MAP_FIXED|MAP_ANONYMOUS'),
+      flags('mmap', 9, 3, 0x802, 'MAP_PRIVATE|MAP_DENYWRITE'),
+      flags('openat', 257, 2, 0x0, 'O_RDONLY'),
+      flags('openat', 257, 2, 0x80000, 'O_RDONLY|O_CLOEXEC'),
+      // Two bits always seen together, and a value strace could not name: no name can be told.
+      flags('socket', 41, 1, 0x80800, 'SOCK_NONBLOCK|SOCK_CLOEXEC'),
+      flags('clone', 56, 0, 0x1200000, '0x1200000'),
+    ],
+    workload,
+    judge,
+  );
+  const bitLabels = Object.fromEntries(planned.filter((p) => p.subfeature?.bit && p.action === 'stub').map((p) => [`${p.subfeature!.syscall}/${p.subfeature!.argIndex}&0x${Number(p.subfeature!.value).toString(16)}`, p.subfeature!.label]));
+  assert.deepEqual(bitLabels, {
+    'mmap/2&0x1': 'PROT_READ',
+    'mmap/2&0x2': 'PROT_WRITE',
+    'mmap/2&0x4': 'PROT_EXEC',
+    'mmap/3&0x2': 'MAP_PRIVATE',
+    'mmap/3&0x20': 'MAP_ANONYMOUS',
+    'mmap/3&0x10': 'MAP_FIXED',
+    'mmap/3&0x800': 'MAP_DENYWRITE',
+    'openat/2&0x80000': 'O_CLOEXEC',
+    'socket/1&0x800': '0x800',
+    'socket/1&0x80000': '0x80000',
+    'clone/0&0x200000': '0x200000',
+    'clone/0&0x1000000': '0x1000000',
+  });
+  // Experiment ids name the bit by number: a journal written before still resumes.
+  assert.ok(planned.some((p) => p.experiment.id === `stub:mmap:arg3&${0x20}` && p.experiment.description === 'stub mmap(arg3 bit MAP_ANONYMOUS)'));
+});
+
 test('pseudo-files: absent and empty, but a /proc/self file can only be made absent', () => {
   const planned = planPseudoFileExperiments(['/proc/self/maps', '/sys/devices/system/cpu/online', '/proc/self/maps'], workload, judge);
   assert.deepEqual(planned.map((p) => p.experiment.id), ['absent:/proc/self/maps', 'absent:/sys/devices/system/cpu/online', 'empty:/sys/devices/system/cpu/online']);
