@@ -73,3 +73,17 @@ test('warnings: every blind spot of discovery and the negative control, in words
   assert.match(warnings[4]!, /3 line\(s\) of the strace log not understood, e\.g\. "garbage"/);
   assert.match(warnings[5]!, /2 sub-feature argument\(s\)/);
 });
+
+test('warnings: a baseline run taking a third of the time-out or more is named, with the time-out that would leave room', () => {
+  const clean: ExploreReport['discovery'] = { tracedRun: { verdict: 'works' }, unknownSyscallNames: [], unparsedLines: { count: 0, examples: [] }, unparsedArguments: 0, notAnalysed: [] };
+  const report = (baselineMs: number | undefined, timeoutSec: number): ExploreReport =>
+    ({ discovery: clean, workload: { timeoutSec }, timing: { wallMs: 1, discoveryMs: 1, experimentsMs: 1, jobs: 4, ...(baselineMs !== undefined ? { baselineMs } : {}) } }) as ExploreReport;
+  // xz -T2 -6 on 2.5 MB at load 20 to 25: the baseline took 13.6 s, xz with futex faked 25 s in one analysis and past 30 s in another.
+  const [warning, ...more] = analysisWarnings(report(13_610, 30));
+  assert.deepEqual(more, []);
+  assert.match(warning!, /^time-out: the unperturbed run took 13\.6 s, 45% of --timeout 30 s/);
+  assert.match(warning!, /judged broken/);
+  assert.match(warning!, /--timeout 41\b/, 'three times the baseline, rounded up');
+  assert.deepEqual(analysisWarnings(report(9_000, 30)), [], 'less than a third');
+  assert.deepEqual(analysisWarnings(report(undefined, 30)), [], 'no baseline measured');
+});
