@@ -116,15 +116,21 @@ export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Pr
       env.costs.teardownMs += outcome.phases.teardownMs;
     }
     if (outcome.verdict === 'works') {
-      env.workingRunTimes?.record(outcome.workloadMs);
+      env.workingRunTimes?.record(outcome.workloadMs, outcome.starved?.share);
       break;
     }
-    failures.push({ failure: outcome.failure ?? 'test', reason: outcome.reason ?? 'broken', limitMs: outcome.limitMs, workloadMs: outcome.workloadMs, ...(outcome.waitedMs === undefined ? {} : { waitedMs: outcome.waitedMs }) });
+    failures.push({
+      failure: outcome.failure ?? 'test', reason: outcome.reason ?? 'broken', limitMs: outcome.limitMs, workloadMs: outcome.workloadMs,
+      ...(outcome.waitedMs === undefined ? {} : { waitedMs: outcome.waitedMs }),
+      ...(outcome.starved === undefined ? {} : { starvedShare: outcome.starved.share }),
+      ...(outcome.extension === undefined ? {} : { extension: outcome.extension }),
+    });
     const decision = decideRetry(failures, {
       attemptsAllowed: Math.max(1, exp.judge.attempts),
       typicalWorkingMs: env.workingRunTimes?.typical() ?? 0,
       priorWorks: wholeSyscalls ? expectedWorks(exp.perturbation.rules, env.earlier) : 1,
       group: exp.perturbation.rules.length > 1,
+      workingStarvedShare: env.workingRunTimes?.starvedShare(),
     });
     if (!decision.retry) {
       stoppedBecause = decision.why;
