@@ -10,12 +10,14 @@ import type { FailureKind } from './attempt.js';
  * - The same failure twice in a row is deterministic.
  * - A group run (group testing) is never retried: its failure is followed by runs of each half,
  *   so a failure caused by load costs runs but never a wrong verdict.
- * - A hang is retried only when load could plausibly explain it. With a run cgroup, its limit
- *   was already stretched by the time other work held the run off the CPU (starvedDeadline):
- *   retried when that starvation went on to the cap, or when the limit is less than
+ * - A hang is retried only when load could plausibly explain it: when it ran less than
  *   HANG_RETRY_MARGIN times what working runs of this analysis take under the same load (the
  *   90th percentile of their durations: one slow outlier, such as a faked futex that spins but
- *   works, does not count). Without one, retried on that margin, or when the program's threads
+ *   works, does not count). With a run cgroup, it ran for its limit plus the time other work
+ *   held it off the CPU (starvedDeadline), so it has had its limit's worth of CPU, or was
+ *   starved to the cap: a run again under the same load would be starved the same way, and each
+ *   such run costs up to STARVATION_CAP times the limit. Without one, the limit alone is
+ *   compared, and a hang is also retried when the program's threads
  *   spent at least LOAD_WAIT_SHARE of the limit waiting for a CPU (the kernel's run delay): a
  *   program slowed by a perturbation but starved by other work may have worked, one asleep (a
  *   deadlock) never would. Faking `write` makes lua spin: its 1 s limit is tens of times any
@@ -102,12 +104,14 @@ export function decideRetry(history: readonly FailedAttempt[], ctx: RetryContext
     const ratio = typical > 0 ? `${(last.limitMs / typical).toFixed(1)}x` : 'far above';
     const what = `the ${last.limitMs} ms limit is ${ratio} what working runs take now (${Math.round(typical)} ms)`;
     const extension = last.extension;
-    if (extension?.capped) {
-      return { retry: true, why: `hang: other work kept it off the CPU until ${STARVATION_CAP}x its ${last.limitMs} ms limit, load may explain it` };
-    }
     if (extension !== undefined) {
-      if (last.limitMs < HANG_RETRY_MARGIN * typical) return { retry: true, why: `hang: ${what}, load may explain it` };
-      return { retry: false, why: `hang: still running at its ${last.limitMs} ms limit plus the ${Math.round(extension.ms)} ms other work kept it off the CPU, and ${what}: load cannot explain it` };
+      // The run went on for its limit plus its starvation: compared with working runs' wall time under the same load.
+      const ranMs = last.limitMs + extension.ms;
+      const ranRatio = typical > 0 ? `${(ranMs / typical).toFixed(1)}x` : 'far above';
+      const given = `its ${last.limitMs} ms limit plus ${Math.round(extension.ms)} ms for the time other work kept it off the CPU${extension.capped ? ` (the cap, ${STARVATION_CAP}x the limit)` : ''} is ${ranRatio} what working runs take now (${Math.round(typical)} ms)`;
+      if (ranMs < HANG_RETRY_MARGIN * typical) return { retry: true, why: `hang: ${given}, load may explain it` };
+      const again = extension.capped ? '; a run again under the same load would be starved the same way' : '';
+      return { retry: false, why: `hang: ${given}: load cannot explain it${again}` };
     }
     const waited = last.waitedMs ?? 0;
     if (waited >= LOAD_WAIT_SHARE * last.limitMs) {
