@@ -48,8 +48,10 @@ export interface AttemptContext {
    * of killing it at once (coverage: a server writes its .gcda files when it exits).
    */
   gracefulStopMs?: number;
-  /** The run's cgroup folder, so that its syscalls are recorded (SandboxSpec.recordIn; needs `filter`). */
+  /** The run's cgroup folder, so that its syscalls are recorded (SandboxSpec.recordIn; needs `filter`), and its starvation measured (run-deadline.ts). */
   recordIn?: string;
+  /** A hang limit raised for a machine that has become slower (retry-policy.ts hangLimitNow), ms: the run is held to it when it is above the experiment's own. */
+  loadedLimitMs?: number;
   /** Host command prefix of both the application and the test script (e.g. `taskset -c LIST`). */
   hostPrefix?: string[];
   /** Benchmark mode (--perf-analysis): the script is called as `SCRIPT LOGFILE benchmark`; its stdout goes to `benchmarkOutput`. */
@@ -111,9 +113,10 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
   const { workload } = exp;
   const appLog = join(ctx.dir, 'app.log');
   const testLog = join(ctx.dir, 'test.log');
-  const limitMs = Math.min(workload.timeoutMs, exp.judge.hangLimitMs ?? Infinity);
+  const calibratedMs = exp.judge.hangLimitMs ?? Infinity;
+  const limitMs = Math.min(workload.timeoutMs, Math.max(calibratedMs, ctx.loadedLimitMs ?? 0));
   const cgroup = ctx.recordIn;
-  const deadline = new RunDeadline(limitMs, workload.timeoutMs, cgroup === undefined ? undefined : () => readCpuPressure(cgroup)?.fullMs);
+  const deadline = new RunDeadline({ calibratedMs, plainMs: limitMs, timeoutMs: workload.timeoutMs }, cgroup === undefined ? undefined : () => readCpuPressure(cgroup)?.fullMs);
   const sandboxStart = Date.now();
   const sandbox = await SandboxRun.start(ctx.groups, {
     program: workload.program,

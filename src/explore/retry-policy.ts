@@ -135,21 +135,33 @@ export function decideRetry(history: readonly FailedAttempt[], ctx: RetryContext
   return { retry: true, why: `${last.failure}: ${last.reason}; may be flaky${more}, running again` };
 }
 
+/** What a run is held to, ms (see starvedDeadline). */
+export interface RunLimits {
+  /** The hang limit calibrated on the unperturbed run (JudgeSettings.hangLimitMs); Infinity for none. */
+  calibratedMs: number;
+  /** The wall-time limit the run is held to at least: the calibrated one, or hangLimitNow's when the machine has become slower, within the time-out. */
+  plainMs: number;
+  /** The workload's time-out: never passed. */
+  timeoutMs: number;
+}
+
 /**
- * When a run held to `limitMs` is stopped, ms after its start, once other work has held all of
- * its runnable tasks off the CPU for `starvedMs` (its cgroup's cpu.pressure "full" total, see
- * sandbox/cpu-pressure.ts): the limit counts time the run could have run, so it is moved on by
- * that starvation, up to STARVATION_CAP times the limit. A deadlocked program sleeps and is
- * never starved: it is stopped at the plain limit. A program that spins is stopped once it has
- * had its limit's worth of time on a CPU, or at the cap: a perturbation that makes redis's
- * threads spin (a faked futex) and works in 1-5 s when they run was judged hung at a 1-2 s limit
- * under a load of 12-15 on 2 cores. `capped`: the starvation went on past the cap, so load may
- * still explain a hang.
+ * When a run is stopped, ms after its start, once other work has held all of its runnable
+ * tasks off the CPU for `starvedMs` (its cgroup's cpu.pressure "full" total, see
+ * sandbox/cpu-pressure.ts): the calibrated limit counts time the run could have run, so it is
+ * moved on by that starvation, up to STARVATION_CAP times it and within the time-out; never
+ * earlier than the plain limit. The plain limit may already have been raised for a slower
+ * machine (hangLimitNow): both say how much longer runs take under load, so the later one is
+ * taken, not their product. A deadlocked program sleeps and is never starved: it is stopped at
+ * the plain limit. A program that spins is stopped once it has had its limit's worth of time on
+ * a CPU, or at the cap: a perturbation that makes redis's threads spin (a faked futex) and works
+ * in 1-5 s when they run was judged hung at a 1-2 s limit under a load of 12-15 on 2 cores.
+ * `capped`: the run was starved for longer than the deadline allows for.
  */
-export function starvedDeadline(limitMs: number, starvedMs: number): { atMs: number; capped: boolean } {
-  const capMs = STARVATION_CAP * limitMs;
-  const atMs = limitMs + Math.max(0, starvedMs);
-  return atMs >= capMs ? { atMs: capMs, capped: true } : { atMs, capped: false };
+export function starvedDeadline(limits: RunLimits, starvedMs: number): { atMs: number; capped: boolean } {
+  const wanted = limits.calibratedMs + Math.max(0, starvedMs);
+  const atMs = Math.max(limits.plainMs, Math.min(wanted, STARVATION_CAP * limits.calibratedMs, limits.timeoutMs));
+  return { atMs, capped: wanted > atMs };
 }
 
 /** The hang limit that a working run of `workingMs` sets, ms: HANG_FACTOR times it, at least HANG_FLOOR_MS. */

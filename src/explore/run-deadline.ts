@@ -1,9 +1,9 @@
-import { starvedDeadline } from './retry-policy.js';
+import { starvedDeadline, type RunLimits } from './retry-policy.js';
 
 /**
- * The moment a run is judged hung: its hang limit after its start, moved on by the time other
- * work has kept the run off the CPU so far (starvedDeadline), read again each time the deadline
- * is reached until the run ends or the deadline stands; never past the workload's time-out.
+ * The moment a run is judged hung: its plain limit after its start, or later, its calibrated
+ * limit moved on by the time other work has kept the run off the CPU so far (starvedDeadline),
+ * read again each time the deadline is reached until the run ends or the deadline stands.
  * Without a measure of starvation (no run cgroup), the plain limit.
  */
 export class RunDeadline {
@@ -13,27 +13,25 @@ export class RunDeadline {
   private measured = false;
 
   /**
-   * @param limitMs the run's hang limit, ms, the one moved by starvation; Infinity for none
-   * @param timeoutMs the workload's time-out, ms: never moved, the deadline stays within it
+   * @param limits the run's limits, ms
    * @param starvedMs how long other work has kept all the run's runnable tasks off the CPU so far, ms (sandbox/cpu-pressure.ts); undefined: not measured
    */
   constructor(
-    private readonly limitMs: number,
-    private readonly timeoutMs: number,
+    private readonly limits: RunLimits,
     private readonly starvedMs?: () => number | undefined,
   ) {
-    this.atMs = Math.min(limitMs, timeoutMs);
+    this.atMs = limits.plainMs;
   }
 
   /** Ms left until the deadline, after moving it by the starvation seen so far; 0 or less once passed. */
   remaining(): number {
-    const starved = this.limitMs < this.timeoutMs ? this.starvedMs?.() : undefined;
+    const starved = this.limits.calibratedMs < this.limits.timeoutMs ? this.starvedMs?.() : undefined;
     if (starved !== undefined) {
       this.measured = true;
-      const next = starvedDeadline(this.limitMs, starved);
+      const next = starvedDeadline(this.limits, starved);
       // Starvation totals only grow; the deadline never moves back.
-      this.atMs = Math.max(this.atMs, Math.min(next.atMs, this.timeoutMs));
-      this.capped ||= next.capped || next.atMs >= this.timeoutMs;
+      this.atMs = Math.max(this.atMs, next.atMs);
+      this.capped = next.capped;
     }
     return this.start + this.atMs - Date.now();
   }
@@ -55,9 +53,9 @@ export class RunDeadline {
     return undefined;
   }
 
-  /** How far past its limit the run was let go for its starvation, ms, and whether that reached the cap (or the time-out); undefined when starvation was not measured. */
+  /** How far past its plain limit the run was let go for its starvation, ms, and whether it was starved for longer than that (the cap, or the time-out); undefined when starvation was not measured. */
   extension(): { ms: number; capped: boolean } | undefined {
     if (!this.measured) return undefined;
-    return { ms: this.atMs - this.limitMs, capped: this.capped };
+    return { ms: this.atMs - this.limits.plainMs, capped: this.capped };
   }
 }

@@ -101,9 +101,8 @@ export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Pr
     const absent = exp.perturbation.absentFiles ?? [];
     const wrapper = absent.length > 0 ? absentFilesArgv(absent, join(dir, 'inject.log')) : undefined;
     const counted = counter?.newRun();
-    const hangLimitMs = hangLimitNow(exp.judge.hangLimitMs, env.workingRunTimes?.measured() ?? 0);
-    const now: Experiment = hangLimitMs === undefined ? exp : { ...exp, judge: { ...exp.judge, hangLimitMs } };
-    outcome = await runAttempt(now, { groups: env.groups, launcher: env.launcher, isolateHelper: env.isolateHelper, workDir: env.workDir, dir, filter, wrapper, recordIn: counted?.dir });
+    const loadedLimitMs = hangLimitNow(exp.judge.hangLimitMs, env.workingRunTimes?.measured() ?? 0);
+    outcome = await runAttempt(exp, { groups: env.groups, launcher: env.launcher, isolateHelper: env.isolateHelper, workDir: env.workDir, dir, filter, wrapper, recordIn: counted?.dir, loadedLimitMs });
     // The run's processes are all reaped: its record is complete.
     executed = counted && counter ? await counter.take(counted) : undefined;
     workloadMs += outcome.workloadMs;

@@ -116,12 +116,18 @@ test('working runs\' starvation is known once enough of them have a measure: the
 });
 
 test('a hang\'s limit is moved on by the time other work kept it off the CPU, up to a cap', () => {
-  assert.deepEqual(starvedDeadline(1000, 0), { atMs: 1000, capped: false }, 'a deadlock is never starved: the plain limit');
-  assert.deepEqual(starvedDeadline(1000, 2500), { atMs: 3500, capped: false });
-  assert.deepEqual(starvedDeadline(1000, 10_000), { atMs: STARVATION_CAP * 1000, capped: true });
+  const limits = { calibratedMs: 1000, plainMs: 1000, timeoutMs: 60_000 };
+  assert.deepEqual(starvedDeadline(limits, 0), { atMs: 1000, capped: false }, 'a deadlock is never starved: the plain limit');
+  assert.deepEqual(starvedDeadline(limits, 2500), { atMs: 3500, capped: false });
+  assert.deepEqual(starvedDeadline(limits, 10_000), { atMs: STARVATION_CAP * 1000, capped: true });
+  assert.deepEqual(starvedDeadline({ ...limits, timeoutMs: 2000 }, 2500), { atMs: 2000, capped: true }, 'never past the time-out');
+  // A limit already raised for a slower machine is not multiplied by the starvation: the later of the two.
+  assert.deepEqual(starvedDeadline({ ...limits, plainMs: 3000 }, 1500), { atMs: 3000, capped: false });
+  assert.deepEqual(starvedDeadline({ ...limits, plainMs: 3000 }, 2500), { atMs: 3500, capped: false });
+  assert.deepEqual(starvedDeadline({ ...limits, plainMs: 8000 }, 9000), { atMs: 8000, capped: true });
   // A program that gets a quarter of a CPU: the deadline that gives it its limit of running time is the fixed point.
   let at = 1000;
-  for (let i = 0; i < 50; i++) at = starvedDeadline(1000, 0.75 * at).atMs;
+  for (let i = 0; i < 50; i++) at = starvedDeadline(limits, 0.75 * at).atMs;
   assert.ok(Math.abs(at - 4000) < 1, `converges to 4x the limit: ${at}`);
 });
 
