@@ -22,12 +22,14 @@ import type { FailureKind } from './attempt.js';
  *   program slowed by a perturbation but starved by other work may have worked, one asleep (a
  *   deadlock) never would. Faking `write` makes lua spin: its 1 s limit is tens of times any
  *   working run, so no retry.
- * - A failure (the program or its test exited with an error) of a run that other work held off
+ * - A failure (the program or its test exited with an error, or the test still answered "not
+ *   ready" after all its tries) of a run that other work held off
  *   the CPU for no larger a share of its life than it held the working runs of this analysis
  *   (their 90th percentile, once MEASURED_RUNS are known; or under STARVED_SHARE_FLOOR) is
  *   accepted: load did not touch it more than runs that worked. Measured on nginx under wrk:
  *   23 of 31 retried experiments were such failures, each retry another second of wrk, and none
- *   worked on the second attempt.
+ *   worked on the second attempt. A server never ready is judged the same way: nginx with
+ *   `listen` faked answered 200 for 21 tries, was retried, and took 35 s of a 48 s analysis.
  * - Without that measure (no run cgroup, or too few working runs yet), a quick failure (no
  *   later than a typical working run ends) of a perturbation expected to break the workload (it
  *   broke it in an earlier analysis of the same application, or every application of the public
@@ -121,17 +123,19 @@ export function decideRetry(history: readonly FailedAttempt[], ctx: RetryContext
     return { retry: true, why: `hang: ${what}, load may explain it` };
   }
   const exited = last.failure === 'exit' || last.failure === 'test';
+  // A server whose test kept answering "not ready" (200) to the end: never ready, unless starved.
+  const judged = exited || last.failure === 'inconclusive';
   const starved = last.starvedShare;
   const bound = ctx.workingStarvedShare === undefined ? undefined : Math.max(STARVED_SHARE_FLOOR, ctx.workingStarvedShare);
   const percent = (share: number): string => `${(100 * share).toFixed(0)}%`;
-  if (exited && starved !== undefined && bound !== undefined && starved <= bound) {
+  if (judged && starved !== undefined && bound !== undefined && starved <= bound) {
     return { retry: false, why: `not load: other work kept the run off the CPU ${percent(starved)} of its time, no more than the working runs of this analysis (${percent(ctx.workingStarvedShare!)}, 90th percentile)` };
   }
   const quick = exited && last.workloadMs <= ctx.typicalWorkingMs;
   if (ctx.priorWorks < EXPECTED_BROKEN && quick) {
     return { retry: false, why: `expected: the prior chance of working is ${(100 * ctx.priorWorks).toFixed(0)}% (an earlier analysis, or the database's workloads), a real failure is far likelier than one caused by load` };
   }
-  const more = exited && starved !== undefined && bound !== undefined ? ` (other work kept it off the CPU ${percent(starved)} of its time, working runs ${percent(ctx.workingStarvedShare!)})` : '';
+  const more = judged && starved !== undefined && bound !== undefined ? ` (other work kept it off the CPU ${percent(starved)} of its time, working runs ${percent(ctx.workingStarvedShare!)})` : '';
   return { retry: true, why: `${last.failure}: ${last.reason}; may be flaky${more}, running again` };
 }
 

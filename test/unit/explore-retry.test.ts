@@ -101,9 +101,12 @@ test('a failure of a run starved no more than the working runs is not load\'s do
   // No measure (no run cgroup, or too few working runs yet): today's rule, a slow failure is retried.
   assert.equal(decideRetry([{ ...slow, starvedShare: undefined }], ctx({ typicalWorkingMs: 1100, workingStarvedShare: 0.48 })).retry, true);
   assert.equal(decideRetry([slow], ctx({ typicalWorkingMs: 1100 })).retry, true);
-  // Load makes a sandbox's start or an inconclusive test fail in other ways: those are still retried.
+  // A sandbox that failed to start says nothing of the perturbation: still retried.
   assert.equal(decideRetry([{ ...slow, failure: 'start' as const, starvedShare: 0 }], ctx({ workingStarvedShare: 0.48 })).retry, true);
-  assert.equal(decideRetry([{ ...slow, failure: 'inconclusive' as const, starvedShare: 0 }], ctx({ workingStarvedShare: 0.48 })).retry, true);
+  // A server never ready (its test answered 200 to the end) is judged by its starvation like a failure.
+  const neverReady = { ...slow, failure: 'inconclusive' as const, reason: 'test script still inconclusive (200) after 21 tries' };
+  assert.equal(decideRetry([{ ...neverReady, starvedShare: 0 }], ctx({ workingStarvedShare: 0.48 })).retry, false);
+  assert.equal(decideRetry([{ ...neverReady, starvedShare: 0.7 }], ctx({ workingStarvedShare: 0.48 })).retry, true, 'starved more than working runs: may be a slow start');
 });
 
 test('working runs\' starvation is known once enough of them have a measure: the 90th percentile', () => {
