@@ -3,8 +3,9 @@
  * (median of --runs), experiments, experiments per second, and the engine's own overhead per
  * experiment (time not spent in the application or the test script). With --stability, runs
  * the redis analysis twice and prints how many syscalls got the same class in both. With
- * --compare-group-testing, runs each example one syscall at a time and with --group-testing and
- * prints the runs each made and every syscall whose class differs.
+ * --compare-group-testing, runs each example one syscall at a time (--no-group-testing) and with
+ * group testing (the default), and prints the runs each made and every syscall whose class
+ * differs. --one-at-a-time times every run with --no-group-testing.
  *
  * With --original DIR (a checkout of github.com/unikraft/loupe with src/seccomp-run built:
  * `make src/seccomp-run`), each of our runs is paired with a run of the original's explore.py on
@@ -13,8 +14,8 @@
  * pre-flight (the process's wall time minus the analysis'), discovery, baseline, and per run
  * attempt the filter building, sandbox start-up, workload, test script and teardown.
  *
- * With --warm, each example is first analysed once (not timed) and the timed runs use group
- * testing with that analysis' dyn.csv as priors (`--priors`): an application analysed again.
+ * With --warm, each example is first analysed once (not timed) and the timed runs use that
+ * analysis' dyn.csv as priors (`--priors`): an application analysed again.
  *
  * With --perf, one analysis with --perf-analysis per example (nginx, redis: their scripts have a
  * benchmark mode) prints the perf analysis's cost: its wall time against the time its runs'
@@ -24,10 +25,11 @@
  * With --fallbacks-cost, runs each example with and without fallback measurement in turn
  * (paired, so a drift of the machine's speed hits both) and prints the median of the paired
  * wall-time ratios. --isolation-cost does the same with and without the copy-on-write
- * filesystem isolation (`--writable /`).
+ * filesystem isolation (`--writable /`), --group-testing-cost with and without group testing
+ * (`--no-group-testing`).
  *
  *
- *   npm run bench -- [--runs N] [--jobs N] [--only tiny,lua,nginx,redis] [--stability] [--compare-group-testing] [--group-testing] [--warm] [--original DIR] [--perf [--perf-runs N]] [--fallbacks-cost] [--isolation-cost]
+ *   npm run bench -- [--runs N] [--jobs N] [--only tiny,lua,nginx,redis] [--stability] [--compare-group-testing] [--one-at-a-time] [--warm] [--original DIR] [--perf [--perf-runs N]] [--fallbacks-cost] [--isolation-cost] [--group-testing-cost]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -67,17 +69,18 @@ const { values } = parseArgs({
     only: { type: 'string', default: 'tiny,lua,nginx' },
     stability: { type: 'boolean', default: false },
     'compare-group-testing': { type: 'boolean', default: false },
-    'group-testing': { type: 'boolean', default: false },
+    'one-at-a-time': { type: 'boolean', default: false },
     original: { type: 'string' },
     warm: { type: 'boolean', default: false },
     'fallbacks-cost': { type: 'boolean', default: false },
     'isolation-cost': { type: 'boolean', default: false },
+    'group-testing-cost': { type: 'boolean', default: false },
     perf: { type: 'boolean', default: false },
     'perf-runs': { type: 'string', default: '5' },
   },
 });
 
-let defaultExtra: readonly string[] = values['group-testing'] ? ['--group-testing'] : [];
+let defaultExtra: readonly string[] = values['one-at-a-time'] ? ['--no-group-testing'] : [];
 
 function explore(example: Example, extra: readonly string[] = defaultExtra): { report: ExploreReport; wallMs: number } {
   const cli = join(PACKAGE_ROOT, 'dist/src/cli/main.js');
@@ -127,7 +130,7 @@ function benchmark(example: Example, runs: number): void {
   if (values.warm) {
     const out = mkdtempSync(join(tmpdir(), `loupe-bench-${example.name}-`));
     explore(example, ['--out', out]);
-    defaultExtra = ['--group-testing', '--priors', join(out, 'dyn.csv')];
+    defaultExtra = [...defaultExtra, '--priors', join(out, 'dyn.csv')];
   }
   const walls: number[] = [];
   const originalWalls: number[] = [];
@@ -171,13 +174,18 @@ function benchmark(example: Example, runs: number): void {
 }
 
 function stability(example: Example): void {
-  const [a, b] = [explore(example).report, explore(example).report];
+  const [first, second] = [explore(example), explore(example)];
+  const [a, b] = [first.report, second.report];
   const classesB = new Map(b.syscalls.map((s) => [s.nr, s.class]));
   const all = new Set([...a.used, ...b.used]);
   const disagreements = a.syscalls.filter((s) => classesB.get(s.nr) !== s.class).map((s) => `${s.name}: ${s.class} / ${classesB.get(s.nr) ?? 'unused'}`);
   const onlyInB = b.syscalls.filter((s) => !a.used.includes(s.nr)).map((s) => `${s.name}: unused / ${s.class}`);
   const differing = disagreements.length + onlyInB.length;
-  console.log(`${example.name} stability: two full analyses agree on ${all.size - differing} of ${all.size} syscalls used`);
+  const attempts = (r: ExploreReport): number => r.experiments.reduce((sum, e) => sum + e.attempts, 0);
+  console.log(
+    `${example.name} stability: two full analyses agree on ${all.size - differing} of ${all.size} syscalls used ` +
+      `(${(first.wallMs / 1000).toFixed(1)} s and ${(second.wallMs / 1000).toFixed(1)} s, ${attempts(a)} and ${attempts(b)} attempts)`,
+  );
   for (const d of [...disagreements, ...onlyInB]) console.log(`       differs: ${d}`);
   // Why: each analysis' experiments on the syscalls that differ.
   const names = new Set([...disagreements, ...onlyInB].map((d) => d.split(':')[0]!));
@@ -192,8 +200,8 @@ function stability(example: Example): void {
 const runsOf = (report: ExploreReport): number => report.experiments.filter((e) => e.attempts > 0).length;
 
 function compareGroupTesting(example: Example): void {
-  const single = explore(example, []);
-  const grouped = explore(example, ['--group-testing']);
+  const single = explore(example, ['--no-group-testing']);
+  const grouped = explore(example, []);
   const classes = new Map(single.report.syscalls.map((s) => [s.name, s.class]));
   const differing = grouped.report.syscalls.filter((s) => classes.get(s.name) !== s.class).map((s) => `${s.name}: ${classes.get(s.name) ?? 'unused'} one at a time, ${s.class} grouped`);
   const g = grouped.report.groupTesting!;
@@ -234,6 +242,11 @@ const fallbacksNote = (report: ExploreReport): string => {
   return `; ${entries} working perturbations measured` + (report.fallbacksUnavailable ? `; NOT MEASURED: ${report.fallbacksUnavailable}` : '');
 };
 
+const groupTestingNote = (report: ExploreReport): string => {
+  const g = report.groupTesting;
+  return g ? `; ${g.runs} runs instead of ${g.oneAtATimeRuns} (${g.groupRuns} group runs, ${g.splitForFallbacks} split for a fallback)` : '; NOT GROUPED';
+};
+
 /** The perf analysis's own cost: wall time over the time its runs' workloads took. */
 function perfCost(example: Example): void {
   const { report } = explore(example, ['--perf-analysis', '--perf-runs', values['perf-runs']!]);
@@ -258,6 +271,7 @@ for (const example of selected) {
 if (values['fallbacks-cost']) for (const example of selected) pairedCost(example, Number(values.runs), 'fallbacks', ['--no-fallbacks'], fallbacksNote);
 // `--writable /` lets every run write the host's files: no copy-on-write layer at all.
 else if (values['isolation-cost']) for (const example of selected) pairedCost(example, Number(values.runs), 'isolation', ['--writable', '/'], () => '');
+else if (values['group-testing-cost']) for (const example of selected) pairedCost(example, Number(values.runs), 'group testing', ['--no-group-testing'], groupTestingNote);
 else if (values.perf) for (const example of selected.filter((e) => e.name !== 'lua')) perfCost(example);
 else if (values['compare-group-testing']) for (const example of selected) compareGroupTesting(example);
 else if (values.stability) for (const example of selected) stability(example);

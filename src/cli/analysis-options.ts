@@ -40,6 +40,7 @@ export function addAnalysisOptions(cmd: Command, specs: readonly OptionSpec[] = 
     if (parse) option.argParser(parse);
     if (spec.default !== undefined) option.default(spec.default);
     cmd.addOption(option);
+    if (spec.earlierFlag) cmd.addOption(new Option(spec.earlierFlag).hideHelp());
   }
   return cmd;
 }

@@ -157,11 +157,16 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
 
 /** An earlier analysis' dyn.csv (`--priors`), as verdicts; bad input is a LoupeError naming the file. */
 function readEarlierVerdicts(path: string): EarlierVerdicts {
+  const hint = "give --priors the dyn.csv of an earlier analysis of the same application (explore --out DIR writes DIR/dyn.csv)";
+  let verdicts: EarlierVerdicts;
   try {
-    return earlierVerdicts(parseDynCsv(readFileSync(path, 'utf8'), path));
+    verdicts = earlierVerdicts(parseDynCsv(readFileSync(path, 'utf8'), path));
   } catch (err) {
-    throw new LoupeError(`cannot read the priors file: ${err instanceof Error ? err.message : String(err)}`, ExitCode.badInput, "give --priors the dyn.csv of an earlier analysis of the same application (explore --out DIR writes DIR/dyn.csv)");
+    throw new LoupeError(`cannot read the priors file: ${err instanceof Error ? err.message : String(err)}`, ExitCode.badInput, hint);
   }
+  // An empty file (a failed redirection, a truncated copy) would silently mean no priors at all.
+  if (verdicts.size === 0) throw new LoupeError(`the priors file ${path} marks no syscall as used: it says nothing of this application`, ExitCode.badInput, hint);
+  return verdicts;
 }
 
 export function dynCsvOf(report: ExploreReport, table: SyscallTable): string {

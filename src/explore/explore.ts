@@ -132,6 +132,7 @@ async function exploreMeasured(opts: ExploreOptions, env: RunnerEnvironment, wal
       record: (r) => results.set(r.id, r),
       pool: (tasks) => runPool(tasks, (task) => task(), { jobs: opts.jobs, ...(opts.signal ? { signal: opts.signal } : {}), stopOnFirstError: true }).then(() => undefined),
       cost,
+      ...(measurement?.counter ? { addsSyscalls: (result) => measurement.addsSyscalls(discovery.used, result) } : {}),
     });
   } else await run(syscallPlan);
   const syscalls = syscallVerdicts(syscallPlan, results, opts.table);

@@ -27,8 +27,9 @@ import type { PlannedExperiment } from './plan.js';
  * some unperturbed runs execute (futex under contention, a signal's rt_sigreturn) out of both
  * lists; a second run of each experiment that shows a change keeps chance out of the rest
  * (FallbackMeasurement.confirm), and a syscall two runs of one experiment disagree on is
- * nobody's fallback or drop (varyingSyscalls). With --group-testing, a working group run's
- * changes belong to the group (computeGroupFallbacks). computeFallbacks and describeFallbacks are pure;
+ * nobody's fallback or drop (varyingSyscalls). Group testing splits a working group whose run
+ * added a syscall (addsSyscalls), so that each fallback is measured for one syscall; what a
+ * group left whole stops calling is the group's (computeGroupFallbacks). computeFallbacks and describeFallbacks are pure;
  * FallbackMeasurement drives the recorder and the confirming runs.
  */
 
@@ -170,6 +171,20 @@ export class FallbackMeasurement {
     return started instanceof SyscallCounter ? new FallbackMeasurement(started, undefined) : new FallbackMeasurement(undefined, started.unavailable);
   }
 
+  /**
+   * Whether a working run executed a syscall that neither reference did (a fallback, the
+   * change an OS must act on), judged on that one run: group testing splits such a group, so
+   * that each fallback is measured for one syscall. What a group only stops calling stays the
+   * group's (computeGroupFallbacks): drops are often chance (a futex a thread no longer waits
+   * on), and splitting on them cost most of the runs grouping saves. False without a record of
+   * the run or of the baseline.
+   */
+  addsSyscalls(discovery: readonly number[], result: Pick<ExperimentResult, 'executed'>): boolean {
+    if (!this.baseline || !result.executed) return false;
+    const [sets] = computeGroupFallbacks(discovery, this.baseline, [{ treatment: 'stub', syscalls: [], executed: [new Set(result.executed)] }], new Set());
+    return sets!.added.length > 0;
+  }
+
   /** Remembers what the unperturbed baseline run executed (it is no planned experiment). */
   recordBaseline(result: Pick<ExperimentResult, 'executed'>): void {
     if (result.executed) this.baseline = new Set(result.executed);
@@ -194,7 +209,6 @@ export class FallbackMeasurement {
     const varying = varyingSyscalls([...experiments.map((e) => e.counted), ...groups.map((g) => g.counted)]);
     const fallbacks = computeFallbacks(discovery, this.baseline, experiments.map((e) => e.counted), varying);
     const groupSets = computeGroupFallbacks(discovery, this.baseline, groups.map((g) => g.counted), varying);
-    const changedBeyond = (sets: FallbackSets | undefined, own: (nr: number) => boolean): boolean => sets !== undefined && (sets.added.length > 0 || sets.dropped.some((nr) => !own(nr)));
     const again: Experiment[] = [
       ...experiments
         .filter(({ counted: c }) => changedBeyond(fallbacks[fallbackKey(c.target)]?.[c.treatment], (nr) => c.target.argIndex === undefined && nr === c.target.nr))
@@ -271,6 +285,11 @@ export class FallbackMeasurement {
   }
 }
 
+/** Whether `sets` holds a change other than the drops that `own` tells (the perturbed syscalls'). */
+function changedBeyond(sets: FallbackSets | undefined, own: (nr: number) => boolean): boolean {
+  return sets !== undefined && (sets.added.length > 0 || sets.dropped.some((nr) => !own(nr)));
+}
+
 /** Ids of confirming runs: the experiment's id after this prefix (their logs go to a folder of their own). */
 const CONFIRM_PREFIX = 'fallbacks-confirm:';
 
@@ -296,7 +315,7 @@ export function formatFallbackSection(
     return what.length > 0 ? [`    ${g.treatment} together (${g.syscalls.map(name).join(', ')}): works, ${what.join('; ')}`] : [];
   });
   const inferred = report.fallbackGroups?.length
-    ? [`  ${report.fallbackGroups.reduce((n, g) => n + g.syscalls.length, 0)} verdicts inferred from ${report.fallbackGroups.length} group runs: their fallbacks are measured per group, not per syscall${groups.length > 0 ? ':' : ' (none changed anything)'}`, ...groups]
+    ? [`  ${report.fallbackGroups.reduce((n, g) => n + g.syscalls.length, 0)} verdicts inferred from ${report.fallbackGroups.length} group runs${groups.length > 0 ? '; a group run that made the application execute another syscall was split, what one stops calling is measured for the group:' : ', which changed nothing the application executes'}`, ...groups]
     : [];
   return ['', `Fallbacks (what working perturbations made the application execute instead), ${measured} runs measured: ${lines.length === 0 ? 'none' : lines.length}`, ...lines.map((l) => `  ${l}`), ...inferred, ...varying];
 }

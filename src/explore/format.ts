@@ -81,5 +81,6 @@ export function formatSummary(report: ExploreReport, namesOnly = false): string 
 /** With group testing: what the groups saved (verdicts inferred from a group that worked are not experiments). */
 function groupNote(report: ExploreReport): string {
   const g = report.groupTesting;
-  return g ? `; group testing: ${g.groupRuns} group runs, ${g.inferred} verdicts from groups that worked, ${g.runsSaved} of ${g.oneAtATimeRuns} runs saved` : '';
+  const split = g?.splitForFallbacks ? `, ${g.splitForFallbacks} split as they made the application execute another syscall` : '';
+  return g ? `; group testing: ${g.groupRuns} group runs${split}, ${g.inferred} verdicts from groups that worked, ${g.runsSaved} of ${g.oneAtATimeRuns} runs saved` : '';
 }

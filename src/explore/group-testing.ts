@@ -11,6 +11,10 @@ import { expectedRunMs, expectedWorks, isHangProne, longestFirst, priorWorks, ty
  * down to single syscalls, whose runs are then the same as one-at-a-time testing. An interaction
  * (a group fails although each member works alone) is found by the split and reported.
  *
+ * A group that works but made the application execute a syscall it did not before (a
+ * fallback) is split the same way, down to the members that cause it, so that each fallback is
+ * measured for one syscall, as one-at-a-time testing measures it.
+ *
  * Priors decide the grouping: a syscall likely to be required (an earlier analysis of the same
  * application found it broken, or the public database says it rarely works under that
  * treatment) or likely to hang is tested alone, as a group holding it
@@ -84,6 +88,8 @@ export interface GroupTestingSummary {
   groupRuns: number;
   /** Verdicts taken from a group that worked, without a run of their own. */
   inferred: number;
+  /** Group runs that worked but executed a syscall the unperturbed runs did not, split to attribute each fallback to one syscall. */
+  splitForFallbacks: number;
   /** Groups that failed although each member works alone. */
   interactions: { treatment: Treatment; syscalls: string[] }[];
 }
@@ -96,6 +102,8 @@ export interface GroupTestingDeps {
   /** Runs independent tasks on the worker slots, in the order given. */
   pool: (tasks: readonly (() => Promise<void>)[]) => Promise<void>;
   cost: CostContext;
+  /** Whether a working run executed a syscall the unperturbed runs did not (FallbackMeasurement.addsSyscalls); absent when fallbacks are not recorded. */
+  addsSyscalls?: (result: ExperimentResult) => boolean;
 }
 
 /**
@@ -108,6 +116,7 @@ export async function runGroupTested(plan: readonly PlannedExperiment[], deps: G
   let runs = 0;
   let groupRuns = 0;
   let inferred = 0;
+  let splitForFallbacks = 0;
   const failedGroups: PlannedExperiment[][] = [];
   const verdicts = new Map<string, boolean>();
 
@@ -124,6 +133,10 @@ export async function runGroupTested(plan: readonly PlannedExperiment[], deps: G
     groupRuns++;
     if (result.verdict !== 'works') {
       failedGroups.push([...chunk]);
+      return false;
+    }
+    if (deps.addsSyscalls?.(result)) {
+      splitForFallbacks++;
       return false;
     }
     for (const m of chunk) {
@@ -150,6 +163,7 @@ export async function runGroupTested(plan: readonly PlannedExperiment[], deps: G
     runsSaved: plan.filter((p) => p.syscall !== undefined).length - runs,
     groupRuns,
     inferred,
+    splitForFallbacks,
     interactions: minimal.map((g) => ({ treatment: g[0]!.action, syscalls: g.map((m) => m.experiment.id.replace(/^[a-z]+:/, '')) })),
   };
 }

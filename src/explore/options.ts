@@ -36,6 +36,11 @@ export interface OptionSpec<K extends string = string> {
   kind: OptionKind;
   /** Absent: the option has no value unless given (path). A repeatable option (paths) collects every value given. */
   default?: boolean | number;
+  /**
+   * A flag that turned the option on before it became the default (`--group-testing`): still
+   * accepted, so that earlier command lines and run records keep working, and hidden from the help.
+   */
+  earlierFlag?: string;
 }
 
 export type AnalysisOptionSpec = OptionSpec<keyof AnalysisOptions>;
@@ -61,8 +66,8 @@ export const ANALYSIS_OPTIONS: readonly AnalysisOptionSpec[] = [
     description: 'do not run the static analysis of the binary' },
   { key: 'attempts', flags: '--attempts <n>', kind: 'positiveInteger', default: 2,
     description: 'runs of a failing experiment before "broken" is recorded' },
-  { key: 'groupTesting', flags: '--group-testing', kind: 'flag', default: false,
-    description: 'perturb several likely-working syscalls in one run, splitting a group that fails (fewer runs, same verdicts)' },
+  { key: 'groupTesting', flags: '--no-group-testing', kind: 'flag', default: true, earlierFlag: '--group-testing',
+    description: 'test each syscall in a run of its own, instead of perturbing several likely-working ones in one run and splitting a group that fails or changes what the application executes (group testing: fewer runs, same verdicts)' },
   { key: 'priors', flags: '--priors <dyn.csv>', kind: 'path',
     description: "an earlier analysis' dyn.csv of the same application: what to group, run first and not retry" },
   { key: 'strict', flags: '--strict', kind: 'flag', default: false,

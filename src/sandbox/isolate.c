@@ -110,6 +110,16 @@ static void copy_file(const char *source, const char *copy) {
 	close(out);
 }
 
+/*
+ * A mount planned from mountinfo may be gone by the time the run starts: Docker unmounts and
+ * removes a container's overlay2 `merged` folder when the container ends. Nothing is there to
+ * show or protect, so its operation is skipped, as a plan made a moment later would have left it out.
+ */
+static int gone(const char *source) {
+	struct stat st;
+	return lstat(source, &st) != 0 && errno == ENOENT;
+}
+
 static int operation(char **argv, int i, int argc) {
 	const char *op = argv[i];
 #define NEED(n) if (i + (n) >= argc) { errno = EINVAL; die("missing arguments of", op); }
@@ -125,12 +135,13 @@ static int operation(char **argv, int i, int argc) {
 	}
 	if (strcmp(op, "--overlay") == 0) {
 		NEED(4);
-		overlay(argv[i + 1], argv[i + 2], argv[i + 3], argv[i + 4]);
+		if (!gone(argv[i + 1])) overlay(argv[i + 1], argv[i + 2], argv[i + 3], argv[i + 4]);
 		return 5;
 	}
 	if (strcmp(op, "--rbind") == 0 || strcmp(op, "--bind") == 0) {
 		NEED(2);
 		unsigned long flags = MS_BIND | (op[2] == 'r' ? MS_REC : 0);
+		if (gone(argv[i + 1])) return 3;
 		if (mount(argv[i + 1], argv[i + 2], NULL, flags, NULL) != 0) die("cannot bind", argv[i + 1]);
 		return 3;
 	}
@@ -142,6 +153,7 @@ static int operation(char **argv, int i, int argc) {
 	}
 	if (strcmp(op, "--copy") == 0) {
 		NEED(3);
+		if (gone(argv[i + 1])) return 4;
 		copy_file(argv[i + 1], argv[i + 2]);
 		if (mount(argv[i + 2], argv[i + 3], NULL, MS_BIND, NULL) != 0) die("cannot bind a copy on", argv[i + 3]);
 		return 4;

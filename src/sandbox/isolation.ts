@@ -66,8 +66,12 @@ export interface PlanInput {
   isolation: FilesystemIsolation;
   /** Folders bound through without their sub-mounts (the engine's logs and traces). */
   passThrough: readonly string[];
-  /** Whether a mount point is a folder (a file mount cannot carry an overlay). */
-  isDirectory: (path: string) => boolean;
+  /**
+   * What a mount point is: a folder (it gets an overlay), a file (a file mount cannot carry one:
+   * it gets a copy), or gone (it was unmounted since mountinfo was read, as Docker does with a
+   * container's file system, or this user cannot reach it: the run cannot either, so it is left out).
+   */
+  mountKind: (path: string) => 'directory' | 'file' | 'gone';
 }
 
 /** Filesystems whose "files" are kernel objects: bound as they are, never layered. */
@@ -134,10 +138,10 @@ export function planIsolation(input: PlanInput): IsolationPlan {
     } else if (PSEUDO_FILESYSTEMS.has(m.fsType) || m.readOnly) {
       operations.push({ op: 'rbind', source: path, target: inside(root, path) });
       handledWhole.push(path);
-    } else if (!input.isDirectory(path)) {
-      operations.push({ op: 'copy', source: path, copy: `${stage}/file-${operations.length}`, target: inside(root, path) });
     } else {
-      layer(path);
+      const kind = input.mountKind(path);
+      if (kind === 'file') operations.push({ op: 'copy', source: path, copy: `${stage}/file-${operations.length}`, target: inside(root, path) });
+      else if (kind === 'directory') layer(path);
     }
   }
   for (const w of writable) if (w !== '/') operations.push({ op: 'rbind', source: w, target: inside(root, w) });

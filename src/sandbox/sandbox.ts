@@ -159,11 +159,17 @@ export function readKeptLayers(keptLayersDir: string): WritableLayer[] {
 }
 
 /** The isolation plan for this machine's mounts as they are now (see planIsolation). */
-export function planIsolationHere(input: Omit<PlanInput, 'mounts' | 'isDirectory'>): IsolationPlan {
+export function planIsolationHere(input: Omit<PlanInput, 'mounts' | 'mountKind'>): IsolationPlan {
   return planIsolation({
     ...input,
     mounts: parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')),
-    isDirectory: (path) => statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false,
+    mountKind: (path) => {
+      try {
+        return statSync(path).isDirectory() ? 'directory' : 'file';
+      } catch {
+        return 'gone';
+      }
+    },
   });
 }
 

@@ -8,6 +8,7 @@ import { capture, type Captured } from '../../src/sandbox/capture.js';
 import { runPool } from '../../src/core/pool.js';
 import { classFromVerdicts } from '../../src/core/verdict.js';
 import type { ExploreReport } from '../../src/explore/report.js';
+import { X86_64 } from '../../src/syscalls/table.js';
 
 /**
  * Ground truth anyone can read: every program of test/corpus declares what `loupe explore`
@@ -113,6 +114,11 @@ function checkReport(program: CorpusProgram, report: ExploreReport, grouped: boo
     assert.ok(found, `${where}: no sub-feature ${what} (found: ${report.subfeatures.map((f) => `${f.syscall}:${f.argIndex}:${f.label}`).join(' ')})`);
     assert.deepEqual([found.stub, found.fake], [e.stub, e.fake], `${where}: ${what} stubbed, faked`);
   }
+  // The declared fallbacks (checked with strace alone in checkFallback) are measured for their own syscall, grouped or not.
+  for (const f of program.fallbacks) {
+    const added = (report.fallbacks?.[String(X86_64.number(f.syscall))]?.stub?.added ?? []).map((nr) => X86_64.name(nr));
+    for (const call of f.replacements) assert.ok(added.includes(call), `${where}: stub ${f.syscall} falls back to ${call}, the report says ${added.join(', ') || 'nothing'} (${report.fallbacksUnavailable ?? 'measured'})`);
+  }
   // With group testing a verdict may come from a group's run, whose reason is the group's.
   for (const e of grouped ? [] : program.expectReasons) {
     const experiment = report.experiments.find((x) => x.id === e.experiment);
@@ -129,7 +135,7 @@ function checkReport(program: CorpusProgram, report: ExploreReport, grouped: boo
   assert.equal(report.negativeControl?.verdict, 'broken', `${where}: negative control ${JSON.stringify(report.negativeControl)}`);
 }
 
-/** `grouped`: analysed with --group-testing; the strace cross-checks are made once, by the one-at-a-time pass. */
+/** `grouped`: analysed with group testing (the default), else with --no-group-testing; the strace cross-checks are made once, by the one-at-a-time pass. */
 async function checkProgram(program: CorpusProgram, grouped: boolean): Promise<void> {
     const built = await builtProgram(program.name);
     // strace's runs work on copies of the folder, so they go on while loupe analyses the program.
@@ -143,7 +149,7 @@ async function checkProgram(program: CorpusProgram, grouped: boolean): Promise<v
     const r = await runLoupe(
       [
         'explore', '-b', built.binary, '-t', built.testScript, ...(program.kind === 'sequential' ? ['--test-sequential'] : []),
-        '--json', '--disable-static', '--jobs', EXPLORE_JOBS, '--timeout', '10', ...(grouped ? ['--group-testing'] : []), ...program.exploreOptions, '--', ...program.args,
+        '--json', '--disable-static', '--jobs', EXPLORE_JOBS, '--timeout', '10', ...(grouped ? [] : ['--no-group-testing']), ...program.exploreOptions, '--', ...program.args,
       ],
       { cwd: built.dir },
     );
@@ -170,8 +176,8 @@ test('each corpus program gets the verdicts it declares', { concurrency: PROGRAM
   );
 });
 
-// Group testing may become the default only if it changes no whole-syscall class (issue 15).
-test('with --group-testing, each corpus program gets the same classes', { concurrency: PROGRAMS_AT_ONCE }, async (t) => {
+// Group testing is the default because it changes no whole-syscall class and no declared fallback (issue 15).
+test('with group testing, each corpus program gets the same classes', { concurrency: PROGRAMS_AT_ONCE }, async (t) => {
   await Promise.all(
     corpus.filter((program) => !program.expectError).map((program) => t.test(`${program.name}: ${program.kind}`, () => checkProgram(program, true))),
   );

@@ -16,6 +16,13 @@ const SOURCE = 'coverage-sites.c';
 /** The forking server whose worker clears its environment. */
 const CLEARED = 'coverage-cleared.c';
 
+/**
+ * The servers' test script: works once the log says the server listens. The socket is up (what
+ * the engine waits for) a moment before the line is written; until then it asks again (exit
+ * 200), or on a loaded machine it judged a working server broken.
+ */
+const listeningScript = (): string => writeScript(tempDir('coverage-script'), 'test.sh', 'grep -q "^listening on 8080$" "$1" || exit 200');
+
 /** Copies a fixture into a fresh build tree and compiles it there (the .gcno lands beside it). */
 function build(flags: readonly string[] = ['--coverage'], source = SOURCE): { dir: string; binary: string } {
   const dir = tempDir('coverage-build');
@@ -89,7 +96,7 @@ test('a program run to completion: totals as lcov reads them, executed and unexe
 
 test('a server is stopped with SIGTERM and its exit path is counted', async () => {
   const { dir, binary } = build();
-  const script = writeScript(tempDir('coverage-script'), 'test.sh', 'grep -q "^listening on 8080$" "$1"');
+  const script = listeningScript();
   const r = await runLoupe(['coverage', '-b', binary, '--source', dir, '-t', script, '--json', '--', 'server', '8080'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout) as CoverageReport;
@@ -166,7 +173,7 @@ async function clearedOnTheHost(): Promise<FileCoverage> {
 test('a server whose worker clears its environment: the worker\'s counts come from the run\'s copy-on-write layer, added to the master\'s as libgcov adds them', async () => {
   const { dir, binary } = build(['--coverage'], CLEARED);
   const before = snapshot(dir);
-  const script = writeScript(tempDir('coverage-script'), 'test.sh', 'grep -q "^listening on 8080$" "$1"');
+  const script = listeningScript();
   const out = tempDir('coverage-out');
   const r = await runLoupe(['coverage', '-b', binary, '--source', dir, '-t', script, '--out', out, '--json', '--', '8080'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
@@ -193,7 +200,7 @@ test('a .gcda already in the build tree: the counts merged into it are left out,
   // Run once on the host (usage, exit 2): the object's .gcda now exists in the build tree.
   assert.equal(spawnSync(binary, [], { cwd: dir, env: {} }).status, 2);
   const before = snapshot(dir);
-  const script = writeScript(tempDir('coverage-script'), 'test.sh', 'grep -q "^listening on 8080$" "$1"');
+  const script = listeningScript();
   const r = await runLoupe(['coverage', '-b', binary, '--source', dir, '-t', script, '--no-syscalls', '--json', '--', '8080'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout) as CoverageReport;

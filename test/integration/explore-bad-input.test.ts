@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { CLI, compileC, processesMentioning, runLoupe, tempDir, writeScript } from '../helpers/cli.js';
@@ -163,4 +163,21 @@ test('a run whose sandbox never starts is no verdict: the experiment stops with 
     return true;
   });
   assert.equal(groups.size, 0);
+});
+
+test('--priors: a missing, malformed or empty dyn.csv is named, with exit code 3, before any run', async () => {
+  const dir = tempDir('priors');
+  const cases: [string, string | undefined, RegExp][] = [
+    ['missing.csv', undefined, /cannot read the priors file: .*missing\.csv/],
+    ['malformed.csv', '0,Y,N\n', /cannot read the priors file: .*malformed\.csv.*5 fields expected/],
+    ['empty.csv', '', /the priors file .*empty\.csv marks no syscall as used/],
+  ];
+  for (const [name, content, message] of cases) {
+    if (content !== undefined) writeFileSync(join(dir, name), content);
+    const r = await runLoupe(['explore', '-b', '/bin/true', '--test-sequential', '--out', join(dir, `out-${name}`), '--priors', join(dir, name)]);
+    assert.equal(r.code, 3, `${name}: ${r.stderr}`);
+    assert.match(r.stderr, message, name);
+    assert.match(r.stderr, /hint: give --priors the dyn\.csv of an earlier analysis/, name);
+    assert.equal(existsSync(join(dir, `out-${name}`)), false, `${name}: nothing written`);
+  }
 });

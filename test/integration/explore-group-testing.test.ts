@@ -25,7 +25,7 @@ async function analyseWith(args: readonly string[], cwd: string): Promise<Explor
 }
 
 async function analyse(w: Workload, grouped: boolean): Promise<ExploreReport> {
-  const r = await runLoupe(['explore', '--json', '--disable-static', ...(grouped ? ['--group-testing'] : []), ...w.args], { cwd: w.cwd });
+  const r = await runLoupe(['explore', '--json', '--disable-static', ...(grouped ? [] : ['--no-group-testing']), ...w.args], { cwd: w.cwd });
   assert.equal(r.code, 0, `${w.name}${grouped ? ' (grouped)' : ''}: ${r.stderr}`);
   return JSON.parse(r.stdout) as ExploreReport;
 }
@@ -75,7 +75,7 @@ test('group testing: an interaction (a group fails, each member works alone) is 
   // An earlier analysis' dyn.csv as priors: the same classes again.
   const first = await runLoupe(['explore', '--disable-static', '-q', '--out', join(dir, 'first'), '-b', prog, '-t', script, '--test-sequential'], { cwd: dir });
   assert.equal(first.code, 0, first.stderr);
-  const again = await analyseWith(['--group-testing', '--priors', join(dir, 'first', 'dyn.csv'), '-b', prog, '-t', script, '--test-sequential'], dir);
+  const again = await analyseWith(['--priors', join(dir, 'first', 'dyn.csv'), '-b', prog, '-t', script, '--test-sequential'], dir);
   assert.deepEqual(classes(again), classes(grouped));
   assert.ok(again.groupTesting!.runsSaved > 0);
   const bad = await runLoupe(['explore', '--priors', join(dir, 'test.sh'), '-b', prog, '-t', script, '--test-sequential'], { cwd: dir });

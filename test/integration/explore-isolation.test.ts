@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileC, processesMentioning, runLoupe, startLoupe, tempDir, waitFor, writeScript } from '../helpers/cli.js';
@@ -7,6 +8,8 @@ import type { ExploreReport } from '../../src/explore/report.js';
 import { withCancellation } from '../../src/explore/cancellation.js';
 import { ProcessGroups } from '../../src/sandbox/process.js';
 import { SandboxRun } from '../../src/sandbox/sandbox.js';
+import { filterFor } from '../../src/explore/run-experiment.js';
+import { X86_64 } from '../../src/syscalls/table.js';
 import { DEFAULT_ISOLATION } from '../../src/sandbox/isolation.js';
 import { ISOLATE_HELPER_PATH, LAUNCHER_PATH } from '../../src/core/version.js';
 
@@ -185,4 +188,23 @@ test('a sandbox whose helper ends before bwrap reports (Ctrl-C at start-up) stil
     statuses.push(status === 'never' ? status : status.code);
   }
   assert.deepEqual(statuses.filter((s) => s !== 7), [], 'every run ends with the exit status of its helper');
+});
+
+test('a mount that disappears between the plan and the run (a container Docker removed) is skipped, not an error', async () => {
+  const dir = tempDir('vanishing-mount');
+  const mountPoint = join(dir, 'container-merged');
+  mkdirSync(mountPoint);
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', 'tmpfs', mountPoint], { encoding: 'utf8' });
+  assert.equal(mounted.status, 0, `mounting a tmpfs needs root: ${mounted.stderr}`);
+  const groups = new ProcessGroups();
+  // The host prefix runs after the plan was made from mountinfo, before the helper mounts anything.
+  const run = await SandboxRun.start(groups, {
+    program: '/bin/true', args: [], cwd: dir, launcher: LAUNCHER_PATH, isolateHelper: ISOLATE_HELPER_PATH, isolation: DEFAULT_ISOLATION,
+    passThrough: [], keptLayersDir: join(dir, 'writes'), runDir: join(dir, 'sandbox'), filter: filterFor([], X86_64),
+    logFile: join(dir, 'run.log'), hostPrefix: ['sh', '-c', `umount ${mountPoint} && rmdir ${mountPoint} && exec "$@"`, '--'],
+  });
+  const status = await run.appExited;
+  await groups.killAll();
+  assert.equal(status.code, 0, readFileSync(join(dir, 'run.log'), 'utf8'));
+  assert.equal(existsSync(mountPoint), false, 'the premise: the mount was gone when the helper ran');
 });

@@ -93,6 +93,33 @@ test('group testing gives the verdicts of one-at-a-time testing, in fewer runs, 
   assert.ok(['rseq', 'set_robust_list'].every((name) => summary.interactions[0]!.syscalls.includes(name)), summary.interactions[0]!.syscalls.join(' '));
 });
 
+test('a working group that made the application execute another syscall is split until that syscall has a run of its own', async () => {
+  const results = new Map<string, ExperimentResult>();
+  const run = simulate(new Set(), []);
+  // Stubbing getrandom makes the program fall back to reading /dev/urandom: it executes openat.
+  const fallsBack = (exp: Experiment): boolean => exp.perturbation.rules.some((r) => r.action === 'stub' && r.nr === nr('getrandom'));
+  const summary = await runGroupTested(plan, {
+    run: async (exp) => {
+      const r = { ...(await run(exp)), executed: fallsBack(exp) ? [nr('openat')] : [] };
+      results.set(r.id, r);
+      return r;
+    },
+    record: (r) => results.set(r.id, r),
+    pool: async (tasks) => void (await runPool(tasks, (t) => t(), { jobs: 2, stopOnFirstError: true })),
+    cost: { sequential: true, baselineMs: 50, limitMs: 1000 },
+    addsSyscalls: (r) => (r.executed ?? []).length > 0,
+  });
+  const own = results.get('stub:getrandom')!;
+  assert.equal(own.inferredFrom, undefined, 'stub:getrandom ran alone');
+  assert.equal(own.attempts, 1);
+  assert.ok(summary.splitForFallbacks >= 1);
+  assert.equal(summary.interactions.length, 0, 'a split for a fallback is no interaction');
+  // Every other verdict is still known, most of them from groups without getrandom stubbed.
+  for (const p of plan) assert.equal(results.get(p.experiment.id)?.verdict, 'works', p.experiment.id);
+  const inferredFrom = [...results.values()].flatMap((r) => (r.inferredFrom ? [r.inferredFrom] : []));
+  assert.ok(inferredFrom.length > 0 && inferredFrom.every((id) => !/^group:stub:.*\bgetrandom\b/.test(id)), inferredFrom.join(' '));
+});
+
 test('longest expected first: likely hangs lead, ties keep their order', () => {
   const cost = { sequential: true, baselineMs: 50, limitMs: 1000 };
   const ordered = longestFirst(plan, (p) => expectedRunMs(p.experiment.perturbation.rules, cost)).map((p) => p.experiment.id);

@@ -76,7 +76,7 @@ test('group runs: what a working group changed belongs to the group, its members
   ]);
   const lines = formatFallbackSection({ fallbacks: {}, fallbackGroups: groups, fallbacksVarying: [FUTEX], subfeatures: [] });
   assert.deepEqual(lines.slice(2), [
-    '  4 verdicts inferred from 2 group runs: their fallbacks are measured per group, not per syscall:',
+    '  4 verdicts inferred from 2 group runs; a group run that made the application execute another syscall was split, what one stops calling is measured for the group:',
     '    stub together (write, getrandom): works, falls back to clock_gettime',
     '  left out, as two runs of one experiment disagreed on them: futex',
   ]);

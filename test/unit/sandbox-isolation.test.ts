@@ -22,15 +22,24 @@ const CONTAINER = `
 `;
 
 const FILES = new Set(['/etc/hosts']);
-const plan = (writable: string[] = [], keepWrites = false) =>
+const plan = (writable: string[] = [], keepWrites = false, gone: ReadonlySet<string> = new Set()) =>
   planIsolation({
     mounts: parseMountInfo(CONTAINER),
     stageDir: '/w/run/stage',
     keptLayersDir: '/w/run/writes',
     isolation: { writable, keepWrites },
     passThrough: ['/w'],
-    isDirectory: (path) => !FILES.has(path),
+    mountKind: (path) => (gone.has(path) ? 'gone' : FILES.has(path) ? 'file' : 'directory'),
   });
+
+// Seen on a Docker host: a container's overlay2 `merged` folder is unmounted while runs start
+// (the helper then failed with ENOENT), and a user without access to /var/lib/docker cannot stat it.
+test('a mount that is gone, or that this user cannot reach, is left out of the plan', () => {
+  const { operations, layers } = plan([], false, new Set(['/data', '/etc/hosts']));
+  assert.deepEqual(layers.map((l) => l.mountPoint), ['/', '/dev', '/dev/shm']);
+  const mentioned = operations.flatMap((o) => Object.values(o) as string[]);
+  assert.ok(!mentioned.some((v) => v === '/data' || v === '/etc/hosts' || v.endsWith('/root/data')), JSON.stringify(operations));
+});
 
 test('mountinfo: mount points unescaped, read-only from the mount or its superblock', () => {
   const mounts = parseMountInfo(CONTAINER);
