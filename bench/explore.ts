@@ -174,13 +174,18 @@ function benchmark(example: Example, runs: number): void {
 }
 
 function stability(example: Example): void {
-  const [a, b] = [explore(example).report, explore(example).report];
+  const [first, second] = [explore(example), explore(example)];
+  const [a, b] = [first.report, second.report];
   const classesB = new Map(b.syscalls.map((s) => [s.nr, s.class]));
   const all = new Set([...a.used, ...b.used]);
   const disagreements = a.syscalls.filter((s) => classesB.get(s.nr) !== s.class).map((s) => `${s.name}: ${s.class} / ${classesB.get(s.nr) ?? 'unused'}`);
   const onlyInB = b.syscalls.filter((s) => !a.used.includes(s.nr)).map((s) => `${s.name}: unused / ${s.class}`);
   const differing = disagreements.length + onlyInB.length;
-  console.log(`${example.name} stability: two full analyses agree on ${all.size - differing} of ${all.size} syscalls used`);
+  const attempts = (r: ExploreReport): number => r.experiments.reduce((sum, e) => sum + e.attempts, 0);
+  console.log(
+    `${example.name} stability: two full analyses agree on ${all.size - differing} of ${all.size} syscalls used ` +
+      `(${(first.wallMs / 1000).toFixed(1)} s and ${(second.wallMs / 1000).toFixed(1)} s, ${attempts(a)} and ${attempts(b)} attempts)`,
+  );
   for (const d of [...disagreements, ...onlyInB]) console.log(`       differs: ${d}`);
   // Why: each analysis' experiments on the syscalls that differ.
   const names = new Set([...disagreements, ...onlyInB].map((d) => d.split(':')[0]!));

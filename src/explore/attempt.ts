@@ -4,6 +4,8 @@ import type { SandboxSpec } from '../sandbox/bwrap.js';
 import { SandboxRun } from '../sandbox/sandbox.js';
 import { ProcessGroups, sleep, type ExitStatus } from '../sandbox/process.js';
 import { treeCpuMs, treeSchedule } from '../sandbox/cpu-time.js';
+import { readCpuPressure } from '../sandbox/cpu-pressure.js';
+import { RunDeadline } from './run-deadline.js';
 import type { Verdict } from './report.js';
 import type { Experiment } from './experiment.js';
 import { DEFAULT_ISOLATION } from '../sandbox/isolation.js';
@@ -46,8 +48,10 @@ export interface AttemptContext {
    * of killing it at once (coverage: a server writes its .gcda files when it exits).
    */
   gracefulStopMs?: number;
-  /** The run's cgroup folder, so that its syscalls are recorded (SandboxSpec.recordIn; needs `filter`). */
+  /** The run's cgroup folder, so that its syscalls are recorded (SandboxSpec.recordIn; needs `filter`), and its starvation measured (run-deadline.ts). */
   recordIn?: string;
+  /** A hang limit raised for a machine that has become slower (retry-policy.ts hangLimitNow), ms: the run is held to it when it is above the experiment's own. */
+  loadedLimitMs?: number;
   /** Host command prefix of both the application and the test script (e.g. `taskset -c LIST`). */
   hostPrefix?: string[];
   /** Benchmark mode (--perf-analysis): the script is called as `SCRIPT LOGFILE benchmark`; its stdout goes to `benchmarkOutput`. */
@@ -87,6 +91,10 @@ export interface AttemptOutcome {
   cpuMs: number;
   /** A hang only: how long the program's threads, summed, waited for a CPU while runnable (sandbox/cpu-time.ts treeSchedule), ms. */
   waitedMs?: number;
+  /** With a run cgroup (recordIn): how long other work kept all the run's runnable tasks off the CPU (sandbox/cpu-pressure.ts, "full"), ms, and that as a share of the run's life (sandbox start to stop). */
+  starved?: { ms: number; share: number };
+  /** A hang with a run cgroup: how long past its limit the run was let go for that starvation, ms, and whether it reached the cap (run-deadline.ts). */
+  extension?: { ms: number; capped: boolean };
   /** Where the attempt's time went, ms: setting up the sandbox until the program starts; the test script's runs (part of workloadMs); stopping the run. */
   phases: { sandboxStartMs: number; testScriptMs: number; teardownMs: number };
   appLog: string;
@@ -105,8 +113,10 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
   const { workload } = exp;
   const appLog = join(ctx.dir, 'app.log');
   const testLog = join(ctx.dir, 'test.log');
-  const limitMs = Math.min(workload.timeoutMs, exp.judge.hangLimitMs ?? Infinity);
-  const deadline = Date.now() + limitMs;
+  const calibratedMs = exp.judge.hangLimitMs ?? Infinity;
+  const limitMs = Math.min(workload.timeoutMs, Math.max(calibratedMs, ctx.loadedLimitMs ?? 0));
+  const cgroup = ctx.recordIn;
+  const deadline = new RunDeadline({ calibratedMs, plainMs: limitMs, timeoutMs: workload.timeoutMs }, cgroup === undefined ? undefined : () => readCpuPressure(cgroup)?.fullMs);
   const sandboxStart = Date.now();
   const sandbox = await SandboxRun.start(ctx.groups, {
     program: workload.program,
@@ -144,13 +154,17 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
     if (ctx.gracefulStopMs === undefined) await sandbox.stop();
     else stopped = await sandbox.terminate(ctx.gracefulStopMs);
     const phases = { sandboxStartMs: started - sandboxStart, testScriptMs: script.ms, teardownMs: Date.now() - started - workloadMs };
+    // Every process of the run is reaped, its cgroup's totals are final.
+    const pressure = cgroup === undefined ? undefined : readCpuPressure(cgroup);
+    const starved = pressure && { ms: Math.round(pressure.fullMs), share: pressure.fullMs / Math.max(1, Date.now() - sandboxStart) };
+    const extension = failure === 'hang' ? deadline.extension() : undefined;
     const kind = crashed ? 'crash' : failure;
     // A server gone while its script ran: the script only failed to reach it (entering its namespaces fails with 125).
     const serverGone = !crashed && failure === 'test' && !workload.sequential && sandbox.appStatus !== undefined;
     const why = crashed && failure !== 'crash' ? `${reason}; the program died from ${crashSignal(sandbox.appStatus)}`
       : serverGone ? `${reason}; the application had exited with ${sandbox.appStatus!.code ?? sandbox.appStatus!.signal} while its test ran` : reason;
     return {
-      verdict, ...(kind ? { failure: kind } : {}), ...(why !== undefined ? { reason: why } : {}), limitMs, workloadMs, cpuMs, ...(waitedMs === undefined ? {} : { waitedMs }), phases, appLog, testLog,
+      verdict, ...(kind ? { failure: kind } : {}), ...(why !== undefined ? { reason: why } : {}), limitMs, workloadMs, cpuMs, ...(waitedMs === undefined ? {} : { waitedMs }), ...(starved ? { starved } : {}), ...(extension ? { extension } : {}), phases, appLog, testLog,
       ...(benchmarkOutput ? { benchmarkOutput } : {}), ...(stopped === undefined ? {} : { stopped }),
     };
   };
@@ -169,7 +183,8 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
         void sandbox.process.kill();
       }
     }, CPU_POLL_MS);
-    const status = await sandbox.waitForApp(Math.max(0, deadline - Date.now()));
+    const ended = await deadline.wait(sandbox.appExited);
+    const status = ended ? { ...ended, timedOut: false } : await sandbox.waitForApp(0);
     clearInterval(watch);
     if (spinning) return finish('broken', 'spin', `program used more than ${cpuLimitMs} ms of CPU time (CPU limit, set from the unperturbed run)`);
     if (status.timedOut) return finish('broken', 'hang', `program still running after ${limitMs} ms${hangNote(exp)}`);
@@ -181,7 +196,7 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
     return finish(...(await judgeWithScript(exp, ctx, [...(ctx.hostPrefix ?? []), ...sandbox.testEntry(workload.cwd, false)], appLog, testLog, deadline, script, benchmarkOutput)));
   }
 
-  await waitUntilReady(sandbox, exp.judge.readyListeners, Math.min(deadline, Date.now() + exp.judge.readyWaitMs));
+  await waitUntilReady(sandbox, exp.judge.readyListeners, Math.min(deadline.at(), Date.now() + exp.judge.readyWaitMs));
   const ended = sandbox.appStatus;
   // Its network namespace went with it: the test could only fail to reach it.
   if (ended) return finish('broken', crashSignal(ended) ? 'crash' : 'exit', `the application exited with ${ended.code ?? ended.signal} before its test could start`);
@@ -215,7 +230,7 @@ async function judgeWithScript(
   prefix: string[],
   appLog: string,
   testLog: string,
-  deadline: number,
+  deadline: RunDeadline,
   spent: { ms: number },
   benchmarkOutput?: string,
 ): Promise<[Verdict, FailureKind?, string?]> {
@@ -230,14 +245,15 @@ async function judgeWithScript(
     closeSync(log);
     if (out !== log) closeSync(out);
     const asked = Date.now();
-    const status = await test.waitWithTimeout(Math.max(0, deadline - Date.now()));
+    const ended = await deadline.wait(test.exited);
+    const status = ended ? { ...ended, timedOut: false } : await test.waitWithTimeout(0);
     spent.ms += Date.now() - asked;
     if (test.spawnError) return ['broken', 'start', `test script could not start: ${test.spawnError.message}`];
     if (status.timedOut) return ['broken', 'hang', `test script still running at the limit${hangNote(exp)}`];
     if (status.code === 0) return ['works'];
     if (status.code !== INCONCLUSIVE_EXIT) return ['broken', 'test', `test script exited with ${status.code ?? status.signal}`];
     // Still not ready at the limit: as much a hang as a script that never returns.
-    if (Date.now() + backoffMs >= deadline) return ['broken', 'hang', `test script still inconclusive (200) at the limit after ${ask + 1} tries${hangNote(exp)}`];
+    if (backoffMs >= deadline.remaining()) return ['broken', 'hang', `test script still inconclusive (200) at the limit after ${ask + 1} tries${hangNote(exp)}`];
     if (ask >= exp.judge.inconclusiveRetries) return ['broken', 'inconclusive', `test script still inconclusive (200) after ${ask + 1} tries`];
     await sleep(backoffMs);
     backoffMs = Math.min(backoffMs * 2, 1000);

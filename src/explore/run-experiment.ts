@@ -101,9 +101,8 @@ export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Pr
     const absent = exp.perturbation.absentFiles ?? [];
     const wrapper = absent.length > 0 ? absentFilesArgv(absent, join(dir, 'inject.log')) : undefined;
     const counted = counter?.newRun();
-    const hangLimitMs = hangLimitNow(exp.judge.hangLimitMs, env.workingRunTimes?.measured() ?? 0);
-    const now: Experiment = hangLimitMs === undefined ? exp : { ...exp, judge: { ...exp.judge, hangLimitMs } };
-    outcome = await runAttempt(now, { groups: env.groups, launcher: env.launcher, isolateHelper: env.isolateHelper, workDir: env.workDir, dir, filter, wrapper, recordIn: counted?.dir });
+    const loadedLimitMs = hangLimitNow(exp.judge.hangLimitMs, env.workingRunTimes?.measured() ?? 0);
+    outcome = await runAttempt(exp, { groups: env.groups, launcher: env.launcher, isolateHelper: env.isolateHelper, workDir: env.workDir, dir, filter, wrapper, recordIn: counted?.dir, loadedLimitMs });
     // The run's processes are all reaped: its record is complete.
     executed = counted && counter ? await counter.take(counted) : undefined;
     workloadMs += outcome.workloadMs;
@@ -116,15 +115,21 @@ export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Pr
       env.costs.teardownMs += outcome.phases.teardownMs;
     }
     if (outcome.verdict === 'works') {
-      env.workingRunTimes?.record(outcome.workloadMs);
+      env.workingRunTimes?.record(outcome.workloadMs, outcome.starved?.share);
       break;
     }
-    failures.push({ failure: outcome.failure ?? 'test', reason: outcome.reason ?? 'broken', limitMs: outcome.limitMs, workloadMs: outcome.workloadMs, ...(outcome.waitedMs === undefined ? {} : { waitedMs: outcome.waitedMs }) });
+    failures.push({
+      failure: outcome.failure ?? 'test', reason: outcome.reason ?? 'broken', limitMs: outcome.limitMs, workloadMs: outcome.workloadMs,
+      ...(outcome.waitedMs === undefined ? {} : { waitedMs: outcome.waitedMs }),
+      ...(outcome.starved === undefined ? {} : { starvedShare: outcome.starved.share }),
+      ...(outcome.extension === undefined ? {} : { extension: outcome.extension }),
+    });
     const decision = decideRetry(failures, {
       attemptsAllowed: Math.max(1, exp.judge.attempts),
       typicalWorkingMs: env.workingRunTimes?.typical() ?? 0,
       priorWorks: wholeSyscalls ? expectedWorks(exp.perturbation.rules, env.earlier) : 1,
       group: exp.perturbation.rules.length > 1,
+      workingStarvedShare: env.workingRunTimes?.starvedShare(),
     });
     if (!decision.retry) {
       stoppedBecause = decision.why;

@@ -10,11 +10,12 @@ import { REPO_ROOT, runLoupe } from '../helpers/cli.js';
 import { snapshot, tempRepo } from '../helpers/git-tree.js';
 
 // `loupe debian` with real Debian source packages from the mirror apt uses: gzip (a hand-written
-// debian/rules whose test step is `make -C builddir check`), sl (dh, no test target), netbase
-// (its build fails: it builds only an `Architecture: all` package, which dpkg-buildpackage -B
-// cannot build; on the project's machine `apt-get source` fails before that, the mirror answering
-// 404 for its .tar.xz, which is a build failure too). Every run keeps its images (--keep-image) so
-// that gzip is built once; `after` removes them.
+// debian/rules whose test step is `make -C builddir check`), sl (dh, no test target), ucf (its
+// build fails, whatever the mirror or the machine: it builds only an `Architecture: all` package,
+// and dpkg-buildpackage -B, which builds the architecture-dependent ones, stops with "binary build
+// with no binary artifacts found"; ucf is small, needs only debhelper, and the project's mirror
+// serves it, unlike netbase's .tar.xz, which it answers with 404). Every run keeps its images
+// (--keep-image) so that gzip is built once; `after` removes them.
 
 before(async () => {
   const setup = spawnSync('bash', [join(REPO_ROOT, 'scripts/docker-engine.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -29,7 +30,7 @@ before(async () => {
 
 after(() => {
   const images = spawnSync('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}'], { encoding: 'utf8' }).stdout
-    .split('\n').filter((i) => /^loupe-(debian|run)-(gzip|sl|netbase):/.test(i));
+    .split('\n').filter((i) => /^loupe-(debian|run)-(gzip|sl|ucf):/.test(i));
   if (images.length > 0) spawnSync('docker', ['rmi', '--force', ...images], { stdio: 'ignore' });
 });
 
@@ -134,8 +135,11 @@ test('a package without a test suite is refused after its build', async () => {
   assert.match(await refused(['sl'], 3), /error: Debian package sl \S+ has no test suite to analyse: dh_auto_test finds no test target/);
 });
 
-test('a build failure names the package and the failing step', async () => {
-  assert.match(await refused(['netbase'], 3), /error: the build of Debian package netbase \S+ failed: building image loupe-debian-netbase:[0-9a-f]+ failed at step \d+\/\d+ : RUN \/root\/loupe-debian\/build\.sh netbase/);
+test('a build failure names the package, the failing step and the end of the build\'s log', async () => {
+  const stderr = await refused(['ucf'], 3);
+  assert.match(stderr, /error: the build of Debian package ucf \S+ failed: building image loupe-debian-ucf:[0-9a-f]+ failed at step \d+\/\d+ : RUN \/root\/loupe-debian\/build\.sh ucf/);
+  // dpkg's own reason, so the failure is the build's and not a download's.
+  assert.match(stderr, /dpkg-genbuildinfo: error: binary build with no binary artifacts found[^]*loupe-debian: the build of ucf \S+ failed \(dpkg-buildpackage\)/);
 });
 
 test('without a Docker engine the message gives the commands that set it up', async () => {
