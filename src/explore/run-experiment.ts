@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, LoupeError } from '../core/errors.js';
@@ -72,8 +73,17 @@ export function filterFor(rules: readonly RuleSpec[], table: SyscallTable): Buff
   );
 }
 
-/** A folder name made of an experiment id. */
-export const safeDirName = (id: string): string => id.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120);
+/**
+ * A folder name made of an experiment id: the id itself when it is safe for a path and a shell
+ * (`baseline`); otherwise the id made safe (at most 100 characters of it), then a hash of the
+ * whole id, so that two ids never share a folder. Without
+ * the hash `stub:mmap:arg3=2` (the value MAP_PRIVATE) and `stub:mmap:arg3&2` (the bit) were
+ * both `stub_mmap_arg3_2`: run side by side, one read the other's filter and its verdict was
+ * the other's (busybox httpd, --partial-support); long group ids cut at the same length collided
+ * the same way.
+ */
+export const safeDirName = (id: string): string =>
+  /^[A-Za-z0-9._-]{1,100}$/.test(id) ? id : `${id.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 100)}-${createHash('sha256').update(id).digest('hex').slice(0, 10)}`;
 
 /**
  * Runs an experiment, attempting a failing one again while load could explain the failure

@@ -11,6 +11,7 @@ import { Journal, workloadFingerprint } from '../../src/explore/journal.js';
 import { LoupeError } from '../../src/core/errors.js';
 import type { ExperimentResult, JudgeSettings, Workload } from '../../src/explore/experiment.js';
 import { X86_64 } from '../../src/syscalls/table.js';
+import { safeDirName } from '../../src/explore/run-experiment.js';
 
 const workload: Workload = { program: '/bin/true', args: [], cwd: '/', sequential: true, timeoutMs: 1000 };
 const judge: JudgeSettings = { attempts: 2, inconclusiveRetries: 3, readyListeners: 0, readyWaitMs: 0 };
@@ -95,6 +96,21 @@ test('a flag bit is labelled with its name when the labels of the values seen te
   });
   // Experiment ids name the bit by number: a journal written before still resumes.
   assert.ok(planned.some((p) => p.experiment.id === `stub:mmap:arg3&${0x20}` && p.experiment.description === 'stub mmap(arg3 bit MAP_ANONYMOUS)'));
+});
+
+test('each experiment gets a folder of its own: ids that differ only in punctuation or past the length limit do not share one', () => {
+  // busybox httpd --partial-support: the value MAP_PRIVATE and the bit MAP_PRIVATE ran side by side in
+  // one folder, and the value's run read the bit's filter (every private mapping failed: 139).
+  const names = ['stub:mmap:arg3=2', 'stub:mmap:arg3&2', 'absent:/proc/self/maps', 'absent:/proc/self_maps'].map(safeDirName);
+  assert.equal(new Set(names).size, names.length, names.join(' '));
+  const group = (last: string) => `group:stub:${Array.from({ length: 20 }, (_, i) => `set_robust_list${i}`).join('+')}+${last}`;
+  assert.notEqual(safeDirName(group('rseq')), safeDirName(group('brk')));
+  for (const name of [...names, safeDirName(group('rseq'))]) {
+    assert.match(name, /^[A-Za-z0-9._-]{1,128}$/, 'one path component, safe in a shell');
+  }
+  assert.match(safeDirName('stub:write'), /^stub_write-/, 'still readable');
+  assert.equal(safeDirName('baseline'), 'baseline', 'a safe id is its own folder');
+  assert.equal(safeDirName('stub:mmap:arg3=2'), safeDirName('stub:mmap:arg3=2'), 'the same id, the same folder (attempts, journal)');
 });
 
 test('pseudo-files: absent and empty, but a /proc/self file can only be made absent', () => {
