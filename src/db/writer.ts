@@ -63,7 +63,9 @@ export async function openDatabase(path: string, options: OpenOptions): Promise<
     throw new LoupeError(
       `database ${root} is not a git repository`,
       ExitCode.badInput,
-      'a Loupe database is a git repository: run `git init` in it, or give a path that does not exist yet with --init',
+      // `git init` alone left every file untracked, and the next run was refused as dirty.
+      `a Loupe database is a git repository with its files committed: in ${root}, run \`git init && git add -A && git commit -qm 'Loupe database'\` ` +
+        '(a clone of https://github.com/unikraft/loupedb is one already), or give a path that does not exist yet with --init',
     );
   }
   const gitDirOutput = (await git.revparse(['--absolute-git-dir'])).trim();

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +34,12 @@ test('a folder that is not a git repository, and a dirty database, are refused w
   writeFileSync(join(plain, 'x'), 'x');
   await assert.rejects(openDatabase(plain, { init: true, allowDirty: false }),
     (e: unknown) => e instanceof LoupeError && /not a git repository/.test(e.message) && e.exitCode === 3);
+  // Following the hint must be enough: `git init` alone left every file uncommitted, and the next run was refused as dirty.
+  const hint = await openDatabase(plain, { init: false, allowDirty: false }).then(() => '', (e: unknown) => (e instanceof LoupeError ? e.hint ?? '' : ''));
+  const commands = /`(git init[^`]*)`/.exec(hint)?.[1];
+  assert.ok(commands && hint.includes(plain), hint);
+  spawnSync('sh', ['-c', commands], { cwd: plain, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x' } });
+  await openDatabase(plain, { init: false, allowDirty: false });
   const repo = tempRepo();
   writeFileSync(join(repo, 'untracked.txt'), 'x');
   await assert.rejects(openDatabase(repo, { init: false, allowDirty: false }),
