@@ -3,7 +3,7 @@
 # A Docker engine that the docker tier had to start is stopped again at the end: no server outlives the tests.
 #   scripts/test.sh            every tier, the Debian-package one included (`loupe debian` builds gzip
 #                              from source and analyses it under its own suite: 2 to 8 min with
-#                              Docker's overlay2 driver, about 30 min with vfs; see docs/debian.md)
+#                              Docker's overlay2 driver, 9 to 30 min with vfs; see docs/debian.md)
 #   scripts/test.sh debian     the Debian-package tier alone
 set -euo pipefail
 cd "$(dirname "$0")/.."
