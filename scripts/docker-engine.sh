@@ -36,7 +36,8 @@ try_engine() {
     if engine_answers; then return 0; fi
     if ! kill -0 "$pid" 2>/dev/null; then
       wait "$pid" || true
-      echo "docker-engine: dockerd refused $1: $(grep -m 1 -iE 'level=(error|fatal)' "$log_file" | sed -E 's/.*msg="?([^"]*)"?.*/\1/')"
+      # Its last words, e.g. "failed to start daemon: error initializing graphdriver: driver not supported".
+      echo "docker-engine: dockerd refused $1: $(grep -v '^time=' "$log_file" | tail -n 1)"
       return 1
     fi
     sleep 0.5

@@ -2,8 +2,8 @@
 # Runs the whole test suite (unit, integration with real applications, docker tier) on the built tree.
 # A Docker engine that the docker tier had to start is stopped again at the end: no server outlives the tests.
 #   scripts/test.sh            every tier, the Debian-package one included (`loupe debian` builds gzip
-#                              from source and analyses it under its own suite: about 3 min with
-#                              Docker's overlay2 driver, about 30 min with vfs; see docs/debian.md)
+#                              from source and analyses it under its own suite: 2 to 8 min with
+#                              Docker's overlay2 driver, 9 to 30 min with vfs; see docs/debian.md)
 #   scripts/test.sh debian     the Debian-package tier alone
 set -euo pipefail
 cd "$(dirname "$0")/.."

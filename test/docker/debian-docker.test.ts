@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { classOf, parseDynCsv } from '../../src/db/csv.js';
 import { X86_64 } from '../../src/syscalls/table.js';
 import { REPO_ROOT, runLoupe } from '../helpers/cli.js';
-import { snapshot, tempRepo } from '../helpers/git-tree.js';
+import { git, snapshot, tempRepo, writeFiles } from '../helpers/git-tree.js';
 
 // `loupe debian` with real Debian source packages from the mirror apt uses: gzip (a hand-written
 // debian/rules whose test step is `make -C builddir check`), sl (dh, no test target), ucf (its
@@ -108,9 +108,25 @@ test('gzip: built from its source package, the binary its suite runs is found, a
   assert.equal(rebuilt.code, 0, rebuilt.stderr);
 });
 
-/** Runs `loupe debian ARGS` on a fresh database and checks that it failed with `status` and left the database as it was. */
-async function refused(args: string[], status: number): Promise<string> {
+/**
+ * A database holding an earlier run of gzip's suite, committed, so that "untouched" covers the
+ * application's and workload's folders a refused run would write into, and the history.
+ */
+function databaseWithARun(): string {
   const db = tempRepo();
+  const run = 'gzip/suite-debian/0123456789abcdef0123456789abcdef';
+  writeFiles(db, {
+    [`${run}/cmd.txt`]: 'loupe debian gzip -db DB --replicas 1\n',
+    [`${run}/data/dyn.csv`]: '# syscall, used, works faked, works stubbed, works both\n0,Y,N,N,N\n',
+  });
+  git(db, 'add', '-A');
+  git(db, 'commit', '--quiet', '-m', 'an earlier run');
+  return db;
+}
+
+/** Runs `loupe debian ARGS` on a database with an earlier run and checks that it failed with `status` and left the database as it was. */
+async function refused(args: string[], status: number): Promise<string> {
+  const db = databaseWithARun();
   const before = snapshot(db);
   const out = await runLoupe(['debian', ...args, '-db', db, '--replicas', '1', '--keep-image']);
   assert.equal(out.code, status, out.stderr);
@@ -143,7 +159,7 @@ test('a build failure names the package, the failing step and the end of the bui
 });
 
 test('without a Docker engine the message gives the commands that set it up', async () => {
-  const db = tempRepo();
+  const db = databaseWithARun();
   const before = snapshot(db);
   const out = await runLoupe(['debian', 'gzip', '-db', db], { env: { ...process.env, DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
   assert.equal(out.code, 4, out.stderr);
