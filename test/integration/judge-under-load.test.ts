@@ -60,17 +60,26 @@ test('a hang is judged in the time the run could have run: a spinner starved pas
   const groups = new ProcessGroups();
   const counter = await startCounter(groups, dir);
   const env: RunnerEnvironment = { groups, launcher: join(REPO_ROOT, 'dist/bin/loupe-launch'), isolateHelper: join(REPO_ROOT, 'dist/bin/loupe-isolate'), table: X86_64, workDir: join(dir, 'work'), counter };
+  let limitMs = 0;
   const experiment = (id: string, arg: string, attempts: number): Experiment => ({
     id,
     description: id,
     workload: { program: prog, args: [arg], cwd: dir, sequential: true, timeoutMs: 60_000 },
     perturbation: { rules: [] },
-    judge: { attempts, inconclusiveRetries: 0, readyListeners: 0, readyWaitMs: 0, hangLimitMs: 1000, cpuLimitMs: 20_000 },
+    judge: { attempts, inconclusiveRetries: 0, readyListeners: 0, readyWaitMs: 0, hangLimitMs: limitMs, cpuLimitMs: 20_000 },
   });
   const load = spinOnCpu0(groups, 3);
   try {
-    // The premise: 600 ms of CPU time with three busy loops on the same CPU take about 2.4 s,
-    // past the 1 s limit, so judged by wall time alone (no run cgroup, hence no measure), a hang.
+    // 600 ms of CPU time with three busy loops on the same CPU take about 2.4 s of wall time on
+    // an idle machine, and more on one loaded by others: measured here, under the same load, so
+    // that the limit (half of it) sits below the wall time and its cap (5x) well above it.
+    const started = Date.now();
+    const direct = await groups.start({ argv: [prog, '600'] }).exited;
+    assert.equal(direct.code, 0);
+    const wallMs = Date.now() - started;
+    limitMs = Math.max(700, Math.round(wallMs / 2));
+    assert.ok(limitMs < wallMs, `the premise: 600 ms of CPU beside three busy loops took ${wallMs} ms, past a ${limitMs} ms limit`);
+    // Judged by wall time alone (no run cgroup, hence no measure), a hang.
     const byWallTime = await runExperiment(experiment('wall', '600', 1), { ...env, counter: undefined });
     assert.equal(byWallTime.verdict, 'broken');
     assert.equal(byWallTime.lastAttempt.failure, 'hang', byWallTime.reason);
