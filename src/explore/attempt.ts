@@ -103,6 +103,8 @@ export interface AttemptOutcome {
   stopped?: 'exited' | 'terminated' | 'killed';
   /** Benchmark mode: the file holding the script's stdout of its last call. */
   benchmarkOutput?: string;
+  /** A server whose test answered (0 or broken, not 200): ms from the application's start to the start of that answer's call. */
+  readyMs?: number;
 }
 
 const READY_POLL_MS = 5;
@@ -141,7 +143,7 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
   const started = Date.now();
   ctx.observer?.started(sandbox.namespacePid);
   const benchmarkOutput = ctx.benchmark ? join(ctx.dir, 'benchmark.out') : undefined;
-  const script = { ms: 0 };
+  const script: ScriptTiming = { ms: 0, startedAt: started };
   let cpuMs = 0;
   const finish = async (verdict: Verdict, failure?: FailureKind, reason?: string): Promise<AttemptOutcome> => {
     const workloadMs = Date.now() - started;
@@ -164,7 +166,7 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
     const why = crashed && failure !== 'crash' ? `${reason}; the program died from ${crashSignal(sandbox.appStatus)}`
       : serverGone ? `${reason}; the application had exited with ${sandbox.appStatus!.code ?? sandbox.appStatus!.signal} while its test ran` : reason;
     return {
-      verdict, ...(kind ? { failure: kind } : {}), ...(why !== undefined ? { reason: why } : {}), limitMs, workloadMs, cpuMs, ...(waitedMs === undefined ? {} : { waitedMs }), ...(starved ? { starved } : {}), ...(extension ? { extension } : {}), phases, appLog, testLog,
+      verdict, ...(kind ? { failure: kind } : {}), ...(why !== undefined ? { reason: why } : {}), limitMs, workloadMs, cpuMs, ...(script.readyMs === undefined ? {} : { readyMs: script.readyMs }), ...(waitedMs === undefined ? {} : { waitedMs }), ...(starved ? { starved } : {}), ...(extension ? { extension } : {}), phases, appLog, testLog,
       ...(benchmarkOutput ? { benchmarkOutput } : {}), ...(stopped === undefined ? {} : { stopped }),
     };
   };
@@ -196,7 +198,7 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
     return finish(...(await judgeWithScript(exp, ctx, [...(ctx.hostPrefix ?? []), ...sandbox.testEntry(workload.cwd, false)], appLog, testLog, deadline, script, benchmarkOutput)));
   }
 
-  await waitUntilReady(sandbox, exp.judge.readyListeners, Math.min(deadline.at(), Date.now() + exp.judge.readyWaitMs));
+  await waitUntilReady(sandbox, exp.judge.readyListeners, Math.min(deadline.at(), Date.now() + exp.judge.readyWaitMs, started + (exp.judge.readyLimitMs ?? Infinity)));
   const ended = sandbox.appStatus;
   // Its network namespace went with it: the test could only fail to reach it.
   if (ended) return finish('broken', crashSignal(ended) ? 'crash' : 'exit', `the application exited with ${ended.code ?? ended.signal} before its test could start`);
@@ -223,7 +225,18 @@ async function waitUntilReady(sandbox: SandboxRun, listeners: number, until: num
   while (sandbox.appStatus === undefined && Date.now() < until && sandbox.listeningSockets() < listeners) await sleep(READY_POLL_MS);
 }
 
-/** Runs the test script until it gives a verdict, asking again (bounded, with back-off) on 200. */
+/** The test script's time in one run: `ms` spent in its calls; `readyMs`, once it answered, from the application's start (`startedAt`, Date.now() ms) to that call. */
+interface ScriptTiming {
+  ms: number;
+  startedAt: number;
+  readyMs?: number;
+}
+
+/**
+ * Runs the test script until it gives a verdict, asking again (bounded, with back-off) on 200:
+ * until the hang limit, the readiness limit of a server (JudgeSettings.readyLimitMs), or the
+ * tries allowed.
+ */
 async function judgeWithScript(
   exp: Experiment,
   ctx: AttemptContext,
@@ -231,7 +244,7 @@ async function judgeWithScript(
   appLog: string,
   testLog: string,
   deadline: RunDeadline,
-  spent: { ms: number },
+  spent: ScriptTiming,
   benchmarkOutput?: string,
 ): Promise<[Verdict, FailureKind?, string?]> {
   const script = exp.workload.testScript!;
@@ -250,8 +263,13 @@ async function judgeWithScript(
     spent.ms += Date.now() - asked;
     if (test.spawnError) return ['broken', 'start', `test script could not start: ${test.spawnError.message}`];
     if (status.timedOut) return ['broken', 'hang', `test script still running at the limit${hangNote(exp)}`];
+    if (status.code !== INCONCLUSIVE_EXIT) spent.readyMs = asked - spent.startedAt;
     if (status.code === 0) return ['works'];
     if (status.code !== INCONCLUSIVE_EXIT) return ['broken', 'test', `test script exited with ${status.code ?? status.signal}`];
+    const notReadyMs = Date.now() - spent.startedAt;
+    if (exp.judge.readyLimitMs !== undefined && notReadyMs + backoffMs >= exp.judge.readyLimitMs) {
+      return ['broken', 'inconclusive', `never ready: the test script still answered 200 (not ready) ${notReadyMs} ms after the start, after ${ask + 1} tries (readiness limit ${exp.judge.readyLimitMs} ms, set from the unperturbed run)`];
+    }
     // Still not ready at the limit: as much a hang as a script that never returns.
     if (backoffMs >= deadline.remaining()) return ['broken', 'hang', `test script still inconclusive (200) at the limit after ${ask + 1} tries${hangNote(exp)}`];
     if (ask >= exp.judge.inconclusiveRetries) return ['broken', 'inconclusive', `test script still inconclusive (200) after ${ask + 1} tries`];

@@ -64,6 +64,12 @@ export interface JudgeSettings {
    * far below the wall-time one. Absent: no CPU limit.
    */
   cpuLimitMs?: number;
+  /**
+   * Servers: a run whose test script still answers 200 (not ready) this long after the
+   * application started is judged never ready (broken), before the hang limit: a multiple of the
+   * time the unperturbed server took to be ready (see readyLimitFor). Absent: the hang limit.
+   */
+  readyLimitMs?: number;
 }
 
 export interface Experiment {

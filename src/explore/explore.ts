@@ -6,7 +6,7 @@ import { ExitCode, LoupeError } from '../core/errors.js';
 import type { ProcessGroups } from '../sandbox/process.js';
 import { noCosts, runExperiment, type RunnerEnvironment } from './run-experiment.js';
 import { INCONCLUSIVE_RETRIES } from './attempt.js';
-import { HANG_FACTOR, hangLimitFor, WorkingRunTimes } from './retry-policy.js';
+import { HANG_FACTOR, hangLimitFor, readyLimitFor, WorkingRunTimes } from './retry-policy.js';
 import { runPool } from '../core/pool.js';
 import { planArgumentExperiments, planPseudoFileExperiments, planSyscallExperiments, type PlannedExperiment } from './plan.js';
 import { subfeatureVerdicts, syscallVerdicts } from './classify.js';
@@ -247,6 +247,7 @@ async function calibrate(opts: ExploreOptions, env: RunnerEnvironment, discovery
     readyWaitMs: Math.min(opts.workload.timeoutMs, Math.max(READY_WAIT_FLOOR_MS, READY_WAIT_FACTOR * result.workloadMs)),
     hangLimitMs: hangLimitFor(result.workloadMs),
     ...(opts.workload.sequential ? { cpuLimitMs: Math.max(CPU_HANG_FLOOR_MS, HANG_FACTOR * result.lastAttempt.cpuMs) } : {}),
+    ...(!opts.workload.sequential && result.lastAttempt.readyMs !== undefined ? { readyLimitMs: readyLimitFor(result.lastAttempt.readyMs) } : {}),
   };
   return { judge, baselineMs: result.workloadMs };
 }

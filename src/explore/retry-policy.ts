@@ -173,6 +173,20 @@ export function hangLimitFor(workingMs: number): number {
   return Math.max(HANG_FLOOR_MS, Math.round(HANG_FACTOR * workingMs));
 }
 
+/** The least readiness limit, ms: a server ready in 50 ms may still take a second or two more when a perturbation sends it down a slower path. */
+const READY_FLOOR_MS = 2000;
+
+/**
+ * How long a server may answer "not ready" (its test script's 200) before it is judged never
+ * ready, ms: HANG_FACTOR times what the unperturbed server took from its start to its test's
+ * first answer, at least READY_FLOOR_MS. Without it, a server that never listens (nginx with
+ * `listen` or `bind` faked) was asked again until the hang limit, 10 times the whole run (wrk's
+ * second included): 11 to 13 s each, a quarter of nginx's run time.
+ */
+export function readyLimitFor(readyMs: number): number {
+  return Math.max(READY_FLOOR_MS, Math.round(HANG_FACTOR * readyMs));
+}
+
 /**
  * The hang limit of the next attempt, ms: the calibrated one (hangLimitFor the unperturbed
  * run), raised to hangLimitFor what working runs take now when the machine has become
