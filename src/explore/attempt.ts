@@ -263,9 +263,10 @@ async function judgeWithScript(
     spent.ms += Date.now() - asked;
     if (test.spawnError) return ['broken', 'start', `test script could not start: ${test.spawnError.message}`];
     if (status.timedOut) return ['broken', 'hang', `test script still running at the limit${hangNote(exp)}`];
-    if (status.code !== INCONCLUSIVE_EXIT) spent.readyMs = asked - spent.startedAt;
-    if (status.code === 0) return ['works'];
-    if (status.code !== INCONCLUSIVE_EXIT) return ['broken', 'test', `test script exited with ${status.code ?? status.signal}`];
+    if (status.code !== INCONCLUSIVE_EXIT) {
+      spent.readyMs = asked - spent.startedAt;
+      return status.code === 0 ? ['works'] : ['broken', 'test', `test script exited with ${status.code ?? status.signal}`];
+    }
     const notReadyMs = Date.now() - spent.startedAt;
     if (exp.judge.readyLimitMs !== undefined && notReadyMs + backoffMs >= exp.judge.readyLimitMs) {
       return ['broken', 'inconclusive', `never ready: the test script still answered 200 (not ready) ${notReadyMs} ms after the start, after ${ask + 1} tries (readiness limit ${exp.judge.readyLimitMs} ms, set from the unperturbed run)`];

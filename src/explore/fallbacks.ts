@@ -181,8 +181,7 @@ export class FallbackMeasurement {
    */
   addsSyscalls(discovery: readonly number[], result: Pick<ExperimentResult, 'executed'>): boolean {
     if (!this.baseline || !result.executed) return false;
-    const [sets] = computeGroupFallbacks(discovery, this.baseline, [{ treatment: 'stub', syscalls: [], executed: [new Set(result.executed)] }], new Set());
-    return sets!.added.length > 0;
+    return changeAgainst(discovery, this.baseline, new Set())([new Set(result.executed)], () => false).added.length > 0;
   }
 
   /** Remembers what the unperturbed baseline run executed (it is no planned experiment). */
@@ -209,6 +208,7 @@ export class FallbackMeasurement {
     const varying = varyingSyscalls([...experiments.map((e) => e.counted), ...groups.map((g) => g.counted)]);
     const fallbacks = computeFallbacks(discovery, this.baseline, experiments.map((e) => e.counted), varying);
     const groupSets = computeGroupFallbacks(discovery, this.baseline, groups.map((g) => g.counted), varying);
+    const changedBeyond = (sets: FallbackSets | undefined, own: (nr: number) => boolean): boolean => sets !== undefined && (sets.added.length > 0 || sets.dropped.some((nr) => !own(nr)));
     const again: Experiment[] = [
       ...experiments
         .filter(({ counted: c }) => changedBeyond(fallbacks[fallbackKey(c.target)]?.[c.treatment], (nr) => c.target.argIndex === undefined && nr === c.target.nr))
@@ -283,11 +283,6 @@ export class FallbackMeasurement {
   async abandon(): Promise<void> {
     await this.counter?.abandon();
   }
-}
-
-/** Whether `sets` holds a change other than the drops that `own` tells (the perturbed syscalls'). */
-function changedBeyond(sets: FallbackSets | undefined, own: (nr: number) => boolean): boolean {
-  return sets !== undefined && (sets.added.length > 0 || sets.dropped.some((nr) => !own(nr)));
 }
 
 /** Ids of confirming runs: the experiment's id after this prefix (their logs go to a folder of their own). */
