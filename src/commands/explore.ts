@@ -100,6 +100,7 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
       isolateHelper: ISOLATE_HELPER_PATH,
       workDir,
       jobs,
+      adaptiveJobs: o.jobs === undefined,
       attempts: o.attempts,
       partialSupport: o.partialSupport,
       finalCheck: o.finalCheck,

@@ -4,8 +4,12 @@
  * replicas and clang runs alike.
  */
 export interface PoolOptions {
-  /** Tasks running at once (at least 1). */
-  jobs: number;
+  /**
+   * Tasks running at once (at least 1), or a function read each time a slot frees up, for a
+   * limit that changes while the pool runs (see explore's AdaptiveJobs): a lower limit lets the
+   * running tasks finish and starts no new one until fewer run.
+   */
+  jobs: number | (() => number);
   /** Once aborted, no new task starts; the pool rejects with the signal's reason after the started ones settle. */
   signal?: AbortSignal;
   /**
@@ -23,23 +27,34 @@ export interface PoolOptions {
  */
 export async function runPool<T, R>(items: readonly T[], run: (item: T, index: number) => Promise<R>, options: PoolOptions): Promise<R[]> {
   const results = new Array<R>(items.length);
+  const jobs = options.jobs;
+  const limit = typeof jobs === 'function' ? jobs : (): number => jobs;
   let next = 0;
+  let running = 0;
   let failure: { error: unknown } | undefined;
   const stopped = (): boolean => options.signal?.aborted === true || (options.stopOnFirstError && failure !== undefined);
-  const worker = async (): Promise<void> => {
-    while (next < items.length && !stopped()) {
-      const index = next++;
-      try {
-        results[index] = await run(items[index]!, index);
-      } catch (error) {
-        if (failure === undefined) {
+  await new Promise<void>((resolve) => {
+    const fill = (): void => {
+      while (next < items.length && !stopped() && running < Math.max(1, limit())) start(next++);
+      if (running === 0) resolve();
+    };
+    const start = (index: number): void => {
+      running++;
+      // A task that throws before its first await fails like one that rejects.
+      new Promise<R>((settle) => settle(run(items[index]!, index))).then(
+        (result) => { results[index] = result; },
+        (error: unknown) => {
+          if (failure !== undefined) return;
           failure = { error };
           options.onFirstError?.(error);
-        }
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.jobs, items.length)) }, worker));
+        },
+      ).finally(() => {
+        running--;
+        fill();
+      });
+    };
+    fill();
+  });
   if (failure !== undefined) throw failure.error;
   if (options.signal?.aborted) {
     const reason: unknown = options.signal.reason;

@@ -8,6 +8,7 @@ import { noCosts, runExperiment, type RunnerEnvironment } from './run-experiment
 import { INCONCLUSIVE_RETRIES } from './attempt.js';
 import { HANG_FACTOR, hangLimitFor, readyLimitFor, WorkingRunTimes } from './retry-policy.js';
 import { runPool } from '../core/pool.js';
+import { AdaptiveJobs } from './adaptive-jobs.js';
 import { planArgumentExperiments, planPseudoFileExperiments, planSyscallExperiments, type PlannedExperiment } from './plan.js';
 import { subfeatureVerdicts, syscallVerdicts } from './classify.js';
 import { largestWorkingSet } from './final-check.js';
@@ -35,7 +36,10 @@ export interface ExploreOptions {
   /** The filesystem isolation helper (dist/bin/loupe-isolate). */
   isolateHelper: string;
   workDir: string;
+  /** Experiments run side by side (at the start, with adaptiveJobs). */
   jobs: number;
+  /** The user left --jobs to loupe: the limit rises while runs side by side are not slowed (adaptive-jobs.ts). */
+  adaptiveJobs?: boolean;
   attempts: number;
   partialSupport: boolean;
   finalCheck: boolean;
@@ -79,7 +83,7 @@ async function exploreSteps(opts: ExploreOptions): Promise<ExploreReport> {
   const wallStart = Date.now();
   mkdirSync(opts.workDir, { recursive: true });
   const launcher = opts.workload.onlyConsider === undefined ? opts.launcher : boundLauncher(opts.launcher, opts.workload.onlyConsider, opts.workDir);
-  const env: RunnerEnvironment = { groups: opts.groups, launcher, isolateHelper: opts.isolateHelper, table: opts.table, workDir: opts.workDir, signal: opts.signal, workingRunTimes: new WorkingRunTimes(), costs: noCosts(), ...(opts.earlier ? { earlier: opts.earlier } : {}) };
+  const env: RunnerEnvironment = { groups: opts.groups, launcher, isolateHelper: opts.isolateHelper, table: opts.table, workDir: opts.workDir, signal: opts.signal, workingRunTimes: new WorkingRunTimes(), costs: noCosts(), concurrency: new AdaptiveJobs(opts.jobs, opts.adaptiveJobs ?? false), ...(opts.earlier ? { earlier: opts.earlier } : {}) };
   // The recorder loads its probe while discovery runs.
   const measuring = opts.syscallCounter === undefined ? undefined : FallbackMeasurement.start(opts.groups, opts.syscallCounter, opts.workDir);
   try {
@@ -130,7 +134,7 @@ async function exploreMeasured(opts: ExploreOptions, env: RunnerEnvironment, wal
     groupTesting = await runGroupTested(syscallPlan, {
       run: (exp) => runRecorded(exp, opts, env, results),
       record: (r) => results.set(r.id, r),
-      pool: (tasks) => runPool(tasks, (task) => task(), { jobs: opts.jobs, ...(opts.signal ? { signal: opts.signal } : {}), stopOnFirstError: true }).then(() => undefined),
+      pool: (tasks) => runPool(tasks, (task) => task(), { jobs: slots(env), ...(opts.signal ? { signal: opts.signal } : {}), stopOnFirstError: true }).then(() => undefined),
       cost,
       ...(measurement?.counter ? { addsSyscalls: (result) => measurement.addsSyscalls(discovery.used, result) } : {}),
     });
@@ -166,7 +170,7 @@ async function exploreMeasured(opts: ExploreOptions, env: RunnerEnvironment, wal
   }
   const measuredPlan = [...syscallPlan, ...subfeaturePlan];
   await measurement?.confirm(discovery.used, measuredPlan, results, env, {
-    jobs: opts.jobs,
+    jobs: slots(env),
     ...(opts.signal ? { signal: opts.signal } : {}),
     onPhase: (total) => opts.onPhase?.('fallbacks', total),
     ...(opts.onExperiment ? { onRun: opts.onExperiment } : {}),
@@ -197,7 +201,7 @@ async function exploreMeasured(opts: ExploreOptions, env: RunnerEnvironment, wal
     ...(groupTesting ? { groupTesting } : {}),
     ...(measured ? ('fallbacks' in measured ? { fallbacks: measured.fallbacks, ...(measured.varying.length > 0 ? { fallbacksVarying: measured.varying } : {}), ...(measured.groups.length > 0 ? { fallbackGroups: measured.groups } : {}) } : { fallbacksUnavailable: measured.unavailable }) : {}),
     experiments: [...results.values()].map((r) => toRecord(r, descriptions.get(r.id) ?? r.id)),
-    timing: { wallMs: Date.now() - wallStart, discoveryMs, baselineMs: calibrationMs, experimentsMs, jobs: opts.jobs, runs: env.costs! },
+    timing: { wallMs: Date.now() - wallStart, discoveryMs, baselineMs: calibrationMs, experimentsMs, jobs: opts.jobs, jobsLargest: env.concurrency!.largest(), runs: env.costs! },
   };
 }
 
@@ -242,6 +246,7 @@ async function calibrate(opts: ExploreOptions, env: RunnerEnvironment, discovery
   }
   // The baseline ran alone; side by side, runs share the cores. It stands in until a working experiment is seen.
   env.workingRunTimes!.setStandIn(result.workloadMs * Math.max(1, opts.jobs / availableParallelism()));
+  env.concurrency!.setBaseline(result.workloadMs);
   const judge: JudgeSettings = {
     ...probe,
     readyWaitMs: Math.min(opts.workload.timeoutMs, Math.max(READY_WAIT_FLOOR_MS, READY_WAIT_FACTOR * result.workloadMs)),
@@ -253,7 +258,12 @@ async function calibrate(opts: ExploreOptions, env: RunnerEnvironment, discovery
 }
 
 async function runAll(experiments: readonly Experiment[], opts: ExploreOptions, env: RunnerEnvironment, results: Map<string, ExperimentResult>): Promise<void> {
-  await runPool(experiments, (exp) => runRecorded(exp, opts, env, results), { jobs: opts.jobs, ...(opts.signal ? { signal: opts.signal } : {}), stopOnFirstError: true });
+  await runPool(experiments, (exp) => runRecorded(exp, opts, env, results), { jobs: slots(env), ...(opts.signal ? { signal: opts.signal } : {}), stopOnFirstError: true });
+}
+
+/** The pool's limit: what the analysis' AdaptiveJobs allows at each free slot. */
+function slots(env: RunnerEnvironment): () => number {
+  return () => env.concurrency!.limit();
 }
 
 /** Runs one experiment (or takes it from the journal), records its result and reports it. */

@@ -201,7 +201,7 @@ export class FallbackMeasurement {
     planned: readonly PlannedExperiment[],
     results: ReadonlyMap<string, ExperimentResult>,
     env: RunnerEnvironment,
-    opts: { jobs: number; signal?: AbortSignal; onPhase?: (total: number) => void; onRun?: (result: ExperimentResult, description: string) => void },
+    opts: { jobs: number | (() => number); signal?: AbortSignal; onPhase?: (total: number) => void; onRun?: (result: ExperimentResult, description: string) => void },
   ): Promise<number> {
     if (!this.counter || !this.baseline) return 0;
     const { experiments, groups } = this.counted(planned, results);

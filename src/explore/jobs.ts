@@ -7,3 +7,9 @@ import { availableParallelism } from 'node:os';
 export function defaultJobs(): number {
   return 2 * availableParallelism();
 }
+
+/**
+ * Without --jobs, the limit of runs side by side may rise to this multiple of defaultJobs()
+ * while runs are not slowed by it (adaptive-jobs.ts).
+ */
+export const MAX_JOBS_FACTOR = 3;

@@ -85,7 +85,8 @@ export interface ExploreReport {
   experiments: ExperimentRecord[];
   /**
    * Wall times of the phases, ms; `runs` sums where the time of every attempt went (sandbox
-   * start-up, workload, test script, teardown, filter building).
+   * start-up, workload, test script, teardown, filter building). `jobs` is the limit of runs
+   * side by side at the start, `jobsLargest` the largest it rose to (adaptive-jobs.ts).
    */
-  timing: { wallMs: number; discoveryMs: number; baselineMs?: number; experimentsMs: number; jobs: number; runs?: RunCosts };
+  timing: { wallMs: number; discoveryMs: number; baselineMs?: number; experimentsMs: number; jobs: number; jobsLargest?: number; runs?: RunCosts };
 }

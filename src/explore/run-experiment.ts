@@ -7,6 +7,7 @@ import { LAUNCHER_EXEC_PATH_ADDRESS } from '../sandbox/bwrap.js';
 import type { ProcessGroups } from '../sandbox/process.js';
 import type { SyscallTable } from '../syscalls/table.js';
 import { absentFilesArgv } from '../trace/inject-command.js';
+import type { AdaptiveJobs } from './adaptive-jobs.js';
 import type { SyscallCounter } from '../trace/syscall-counter.js';
 import { runAttempt, type AttemptOutcome } from './attempt.js';
 import { decideRetry, hangLimitNow, WorkingRunTimes, type FailedAttempt } from './retry-policy.js';
@@ -32,6 +33,8 @@ export interface RunnerEnvironment {
   signal?: AbortSignal;
   /** Records the syscalls of each run (fallbacks); absent where the machine cannot. */
   counter?: SyscallCounter;
+  /** The limit of runs side by side, told how long working runs take at it. */
+  concurrency?: AdaptiveJobs;
 }
 
 /** Sums over every attempt of an analysis, ms (see AttemptOutcome.phases). */
@@ -111,6 +114,7 @@ export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Pr
     const absent = exp.perturbation.absentFiles ?? [];
     const wrapper = absent.length > 0 ? absentFilesArgv(absent, join(dir, 'inject.log')) : undefined;
     const counted = counter?.newRun();
+    const startedAt = env.concurrency?.limit() ?? 0;
     const loadedLimitMs = hangLimitNow(exp.judge.hangLimitMs, env.workingRunTimes?.measured() ?? 0);
     outcome = await runAttempt(exp, { groups: env.groups, launcher: env.launcher, isolateHelper: env.isolateHelper, workDir: env.workDir, dir, filter, wrapper, recordIn: counted?.dir, loadedLimitMs });
     // The run's processes are all reaped: its record is complete.
@@ -126,6 +130,7 @@ export async function runExperiment(exp: Experiment, env: RunnerEnvironment): Pr
     }
     if (outcome.verdict === 'works') {
       env.workingRunTimes?.record(outcome.workloadMs, outcome.starved?.share);
+      env.concurrency?.recordWorking(outcome.workloadMs, startedAt);
       break;
     }
     failures.push({

@@ -52,3 +52,24 @@ test('without stop on first error every task runs and the first failure is rethr
   }, { jobs: 2, stopOnFirstError: false }), /task 2 broke/);
   assert.deepEqual(ran.sort(), [1, 2, 3, 4]);
 });
+
+test('a limit given as a function is read as slots free up: raised, more run at once; lowered, none starts until fewer run', async () => {
+  let limit = 1;
+  let running = 0;
+  const peaks: number[] = [];
+  await runPool([0, 1, 2, 3, 4, 5, 6, 7, 8], async (i) => {
+    running++;
+    peaks[i] = running;
+    if (i === 0) limit = 3;
+    if (i === 4) limit = 1;
+    await pause(10);
+    running--;
+  }, { jobs: () => limit, stopOnFirstError: true });
+  assert.equal(peaks[0], 1, 'one at a time to start');
+  assert.equal(Math.max(...peaks.slice(1, 5)), 3, 'three at once once the limit rose');
+  assert.deepEqual(peaks.slice(7), [1, 1], 'one at a time again after it fell');
+});
+
+test('a task that throws before its first await fails the pool like one that rejects', async () => {
+  await assert.rejects(runPool([1], (() => { throw new Error('sync'); }) as (x: number) => Promise<void>, { jobs: 1, stopOnFirstError: true }), /sync/);
+});
