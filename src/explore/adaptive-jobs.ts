@@ -82,6 +82,6 @@ export class AdaptiveJobs {
 }
 
 /** Working runs at one limit before it is judged. */
-export const MEASURED_RUNS = 5;
+export const MEASURED_RUNS = 3;
 /** Working runs taking up to this multiple of the unperturbed run alone were not slowed by running side by side. */
 export const SLOWDOWN_TOLERANCE = 1.25;
