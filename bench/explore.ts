@@ -160,7 +160,7 @@ function benchmark(example: Example, runs: number): void {
   console.log(
     `${example.name.padEnd(6)} wall ${wall.toFixed(2)} s (median of ${runs}: ${walls.map((w) => (w / 1000).toFixed(2)).join(', ')})${ratio}\n` +
       `       ${report.used.length} syscalls used, ${n} experiments run (${attempts} attempts), ${(n / wall).toFixed(1)} experiments/s, ` +
-      `${(n / (wall * cores)).toFixed(2)} experiments per core-second (${cores} cores), jobs ${t.jobs}\n` +
+      `${(n / (wall * cores)).toFixed(2)} experiments per core-second (${cores} cores), jobs ${t.jobs}${t.jobsLargest !== undefined && t.jobsLargest !== t.jobs ? ` rising to ${t.jobsLargest}` : ''}\n` +
       `       engine overhead per experiment attempt: median ${median(overheads).toFixed(0)} ms, mean ${(overheads.reduce((a, b) => a + b, 0) / Math.max(1, overheads.length)).toFixed(0)} ms\n` +
       `       breakdown (last run): start-up and pre-flight ${((walls[walls.length - 1]! - t.wallMs) / 1000).toFixed(2)} s, discovery ${(t.discoveryMs / 1000).toFixed(2)} s, ` +
       `baseline ${((t.baselineMs ?? 0) / 1000).toFixed(2)} s, experiments ${(t.experimentsMs / 1000).toFixed(2)} s` +
