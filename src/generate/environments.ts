@@ -1,5 +1,5 @@
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { ExitCode, LoupeError, type ExitCodeValue } from '../core/errors.js';
 import { dockerfileName } from '../db/layout.js';
 import { readFileWithMode, type RunFileContent } from '../db/writer.js';
@@ -61,7 +61,11 @@ const EXPLORE_STOP_GRACE_MS = 5_000;
 export function nativeEnvironment(record: NativeRecord, testScriptPath: string | undefined): AnalysisEnvironment {
   const recordText = formatRecord(record);
   const recordFiles = new Map<string, RunFileContent>([[NATIVE_RECORD_FILE, recordText]]);
-  if (testScriptPath !== undefined) recordFiles.set(`${TEST_SCRIPT_DIR}/${basename(testScriptPath)}`, readFileWithMode(testScriptPath));
+  if (testScriptPath !== undefined) {
+    recordFiles.set(`${TEST_SCRIPT_DIR}/${basename(testScriptPath)}`, readFileWithMode(testScriptPath));
+    // Beside the script's copy, as they were beside the script: found by the same relative paths.
+    for (const { file } of record.testFiles ?? []) recordFiles.set(`${TEST_SCRIPT_DIR}/${file}`, readFileWithMode(join(dirname(testScriptPath), file)));
+  }
   const runName = recordRunName(recordText);
   return {
     kind: 'native',
