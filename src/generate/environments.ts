@@ -23,6 +23,11 @@ export interface AnalysisEnvironment {
   recordFiles: Map<string, RunFileContent>;
   /** What identifies this analysis for the resume journal. */
   identity: string[];
+  /**
+   * Experiments each replica runs side by side whatever its placement says: the `--jobs` of a
+   * Dockerfile's CMD, which comes after (and so wins over) the one generate passes.
+   */
+  fixedJobs?: number;
   startReplica(index: number, placement: ReplicaPlacement, logs: ReplicaLogs, groups: ProcessGroups): ReplicaProcess;
   /**
    * One `loupe coverage` run of the same workload (generate --coverage), results in `outDir`.
@@ -121,6 +126,8 @@ export interface DockerEnvironmentSpec {
   image: string;
   imageId: string;
   runName: string;
+  /** The CMD's own --jobs (DockerfileFacts.cmdJobs). */
+  cmdJobs?: number;
 }
 
 export function dockerEnvironment(spec: DockerEnvironmentSpec): AnalysisEnvironment {
@@ -132,6 +139,7 @@ export function dockerEnvironment(spec: DockerEnvironmentSpec): AnalysisEnvironm
     runName: spec.runName,
     recordFiles,
     identity: ['docker', spec.runName, spec.imageId],
+    ...(spec.cmdJobs === undefined ? {} : { fixedJobs: spec.cmdJobs }),
     startReplica(index, placement, logs, groups) {
       const journalDir = join(placement.journal, '..');
       mkdirSync(placement.outDir, { recursive: true });

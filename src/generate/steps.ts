@@ -159,7 +159,7 @@ async function buildRunImage(app: string, dockerfile: string, session: GenerateS
     const error = err as LoupeError;
     throw new LoupeError(error.message, error.exitCode, error.hint === undefined ? minimal : `${error.hint}; ${minimal}`);
   }
-  return { bytes, runName, image, built };
+  return { bytes, runName, image, built, cmdJobs: facts.cmdJobs };
 }
 
 /** `--only-build-docker`: builds the application's image (see buildRunImage) and returns its tag. */
@@ -172,9 +172,10 @@ export async function buildImageOnly(app: string, dockerfile: string, session: G
  * the analysis in it. Throws LoupeError as buildRunImage.
  */
 export async function prepareDocker(app: string, dockerfile: string, session: GenerateSession, progress: GenerateProgress): Promise<AnalysisEnvironment> {
-  const { bytes, runName, image, built } = await buildRunImage(app, dockerfile, session, progress);
+  const { bytes, runName, image, built, cmdJobs } = await buildRunImage(app, dockerfile, session, progress);
   return dockerEnvironment({
     app, dockerfileBytes: bytes, dataFiles: built.copied, contextDir: built.contextDir, image, imageId: await imageId(image), runName,
+    ...(cmdJobs === undefined ? {} : { cmdJobs }),
   });
 }
 

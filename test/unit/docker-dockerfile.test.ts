@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { LoupeError } from '../../src/core/errors.js';
 import { describeBuildFailure } from '../../src/docker/build.js';
 import { copyDockerfileData } from '../../src/docker/context.js';
-import { inspectDockerfile } from '../../src/docker/dockerfile.js';
+import { exploreJobsOption, inspectDockerfile } from '../../src/docker/dockerfile.js';
 
 const NGINX = `FROM loupe-base:latest
 
@@ -74,4 +74,12 @@ test('the failing step of a classic build is found in its output', () => {
   ];
   assert.deepEqual(describeBuildFailure(output), { step: '3/3 : RUN false', details: ["The command '/bin/sh -c false' returned a non-zero code: 1"] });
   assert.deepEqual(describeBuildFailure(['unable to prepare context: path "x" not found']), { details: ['unable to prepare context: path "x" not found'] });
+});
+
+test('the --jobs of a CMD is read as explore reads it: the last before --, in shell or JSON form', () => {
+  assert.equal(exploreJobsOption('/root/explore.py --output-csv --jobs 4 -t /root/t.sh -b /usr/bin/app -- -p 1'), 4);
+  assert.equal(exploreJobsOption('/root/explore.py -j 2 --jobs=6 -b app'), 6);
+  assert.equal(exploreJobsOption('["/root/explore.py", "--jobs", "3", "-b", "app"]'), 3);
+  assert.equal(exploreJobsOption('/root/explore.py -b app -- --jobs 9'), undefined, 'the program\'s own --jobs');
+  assert.equal(exploreJobsOption('/root/explore.py -b app'), undefined);
 });
