@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, appendFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { largestWorkingSet } from '../../src/explore/final-check.js';
 import { planArgumentExperiments, planPseudoFileExperiments, planSyscallExperiments, setBits } from '../../src/explore/plan.js';
@@ -12,6 +11,7 @@ import { LoupeError } from '../../src/core/errors.js';
 import type { ExperimentResult, JudgeSettings, Workload } from '../../src/explore/experiment.js';
 import { X86_64 } from '../../src/syscalls/table.js';
 import { safeDirName } from '../../src/explore/run-experiment.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 const workload: Workload = { program: '/bin/true', args: [], cwd: '/', sequential: true, timeoutMs: 1000 };
 const judge: JudgeSettings = { attempts: 2, inconclusiveRetries: 3, readyListeners: 0, readyWaitMs: 0 };
@@ -143,7 +143,7 @@ test('largest working set: isolates the culprits, keeps everything else', async 
 });
 
 test('the journal resumes only the same workload and survives a torn last line', () => {
-  const file = join(mkdtempSync(join(tmpdir(), 'loupe-journal-')), 'journal.jsonl');
+  const file = join(tempDir('journal'), 'journal.jsonl');
   const fp = workloadFingerprint(workload, 'v1');
   const journal = new Journal(file, fp);
   journal.record(result('stub:read', 'broken'));
@@ -160,7 +160,7 @@ test('the journal resumes only the same workload and survives a torn last line',
 });
 
 test('a journal that is not one is refused and left as it was', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'loupe-journal-'));
+  const dir = tempDir('journal');
   const script = join(dir, 'hello.lua');
   writeFileSync(script, 'print("hello")\n');
   const fp = workloadFingerprint(workload, 'v1');
