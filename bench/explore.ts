@@ -34,7 +34,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { dynCsvOf } from '../src/commands/explore.js';
 import { X86_64 } from '../src/syscalls/table.js';
 import { parseArgs } from 'node:util';
@@ -102,8 +102,8 @@ const median = (xs: number[]): number => {
 function original(example: Example, dir: string): { csv: string; wallMs: number } {
   const cwd = join(PACKAGE_ROOT, example.dir);
   const args = example.args.map((a, i) => {
-    if (example.args[i - 1] === '-b') return a.includes('/') ? join(cwd, a) : spawnSync('sh', ['-c', `command -v ${a}`], { encoding: 'utf8' }).stdout.trim() || a;
-    if (example.args[i - 1] === '-t') return join(cwd, a);
+    if (example.args[i - 1] === '-b') return a.includes('/') ? resolve(cwd, a) : spawnSync('sh', ['-c', `command -v ${a}`], { encoding: 'utf8' }).stdout.trim() || a;
+    if (example.args[i - 1] === '-t') return resolve(cwd, a);
     return a;
   });
   const started = Date.now();

@@ -268,8 +268,11 @@ async function judgeWithScript(
       return status.code === 0 ? ['works'] : ['broken', 'test', `test script exited with ${status.code ?? status.signal}`];
     }
     const notReadyMs = Date.now() - spent.startedAt;
-    if (exp.judge.readyLimitMs !== undefined && notReadyMs + backoffMs >= exp.judge.readyLimitMs) {
-      return ['broken', 'inconclusive', `never ready: the test script still answered 200 (not ready) ${notReadyMs} ms after the start, after ${ask + 1} tries (readiness limit ${exp.judge.readyLimitMs} ms, set from the unperturbed run)`];
+    // Starved of CPU (by other runs side by side, or other work), a server takes longer to be ready.
+    const readyLimitMs = exp.judge.readyLimitMs === undefined ? undefined : deadline.stretched(exp.judge.readyLimitMs);
+    if (readyLimitMs !== undefined && notReadyMs + backoffMs >= readyLimitMs) {
+      const stretched = readyLimitMs > exp.judge.readyLimitMs! ? `, ${exp.judge.readyLimitMs} ms set from the unperturbed run and moved on by the time other work kept it off the CPU` : ', set from the unperturbed run';
+      return ['broken', 'inconclusive', `never ready: the test script still answered 200 (not ready) ${notReadyMs} ms after the start, after ${ask + 1} tries (readiness limit ${readyLimitMs} ms${stretched})`];
     }
     // Still not ready at the limit: as much a hang as a script that never returns.
     if (backoffMs >= deadline.remaining()) return ['broken', 'hang', `test script still inconclusive (200) at the limit after ${ask + 1} tries${hangNote(exp)}`];

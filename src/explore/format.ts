@@ -74,7 +74,7 @@ export function formatSummary(report: ExploreReport, namesOnly = false): string 
   out.push(
     '',
     `${report.experiments.filter((e) => e.attempts > 0).length} experiments (${retried} attempted more than once${groupNote(report)}) in ${(t.wallMs / 1000).toFixed(1)} s ` +
-      `(discovery ${(t.discoveryMs / 1000).toFixed(1)} s, experiments ${(t.experimentsMs / 1000).toFixed(1)} s, ${t.jobs} jobs)`,
+      `(discovery ${(t.discoveryMs / 1000).toFixed(1)} s, experiments ${(t.experimentsMs / 1000).toFixed(1)} s, ${t.jobs} jobs${t.jobsLargest !== undefined && t.jobsLargest > t.jobs ? ` rising to ${t.jobsLargest}, as runs side by side were not slowed` : ''})`,
   );
   return out.join('\n') + '\n';
 }

@@ -36,6 +36,16 @@ export class RunDeadline {
     return this.start + this.atMs - Date.now();
   }
 
+  /**
+   * Another limit of the same run, `limitMs` after its start (a server's readiness limit), moved
+   * on by the starvation seen so far the way the hang limit is (starvedDeadline), ms after the
+   * start, rounded; `limitMs` itself when starvation is not measured.
+   */
+  stretched(limitMs: number): number {
+    const starved = this.starvedMs?.();
+    return starved === undefined ? limitMs : Math.round(starvedDeadline({ calibratedMs: limitMs, plainMs: limitMs, timeoutMs: this.limits.timeoutMs }, starved).atMs);
+  }
+
   /** The deadline as a Date.now() time, ms, as it stands (not re-read). */
   at(): number {
     return this.start + this.atMs;

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileC, FORKING_SERVER_TEST, runLoupe, tempDir, writeScript } from '../helpers/cli.js';
 import type { ExploreReport } from '../../src/explore/report.js';
+import { formatSummary } from '../../src/explore/format.js';
 import { defaultJobs, MAX_JOBS_FACTOR } from '../../src/explore/jobs.js';
 
 // A server whose test lasts a clock's second, as wrk's does: side by side, its runs take no
@@ -22,6 +23,8 @@ test('without --jobs, runs that a clock makes long raise the limit of runs side 
   assert.equal(adaptive.timing.jobs, defaultJobs());
   assert.ok(adaptive.timing.jobsLargest! > defaultJobs() && adaptive.timing.jobsLargest! <= MAX_JOBS_FACTOR * defaultJobs(), JSON.stringify(adaptive.timing));
   assert.equal(fixed.timing.jobsLargest, defaultJobs());
+  assert.match(formatSummary(adaptive), new RegExp(`, ${defaultJobs()} jobs rising to ${adaptive.timing.jobsLargest}, as runs side by side were not slowed\\)`));
+  assert.match(formatSummary(fixed), new RegExp(`, ${defaultJobs()} jobs\\)`));
   const classes = (r: ExploreReport): string[] => r.syscalls.map((s) => `${s.name}:${s.class}`);
   assert.deepEqual(classes(adaptive), classes(fixed));
 });

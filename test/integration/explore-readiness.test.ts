@@ -14,9 +14,11 @@ test('a server that never becomes ready is judged at its readiness limit, not at
   const report = JSON.parse(r.stdout) as ExploreReport;
   const fakeBind = report.experiments.find((e) => e.id === 'fake:bind');
   assert.equal(fakeBind?.verdict, 'broken', JSON.stringify(fakeBind));
-  const limit = /^never ready: the test script still answered 200 \(not ready\) \d+ ms after the start, after \d+ tries \(readiness limit (\d+) ms, set from the unperturbed run\)/.exec(fakeBind.reason ?? '');
+  // Starved of CPU by the runs beside it, the limit is moved on (at most 5 times), and says so.
+  const limit = /^never ready: the test script still answered 200 \(not ready\) \d+ ms after the start, after \d+ tries \(readiness limit (\d+) ms(?:, (\d+) ms set from the unperturbed run and moved on by the time other work kept it off the CPU|, set from the unperturbed run)\)/.exec(fakeBind.reason ?? '');
   assert.ok(limit, fakeBind.reason);
-  assert.equal(Number(limit[1]), 2000, 'ready in a few ms: the floor applies');
+  assert.equal(Number(limit[2] ?? limit[1]), 2000, 'ready in a few ms: the floor applies');
+  assert.ok(Number(limit[1]) >= 2000 && Number(limit[1]) <= 5 * 2000, fakeBind.reason);
   // The working runs are not cut short: the unperturbed server's syscalls that work faked still do.
   assert.ok(report.syscalls.some((s) => s.class === 'both' || s.class === 'fakeOnly'), JSON.stringify(report.syscalls));
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decideRetry, EXPECTED_BROKEN, HANG_RETRY_MARGIN, hangLimitNow, LOAD_WAIT_SHARE, STARVATION_CAP, STARVED_SHARE_FLOOR, starvedDeadline, WorkingRunTimes, type RetryContext } from '../../src/explore/retry-policy.js';
+import { RunDeadline } from '../../src/explore/run-deadline.js';
 import { parseCpuPressure } from '../../src/sandbox/cpu-pressure.js';
 
 const hang = (limitMs: number) => ({ failure: 'hang' as const, reason: 'program still running', limitMs, workloadMs: limitMs });
@@ -155,4 +156,17 @@ test('cpu.pressure: totals in µs; a file without a full line (kernels before 5.
   assert.deepEqual(parseCpuPressure(text), { someMs: 2346.737, fullMs: 2342.91 });
   assert.equal(parseCpuPressure('some avg10=0.00 avg60=0.00 avg300=0.00 total=12\n'), undefined);
   assert.equal(parseCpuPressure(''), undefined);
+});
+
+test('a server\'s readiness limit is moved on by the starvation its run has seen, as the hang limit is, up to the same cap', () => {
+  let starved: number | undefined;
+  const deadline = new RunDeadline({ calibratedMs: 10_000, plainMs: 10_000, timeoutMs: 60_000 }, () => starved);
+  assert.equal(deadline.stretched(2000), 2000, 'not measured: the limit itself');
+  starved = 0;
+  assert.equal(deadline.stretched(2000), 2000, 'never starved: the limit itself');
+  starved = 1500;
+  assert.equal(deadline.stretched(2000), 3500);
+  starved = 60_000;
+  assert.equal(deadline.stretched(2000), STARVATION_CAP * 2000);
+  assert.equal(new RunDeadline({ calibratedMs: 10_000, plainMs: 10_000, timeoutMs: 60_000 }).stretched(2000), 2000, 'no cgroup: the limit itself');
 });
