@@ -49,15 +49,21 @@ export interface Analysis {
  */
 export async function analyse(db: DatabaseWriter, location: RunLocation, env: AnalysisEnvironment, s: AnalysisSettings): Promise<Analysis> {
   const journalDir = journalFolder([db.root, location.app, workloadDirName(location.workload), ...env.identity]);
-  const outputs = await s.session.cancellable(() => runReplicas(env, {
-    replicas: s.replicas, cores: availableParallelism(), totalJobs: defaultJobs(), journalDir, workDir: s.session.workDir,
-    groups: s.session.groups, progress: s.progress, table: s.table, running: s.session.running, perf: s.perf,
-  }));
   try {
-    return { outputs, merged: mergeAndCheck(outputs, s.table), journalDir };
+    const outputs = await s.session.cancellable(() => runReplicas(env, {
+      replicas: s.replicas, cores: availableParallelism(), totalJobs: defaultJobs(), journalDir, workDir: s.session.workDir,
+      groups: s.session.groups, progress: s.progress, table: s.table, running: s.session.running, perf: s.perf,
+    }));
+    try {
+      return { outputs, merged: mergeAndCheck(outputs, s.table), journalDir };
+    } catch (err) {
+      // The result has been judged: a new run must start afresh rather than replay it.
+      removeJournal(journalDir);
+      throw err;
+    }
   } catch (err) {
-    // The result has been judged: a new run must start afresh rather than replay it.
-    removeJournal(journalDir);
+    // The error names the replicas' logs (a failed baseline's application and test script logs).
+    if (!(err instanceof LoupeError && err.exitCode === ExitCode.interrupted)) s.session.keepWorkDir();
     throw err;
   }
 }

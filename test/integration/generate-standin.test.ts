@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDynCsv, classOf } from '../../src/db/csv.js';
 import { STAND_IN_EXPLORE, processesMentioning, runLoupe, startLoupe, waitFor } from '../helpers/cli.js';
@@ -79,6 +79,10 @@ test('failures leave the database untouched, with a clear message and exit statu
     assert.equal(out.code, c.code, out.stderr);
     assert.match(out.stderr, c.message);
     assert.equal(snapshot(db), before);
+    // The replicas' logs, which the message may name, outlive generate, and the user is told they may go.
+    const kept = /^loupe: the replicas' logs are kept in (\/\S+) \(delete it when done\)$/m.exec(out.stderr);
+    assert.ok(kept !== null && existsSync(join(kept[1]!, 'replica-1.stderr')), out.stderr);
+    rmSync(kept[1]!, { recursive: true });
   }
 });
 
