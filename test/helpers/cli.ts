@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const REPO_ROOT = new URL('../../../', import.meta.url).pathname;
@@ -22,9 +23,23 @@ export function startLoupe(args: readonly string[], opts: { cwd?: string; env?: 
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      removeKeptFolders(stderr);
+      resolve({ code, stdout, stderr });
+    });
   });
   return { child, result };
+}
+
+/**
+ * A failed explore or generate keeps its temporary folder for its logs and says so (`kept in DIR
+ * (delete it when done)`): the test's process removes such folders when it ends, as its own.
+ * Only folders under the temporary folder: a user's --out is never touched.
+ */
+function removeKeptFolders(stderr: string): void {
+  for (const m of stderr.matchAll(/ kept in (\/\S+) \(delete it when done\)/g)) {
+    if (m[1]!.startsWith(`${tmpdir()}/`)) removeAtExit(m[1]!);
+  }
 }
 
 /** Runs `loupe ARGS` in its own process group and waits for it. */
@@ -43,6 +58,7 @@ export async function waitFor(condition: () => boolean, timeoutMs: number, what:
   }
 }
 
+import { removeAtExit } from './temp-dirs.js';
 export { tempDir } from './temp-dirs.js';
 
 /** Compiles a C file from test/fixtures/c into `dir`; fails the test with gcc's message. */

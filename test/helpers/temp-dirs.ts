@@ -12,13 +12,21 @@ let registered = false;
 
 export function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), `loupe-test-${prefix}-`));
-  if (process.env.LOUPE_KEEP_TEST_DIRS === '1') return dir;
+  removeAtExit(dir);
+  return dir;
+}
+
+/**
+ * Removes `dir` when this process exits, as the folders of tempDir (and, like them, not with
+ * LOUPE_KEEP_TEST_DIRS=1). For the temporary folders loupe itself keeps after a failure.
+ */
+export function removeAtExit(dir: string): void {
+  if (process.env.LOUPE_KEEP_TEST_DIRS === '1') return;
   made.push(dir);
   if (!registered) {
     registered = true;
     process.on('exit', removeTempDirs);
   }
-  return dir;
 }
 
 function removeTempDirs(): void {
