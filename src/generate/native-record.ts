@@ -88,12 +88,14 @@ export function testFilesBeside(script: string): string[] {
 
 /**
  * The relative paths named in a test script's text that `isFileBeside` says are files beside
- * it. A name counts wherever it ends a word of path characters, at the word's start or after a
- * `/` (so `"$(dirname "$0")/expected.txt"`, `$HERE/data/in.txt`, `./expected.txt` and
- * `os.path.join(here, 'expected.txt')` all name theirs); lines that are only a comment (`#`, as in
- * sh, bash, Python, Perl) are not read, names with `..` (outside the folder) are not kept. Names
- * built at run time (globs, variables) are not seen: docs/generate.md tells users to write such
- * files' names out. Pure; sorted, without repeats.
+ * it. A name counts wherever it ends a word of path characters after a `/` (so
+ * `"$(dirname "$0")/expected.txt"`, `$HERE/data/in.txt` and `./helper` name theirs), or as a
+ * whole word when it has a dot (`os.path.join(here, 'expected.txt')`): a bare word without one
+ * is too often just a word (examples/tiny's test script greps for `hello from a tiny C program`
+ * beside its program `hello`). Lines that are only a comment (`#`, as in sh, bash, Python, Perl)
+ * are not read, names with `..` (outside the folder) are not kept. Names built at run time
+ * (globs, variables) are not seen: docs/generate.md tells users to write such files' names out.
+ * Pure; sorted, without repeats.
  */
 export function testFilesNamed(scriptText: string, isFileBeside: (relativePath: string) => boolean): string[] {
   const found = new Set<string>();
@@ -103,6 +105,7 @@ export function testFilesNamed(scriptText: string, isFileBeside: (relativePath: 
       const parts = word.split('/');
       // A name after `..` is outside the folder, whatever follows.
       for (let start = 0; start < parts.length && !parts.slice(0, start).includes('..'); start++) {
+        if (start === 0 && parts.length === 1 && !word.includes('.')) continue;
         const file = posix.normalize(parts.slice(start).join('/'));
         if (file === '.' || file.startsWith('/') || file.endsWith('/') || file.split('/').includes('..')) continue;
         if (!found.has(file) && isFileBeside(file)) found.add(file);

@@ -28,6 +28,12 @@ test('comment lines, names outside the folder and names of absent files are not 
   assert.deepEqual(testFilesNamed(script, files), []);
 });
 
+test('a bare word without a dot is a file only after a slash: examples/tiny greps for "hello from ..." beside its program hello', () => {
+  const files = beside('hello', 'expected');
+  assert.deepEqual(testFilesNamed("grep -qx 'hello from a tiny C program' \"$1\"", files), []);
+  assert.deepEqual(testFilesNamed('./hello --version && cmp "$1" "$HERE/expected"', files), ['expected', 'hello']);
+});
+
 test('the bundled examples\' test scripts name no file beside them: their runs keep their names', async () => {
   const { readFileSync, readdirSync, statSync } = await import('node:fs');
   const { join } = await import('node:path');
