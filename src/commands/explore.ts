@@ -88,7 +88,7 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
   let report: ExploreReport;
   // --keep-writes without --out keeps the temporary work folder: the layers are what was asked for.
   let keepWorkDir = outDir !== undefined || o.keepWrites;
-  if (o.keepWrites && !outDir && !o.quiet) process.stderr.write(`loupe: the writes of every run are kept in ${workDir}\n`);
+  if (o.keepWrites && !outDir && !o.quiet) process.stderr.write(`loupe: the writes of every run are kept in ${workDir} (delete it when done)\n`);
   try {
     const journal = o.journal ? new Journal(resolve(o.journal), workloadFingerprint(workload, `${VERSION}/${o.partialSupport}/${o.attempts}`)) : undefined;
     if (journal && journal.size > 0 && !o.quiet) process.stderr.write(`loupe: resuming: ${journal.size} experiments already done in ${o.journal}\n`);
@@ -130,7 +130,7 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
     if (abort.signal.aborted) throw abort.signal.reason;
     // The logs named in the error must still be there to read.
     keepWorkDir = true;
-    if (!o.quiet) process.stderr.write(`loupe: logs of this analysis are kept in ${workDir}\n`);
+    if (!o.quiet) process.stderr.write(`loupe: logs of this analysis are kept in ${workDir}${outDir ? '' : ' (delete it when done)'}\n`);
     throw err;
   } finally {
     progress.stop();

@@ -63,7 +63,7 @@ export async function generateCommand(req: GenerateRequest): Promise<void> {
       return;
     }
     const env = await session.cancellable(() =>
-      req.dockerfile === undefined ? prepareNative(req) : prepareDocker(req.app, req.dockerfile, session, progress));
+      req.dockerfile === undefined ? prepareNative(req, progress) : prepareDocker(req.app, req.dockerfile, session, progress));
     const runLocation = { ...location, run: env.runName };
     const settings = { replicas: req.replicas, table, session, progress, ...(req.perf ? { perf: req.perf } : {}) };
     const analysis = await analyse(db, runLocation, env, settings);
@@ -104,7 +104,7 @@ function resolveProgram(program: string): string {
   return program.includes('/') ? resolve(program) : (findOnPath(program) ?? program);
 }
 
-async function prepareNative(req: GenerateRequest): Promise<AnalysisEnvironment> {
+async function prepareNative(req: GenerateRequest, progress: GenerateProgress): Promise<AnalysisEnvironment> {
   const [program, ...args] = req.command;
   if (program === undefined) {
     throw new LoupeError('no program to analyse', ExitCode.usage,
@@ -118,6 +118,7 @@ async function prepareNative(req: GenerateRequest): Promise<AnalysisEnvironment>
   }
   const exploreArgs = analysisOptionArgs({ ...req.explore, testScript: undefined });
   const record = await describeNativeEnvironment({ binary, args, cwd: process.cwd(), exploreArgs, ...(testScript === undefined ? {} : { testScript }) }, VERSION);
+  if (record.testFiles !== undefined) progress.phase(`stored with the test script, as it names them: ${record.testFiles.map((f) => f.file).join(', ')}`);
   return nativeEnvironment(record, testScript);
 }
 

@@ -13,6 +13,11 @@ export interface DockerfileFacts {
   dataFiles: string[];
   /** It starts FROM loupe-base:latest (which must then exist). */
   fromLoupeBase: boolean;
+  /**
+   * The `--jobs` its CMD gives explore, if any. It wins over the share of the machine generate
+   * passes (loupe-base's explore.py puts LOUPE_EXPLORE_JOBS before the CMD's own options).
+   */
+  cmdJobs?: number;
   warnings: string[];
 }
 
@@ -109,5 +114,27 @@ export function inspectDockerfile(text: string, file: string): DockerfileFacts {
       dataFiles.push(normalised.slice(prefix.length).replace(/\/$/, ''));
     }
   }
-  return { dataFiles: [...new Set(dataFiles)], fromLoupeBase, warnings };
+  const cmdJobs = exploreJobsOption(cmd.args);
+  return { dataFiles: [...new Set(dataFiles)], fromLoupeBase, ...(cmdJobs === undefined ? {} : { cmdJobs }), warnings };
+}
+
+/**
+ * The value of explore's `-j`/`--jobs` option in a CMD (shell or JSON form): the last one before
+ * `--` (after it come the program's own arguments), as commander reads it. Undefined when the CMD
+ * sets none or its value is not a whole number.
+ */
+export function exploreJobsOption(cmdArgs: string): number | undefined {
+  let words: string[];
+  try {
+    words = cmdArgs.trim().startsWith('[') ? (JSON.parse(cmdArgs) as string[]) : cmdArgs.trim().split(/\s+/);
+  } catch {
+    words = cmdArgs.trim().split(/\s+/);
+  }
+  const end = words.indexOf('--');
+  let jobs: string | undefined;
+  words.slice(0, end === -1 ? words.length : end).forEach((word, i, all) => {
+    if (word === '--jobs' || word === '-j') jobs = all[i + 1];
+    else if (word.startsWith('--jobs=')) jobs = word.slice('--jobs='.length);
+  });
+  return jobs !== undefined && /^[1-9][0-9]*$/.test(jobs) ? Number(jobs) : undefined;
 }

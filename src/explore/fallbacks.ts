@@ -4,6 +4,7 @@ import { compareFallbackKeys, fallbackKey, parseFallbackKey, type FallbackSets, 
 import { groupExperiment } from './group-testing.js';
 import type { ProcessGroups } from '../sandbox/process.js';
 import { X86_64, displayName, type SyscallTable } from '../syscalls/table.js';
+import { subfeatureSubject } from '../syscalls/flag-bits.js';
 import { SyscallCounter } from '../trace/syscall-counter.js';
 import type { Experiment, ExperimentResult } from './experiment.js';
 import { runExperiment, type RunnerEnvironment } from './run-experiment.js';
@@ -141,7 +142,8 @@ export function describeFallbacks(fallbacks: Fallbacks, table: SyscallTable, lab
       parts.push(`${treatment} works, ${what.join('; ')}`);
     }
     if (parts.length === 0) continue;
-    const subject = target.argIndex === undefined ? name(target.nr) : `${name(target.nr)}(${target.bit ? 'bit ' : ''}${labels.get(key) ?? target.value})`;
+    const subject = target.argIndex === undefined || target.value === undefined ? name(target.nr)
+      : subfeatureSubject({ syscall: name(target.nr), argIndex: target.argIndex, value: target.value, label: labels.get(key) ?? target.value, ...(target.bit ? { bit: true } : {}) });
     lines.push(`${subject}: ${parts.join('; ')}`);
   }
   return lines;

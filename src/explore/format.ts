@@ -2,6 +2,7 @@ import type { SyscallClass } from '../core/verdict.js';
 import type { ExploreReport, SyscallVerdict } from './report.js';
 import { analysisWarnings } from './warnings.js';
 import { formatFallbackSection } from './fallbacks.js';
+import { subfeatureSubject } from '../syscalls/flag-bits.js';
 
 /** Human summary of an analysis. Pure. */
 
@@ -47,7 +48,7 @@ export function formatSummary(report: ExploreReport, namesOnly = false): string 
   if (report.subfeatures.length > 0) {
     const broken = report.subfeatures.filter((f) => f.stub === 'broken' && f.fake === 'broken');
     out.push('', `Sub-features tested: ${report.subfeatures.length}, required: ${broken.length}`);
-    if (broken.length > 0) out.push(wrap(broken.map((f) => (f.syscall ? `${f.syscall}(${f.bit ? 'bit ' : ''}${f.label})` : f.label))));
+    if (broken.length > 0) out.push(wrap(broken.map(subfeatureSubject)));
   }
   if (report.static && 'syscalls' in report.static) {
     out.push('', `Static upper bound (binary and its libraries): ${report.static.syscalls.length} syscalls` +

@@ -1,5 +1,6 @@
 import type { SyscallTable } from '../syscalls/table.js';
 import { displayName } from '../syscalls/table.js';
+import { flagBitName } from '../syscalls/flag-bits.js';
 import type { Experiment, JudgeSettings, Perturbation, Workload } from './experiment.js';
 import { TREATMENTS, type Treatment } from '../core/verdict.js';
 
@@ -116,7 +117,7 @@ export function planArgumentExperiments(candidates: readonly ArgumentCandidate[]
         const key = `${c.nr}/${c.argIndex}/${bit}`;
         if (seenBits.has(key)) continue;
         seenBits.add(key);
-        const label = bitNames.get(key) ?? `0x${bit.toString(16)}`;
+        const label = flagBitName(c.syscall, c.argIndex, bit) ?? bitNames.get(key) ?? `0x${bit.toString(16)}`;
         targets.push({ target: { kind, syscall: c.syscall, nr: c.nr, argIndex: c.argIndex, value: bit.toString(), label, bit: true }, rule: { bitSet: bit.toString() } });
       }
     }

@@ -1,5 +1,5 @@
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { ExitCode, LoupeError, type ExitCodeValue } from '../core/errors.js';
 import { dockerfileName } from '../db/layout.js';
 import { readFileWithMode, type RunFileContent } from '../db/writer.js';
@@ -23,6 +23,11 @@ export interface AnalysisEnvironment {
   recordFiles: Map<string, RunFileContent>;
   /** What identifies this analysis for the resume journal. */
   identity: string[];
+  /**
+   * Experiments each replica runs side by side whatever its placement says: the `--jobs` of a
+   * Dockerfile's CMD, which comes after (and so wins over) the one generate passes.
+   */
+  fixedJobs?: number;
   startReplica(index: number, placement: ReplicaPlacement, logs: ReplicaLogs, groups: ProcessGroups): ReplicaProcess;
   /**
    * One `loupe coverage` run of the same workload (generate --coverage), results in `outDir`.
@@ -61,7 +66,11 @@ const EXPLORE_STOP_GRACE_MS = 5_000;
 export function nativeEnvironment(record: NativeRecord, testScriptPath: string | undefined): AnalysisEnvironment {
   const recordText = formatRecord(record);
   const recordFiles = new Map<string, RunFileContent>([[NATIVE_RECORD_FILE, recordText]]);
-  if (testScriptPath !== undefined) recordFiles.set(`${TEST_SCRIPT_DIR}/${basename(testScriptPath)}`, readFileWithMode(testScriptPath));
+  if (testScriptPath !== undefined) {
+    recordFiles.set(`${TEST_SCRIPT_DIR}/${basename(testScriptPath)}`, readFileWithMode(testScriptPath));
+    // Beside the script's copy, as they were beside the script: found by the same relative paths.
+    for (const { file } of record.testFiles ?? []) recordFiles.set(`${TEST_SCRIPT_DIR}/${file}`, readFileWithMode(join(dirname(testScriptPath), file)));
+  }
   const runName = recordRunName(recordText);
   return {
     kind: 'native',
@@ -117,6 +126,8 @@ export interface DockerEnvironmentSpec {
   image: string;
   imageId: string;
   runName: string;
+  /** The CMD's own --jobs (DockerfileFacts.cmdJobs). */
+  cmdJobs?: number;
 }
 
 export function dockerEnvironment(spec: DockerEnvironmentSpec): AnalysisEnvironment {
@@ -128,6 +139,7 @@ export function dockerEnvironment(spec: DockerEnvironmentSpec): AnalysisEnvironm
     runName: spec.runName,
     recordFiles,
     identity: ['docker', spec.runName, spec.imageId],
+    ...(spec.cmdJobs === undefined ? {} : { fixedJobs: spec.cmdJobs }),
     startReplica(index, placement, logs, groups) {
       const journalDir = join(placement.journal, '..');
       mkdirSync(placement.outDir, { recursive: true });

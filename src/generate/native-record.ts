@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, realpathSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { release } from 'node:os';
-import { basename } from 'node:path';
+import { basename, dirname, join, posix } from 'node:path';
 import { capture } from '../sandbox/capture.js';
 
 /**
@@ -25,6 +25,12 @@ export interface NativeRecord {
   };
   /** The test script, by content: its copy is stored in the run folder as test/<file>. */
   testScript?: { file: string; sha256: string };
+  /**
+   * Files beside the test script that it names (testFilesNamed), by content, stored as
+   * test/<file> beside its copy. Absent when there are none, so that the records (and run
+   * names) of runs made before this field existed stay the same.
+   */
+  testFiles?: { file: string; sha256: string }[];
   os: string;
   kernel: string;
   arch: string;
@@ -46,10 +52,13 @@ const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes)
 
 export async function describeNativeEnvironment(workload: NativeWorkload, loupeVersion: string): Promise<NativeRecord> {
   const testScript = workload.testScript;
+  const testFiles = testScript === undefined ? [] : testFilesBeside(testScript)
+    .map((file) => ({ file, sha256: sha256(readFileSync(join(dirname(testScript), file))) }));
   return {
     schema: 'loupe-native-run/1',
     command: { binary: workload.binary, args: workload.args, cwd: workload.cwd, explore: workload.exploreArgs },
     ...(testScript === undefined ? {} : { testScript: { file: basename(testScript), sha256: sha256(readFileSync(testScript)) } }),
+    ...(testFiles.length === 0 ? {} : { testFiles }),
     os: osDescription(),
     kernel: release(),
     arch: process.arch === 'x64' ? 'x86_64' : process.arch,
@@ -57,6 +66,50 @@ export async function describeNativeEnvironment(workload: NativeWorkload, loupeV
     tracer: await straceVersion(),
     loupe: loupeVersion,
   };
+}
+
+/**
+ * The files in the test script's folder (or below it) that the script at `script` names: what
+ * its copy in the run folder needs beside it (test/<file>) to work as it did. Relative paths,
+ * sorted.
+ */
+export function testFilesBeside(script: string): string[] {
+  const dir = dirname(script);
+  const self = basename(script);
+  return testFilesNamed(readFileSync(script, 'latin1'), (file) => {
+    if (file === self) return false;
+    try {
+      return statSync(join(dir, file)).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * The relative paths named in a test script's text that `isFileBeside` says are files beside
+ * it. A name counts wherever it ends a word of path characters, at the word's start or after a
+ * `/` (so `"$(dirname "$0")/expected.txt"`, `$HERE/data/in.txt`, `./expected.txt` and
+ * `os.path.join(here, 'expected.txt')` all name theirs); lines that are only a comment (`#`, as in
+ * sh, bash, Python, Perl) are not read, names with `..` (outside the folder) are not kept. Names
+ * built at run time (globs, variables) are not seen: docs/generate.md tells users to write such
+ * files' names out. Pure; sorted, without repeats.
+ */
+export function testFilesNamed(scriptText: string, isFileBeside: (relativePath: string) => boolean): string[] {
+  const found = new Set<string>();
+  for (const line of scriptText.split('\n')) {
+    if (line.trimStart().startsWith('#')) continue;
+    for (const word of line.match(/[A-Za-z0-9._+@%/-]+/g) ?? []) {
+      const parts = word.split('/');
+      // A name after `..` is outside the folder, whatever follows.
+      for (let start = 0; start < parts.length && !parts.slice(0, start).includes('..'); start++) {
+        const file = posix.normalize(parts.slice(start).join('/'));
+        if (file === '.' || file.startsWith('/') || file.endsWith('/') || file.split('/').includes('..')) continue;
+        if (!found.has(file) && isFileBeside(file)) found.add(file);
+      }
+    }
+  }
+  return [...found].sort();
 }
 
 /** The record's bytes: stable JSON (fixed key order from the object literal above), final newline. */

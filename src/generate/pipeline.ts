@@ -15,7 +15,7 @@ import {
 import type { GenerateProgress } from './progress.js';
 import type { PerfOptions } from '../explore/perf/options.js';
 import { readReplicaOutput, type ReplicaOutput } from './replica-output.js';
-import { journalFile, planReplicas } from './replicas.js';
+import { describeReplicaPlan, journalFile, planReplicas } from './replicas.js';
 import { runPool } from '../core/pool.js';
 import { ExitCode, LoupeError } from '../core/errors.js';
 
@@ -53,7 +53,7 @@ export async function runReplicas(env: AnalysisEnvironment, o: ReplicaRunOptions
   }));
   const recorded = journals.reduce((sum, file) => sum + journalEntries(file), 0);
   if (recorded > 0) o.progress.phase(`resuming: ${recorded} experiments were finished by an earlier attempt (journals in ${o.journalDir})`);
-  o.progress.phase(`running ${o.replicas} replica${o.replicas === 1 ? '' : 's'} (${plan.parallel} at a time, ${plan.jobsPerReplica} job${plan.jobsPerReplica === 1 ? '' : 's'} each)`);
+  o.progress.phase(describeReplicaPlan(o.replicas, plan, env.fixedJobs));
   o.progress.followReplicas(logs.map((l) => l.stderr));
   const stopAll = (): void => { for (const r of o.running) void r.stop(); };
   try {

@@ -20,6 +20,17 @@ export function planReplicas(replicas: number, cores: number, totalJobs: number)
   return { parallel, jobsPerReplica: Math.max(1, Math.floor(totalJobs / parallel)) };
 }
 
+/**
+ * The line generate prints before the replicas start: how many, how many at a time, and the
+ * experiments each runs side by side. `fixedJobs` (AnalysisEnvironment.fixedJobs, a Dockerfile
+ * CMD's --jobs) is what the replicas really run when set, whatever the plan gave them.
+ */
+export function describeReplicaPlan(replicas: number, plan: ReplicaPlan, fixedJobs?: number): string {
+  const jobs = fixedJobs ?? plan.jobsPerReplica;
+  const source = fixedJobs === undefined ? '' : ', set by the Dockerfile\'s CMD';
+  return `running ${replicas} replica${replicas === 1 ? '' : 's'} (${plan.parallel} at a time, ${jobs} job${jobs === 1 ? '' : 's'} each${source})`;
+}
+
 export function journalRoot(env: NodeJS.ProcessEnv = process.env): string {
   return join(cacheRoot(env), 'journal');
 }

@@ -16,6 +16,7 @@ export class GenerateSession {
   readonly workDir = mkdtempSync(join(tmpdir(), 'loupe-generate-'));
   private interrupted = false;
   private storing = false;
+  private keep = false;
   /** The stop a signal started: close() waits for it, so that no container outlives loupe. */
   private stopping: Promise<void> | undefined;
   private readonly onSignal = (): void => {
@@ -66,12 +67,21 @@ export class GenerateSession {
     }
   }
 
+  /**
+   * Keeps the scratch folder after close(), which names it: a failed analysis's messages point
+   * at the replicas' logs in it (explore's "logs of this analysis are kept in ...").
+   */
+  keepWorkDir(): void {
+    this.keep = true;
+  }
+
   async close(): Promise<void> {
     process.off('SIGINT', this.onSignal);
     process.off('SIGTERM', this.onSignal);
     await this.stopping;
     await Promise.all([...this.running].map((r) => r.stop()));
     await this.groups.killAll();
-    rmSync(this.workDir, { recursive: true, force: true });
+    if (this.keep) process.stderr.write(`loupe: the replicas' logs are kept in ${this.workDir} (delete it when done)\n`);
+    else rmSync(this.workDir, { recursive: true, force: true });
   }
 }

@@ -49,15 +49,21 @@ export interface Analysis {
  */
 export async function analyse(db: DatabaseWriter, location: RunLocation, env: AnalysisEnvironment, s: AnalysisSettings): Promise<Analysis> {
   const journalDir = journalFolder([db.root, location.app, workloadDirName(location.workload), ...env.identity]);
-  const outputs = await s.session.cancellable(() => runReplicas(env, {
-    replicas: s.replicas, cores: availableParallelism(), totalJobs: defaultJobs(), journalDir, workDir: s.session.workDir,
-    groups: s.session.groups, progress: s.progress, table: s.table, running: s.session.running, perf: s.perf,
-  }));
   try {
-    return { outputs, merged: mergeAndCheck(outputs, s.table), journalDir };
+    const outputs = await s.session.cancellable(() => runReplicas(env, {
+      replicas: s.replicas, cores: availableParallelism(), totalJobs: defaultJobs(), journalDir, workDir: s.session.workDir,
+      groups: s.session.groups, progress: s.progress, table: s.table, running: s.session.running, perf: s.perf,
+    }));
+    try {
+      return { outputs, merged: mergeAndCheck(outputs, s.table), journalDir };
+    } catch (err) {
+      // The result has been judged: a new run must start afresh rather than replay it.
+      removeJournal(journalDir);
+      throw err;
+    }
   } catch (err) {
-    // The result has been judged: a new run must start afresh rather than replay it.
-    removeJournal(journalDir);
+    // The error names the replicas' logs (a failed baseline's application and test script logs).
+    if (!(err instanceof LoupeError && err.exitCode === ExitCode.interrupted)) s.session.keepWorkDir();
     throw err;
   }
 }
@@ -159,7 +165,7 @@ async function buildRunImage(app: string, dockerfile: string, session: GenerateS
     const error = err as LoupeError;
     throw new LoupeError(error.message, error.exitCode, error.hint === undefined ? minimal : `${error.hint}; ${minimal}`);
   }
-  return { bytes, runName, image, built };
+  return { bytes, runName, image, built, cmdJobs: facts.cmdJobs };
 }
 
 /** `--only-build-docker`: builds the application's image (see buildRunImage) and returns its tag. */
@@ -172,9 +178,10 @@ export async function buildImageOnly(app: string, dockerfile: string, session: G
  * the analysis in it. Throws LoupeError as buildRunImage.
  */
 export async function prepareDocker(app: string, dockerfile: string, session: GenerateSession, progress: GenerateProgress): Promise<AnalysisEnvironment> {
-  const { bytes, runName, image, built } = await buildRunImage(app, dockerfile, session, progress);
+  const { bytes, runName, image, built, cmdJobs } = await buildRunImage(app, dockerfile, session, progress);
   return dockerEnvironment({
     app, dockerfileBytes: bytes, dataFiles: built.copied, contextDir: built.contextDir, image, imageId: await imageId(image), runName,
+    ...(cmdJobs === undefined ? {} : { cmdJobs }),
   });
 }
 

@@ -10,6 +10,8 @@
  *   value is what the application passes, and a plain equality matches it.
  */
 
+import type { FlagSet } from './flag-bits-table.js';
+
 export type ArgumentKind = 'value' | 'flags';
 
 export interface SubfeatureArgument {
@@ -38,6 +40,8 @@ export interface SubfeatureArgument {
   straceName?: string;
   /** What the argument selects, for reports. */
   meaning: string;
+  /** 'flags': the set of the kernel's names for its bits (src/syscalls/flag-bits-table.ts, generated from the headers). */
+  bitNames?: FlagSet;
 }
 
 const SOCKET_TYPE_MASK = 0xfn;
@@ -49,25 +53,25 @@ export const SUBFEATURE_ARGUMENTS: readonly SubfeatureArgument[] = [
   { syscall: 'fcntl', argIndex: 1, kind: 'value', width: 32, meaning: 'command' },
   { syscall: 'prctl', argIndex: 0, kind: 'value', width: 32, meaning: 'option' },
   { syscall: 'arch_prctl', argIndex: 0, kind: 'value', width: 32, meaning: 'code' },
-  { syscall: 'mmap', argIndex: 2, kind: 'flags', width: 64, meaning: 'protection' },
-  { syscall: 'mmap', argIndex: 3, kind: 'flags', width: 64, meaning: 'flags' },
-  { syscall: 'mprotect', argIndex: 2, kind: 'flags', width: 64, meaning: 'protection' },
-  { syscall: 'pkey_mprotect', argIndex: 2, kind: 'flags', width: 64, meaning: 'protection' },
-  { syscall: 'mremap', argIndex: 3, kind: 'flags', width: 64, meaning: 'flags' },
+  { syscall: 'mmap', argIndex: 2, kind: 'flags', width: 64, meaning: 'protection', bitNames: 'prot' },
+  { syscall: 'mmap', argIndex: 3, kind: 'flags', width: 64, meaning: 'flags', bitNames: 'mmap' },
+  { syscall: 'mprotect', argIndex: 2, kind: 'flags', width: 64, meaning: 'protection', bitNames: 'prot' },
+  { syscall: 'pkey_mprotect', argIndex: 2, kind: 'flags', width: 64, meaning: 'protection', bitNames: 'prot' },
+  { syscall: 'mremap', argIndex: 3, kind: 'flags', width: 64, meaning: 'flags', bitNames: 'mremap' },
   { syscall: 'madvise', argIndex: 2, kind: 'value', width: 32, meaning: 'advice' },
   { syscall: 'socket', argIndex: 0, kind: 'value', width: 32, meaning: 'domain' },
   { syscall: 'socket', argIndex: 1, kind: 'value', width: 32, mask: SOCKET_TYPE_MASK, meaning: 'type' },
-  { syscall: 'socket', argIndex: 1, kind: 'flags', width: 32, mask: SOCKET_TYPE_FLAGS_MASK, meaning: 'type flags' },
+  { syscall: 'socket', argIndex: 1, kind: 'flags', width: 32, mask: SOCKET_TYPE_FLAGS_MASK, meaning: 'type flags', bitNames: 'socket' },
   { syscall: 'socketpair', argIndex: 0, kind: 'value', width: 32, meaning: 'domain' },
   { syscall: 'socketpair', argIndex: 1, kind: 'value', width: 32, mask: SOCKET_TYPE_MASK, meaning: 'type' },
-  { syscall: 'socketpair', argIndex: 1, kind: 'flags', width: 32, mask: SOCKET_TYPE_FLAGS_MASK, meaning: 'type flags' },
+  { syscall: 'socketpair', argIndex: 1, kind: 'flags', width: 32, mask: SOCKET_TYPE_FLAGS_MASK, meaning: 'type flags', bitNames: 'socket' },
   { syscall: 'setsockopt', argIndex: 1, kind: 'value', width: 32, meaning: 'level' },
   { syscall: 'setsockopt', argIndex: 2, kind: 'value', width: 32, meaning: 'option name' },
   { syscall: 'getsockopt', argIndex: 1, kind: 'value', width: 32, meaning: 'level' },
   { syscall: 'getsockopt', argIndex: 2, kind: 'value', width: 32, meaning: 'option name' },
-  { syscall: 'accept4', argIndex: 3, kind: 'flags', width: 32, meaning: 'flags' },
+  { syscall: 'accept4', argIndex: 3, kind: 'flags', width: 32, meaning: 'flags', bitNames: 'socket' },
   // Legacy clone reads only the low 32 bits of its flags (lower_32_bits in kernel/fork.c).
-  { syscall: 'clone', argIndex: 0, kind: 'flags', width: 32, mask: CLONE_FLAGS_MASK, straceName: 'flags', meaning: 'flags' },
+  { syscall: 'clone', argIndex: 0, kind: 'flags', width: 32, mask: CLONE_FLAGS_MASK, straceName: 'flags', meaning: 'flags', bitNames: 'clone' },
   { syscall: 'futex', argIndex: 1, kind: 'value', width: 32, meaning: 'operation' },
   { syscall: 'clock_gettime', argIndex: 0, kind: 'value', width: 32, meaning: 'clock' },
   { syscall: 'clock_getres', argIndex: 0, kind: 'value', width: 32, meaning: 'clock' },
@@ -77,12 +81,12 @@ export const SUBFEATURE_ARGUMENTS: readonly SubfeatureArgument[] = [
   { syscall: 'getrlimit', argIndex: 0, kind: 'value', width: 32, meaning: 'resource' },
   { syscall: 'setrlimit', argIndex: 0, kind: 'value', width: 32, meaning: 'resource' },
   { syscall: 'prlimit64', argIndex: 1, kind: 'value', width: 32, meaning: 'resource' },
-  { syscall: 'open', argIndex: 1, kind: 'flags', width: 32, meaning: 'flags' },
-  { syscall: 'openat', argIndex: 2, kind: 'flags', width: 32, meaning: 'flags' },
+  { syscall: 'open', argIndex: 1, kind: 'flags', width: 32, meaning: 'flags', bitNames: 'open' },
+  { syscall: 'openat', argIndex: 2, kind: 'flags', width: 32, meaning: 'flags', bitNames: 'open' },
   { syscall: 'fadvise64', argIndex: 3, kind: 'value', width: 32, meaning: 'advice' },
   { syscall: 'rt_sigaction', argIndex: 0, kind: 'value', width: 32, meaning: 'signal' },
-  { syscall: 'getrandom', argIndex: 2, kind: 'flags', width: 32, meaning: 'flags' },
-  { syscall: 'pipe2', argIndex: 1, kind: 'flags', width: 32, meaning: 'flags' },
+  { syscall: 'getrandom', argIndex: 2, kind: 'flags', width: 32, meaning: 'flags', bitNames: 'getrandom' },
+  { syscall: 'pipe2', argIndex: 1, kind: 'flags', width: 32, meaning: 'flags', bitNames: 'open' },
   { syscall: 'membarrier', argIndex: 0, kind: 'value', width: 32, meaning: 'command' },
   { syscall: 'epoll_ctl', argIndex: 1, kind: 'value', width: 32, meaning: 'operation' },
 ];

@@ -13,8 +13,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CoverageReport } from '../../src/coverage/measure.js';
 import { FIXTURES, REPO_ROOT, runLoupe, tempDir } from '../helpers/cli.js';
@@ -59,7 +58,7 @@ after(() => {
 
 /** A copy of the public database as a git repository of its own. */
 function publicDatabase(): string {
-  const db = join(mkdtempSync(join(tmpdir(), 'loupe-coverage-docker-db-')), 'loupedb');
+  const db = join(tempDir('coverage-docker-db'), 'loupedb');
   cpSync(PUBLIC_DB, db, { recursive: true });
   spawnSync('chmod', ['-R', 'u+w', db]);
   git(db, 'init', '--quiet');

@@ -2,13 +2,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDynCsv } from '../../src/db/csv.js';
 import { parseFallbacksCsv } from '../../src/db/fallbacks-csv.js';
 import { EXAMPLES, REPO_ROOT, runLoupe, startLoupe, waitFor } from '../helpers/cli.js';
 import { snapshot, tempRepo } from '../helpers/git-tree.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 // The Docker tier: a local engine, a local base image (debootstrap + docker import), loupe-base,
 // and `loupe generate -d` with a Dockerfile written in the original tool's style.
@@ -37,7 +37,7 @@ after(() => {
 
 /** A folder holding Dockerfile.lua (the given text) and dockerfile_data/ with the bundled lua example. */
 function luaProject(dockerfile: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'loupe-docker-lua-'));
+  const dir = tempDir('docker-lua');
   mkdirSync(join(dir, 'dockerfile_data'));
   for (const f of ['hello.lua', 'test.sh']) cpSync(join(EXAMPLES, 'lua', f), join(dir, 'dockerfile_data', f));
   writeFileSync(join(dir, 'Dockerfile.lua'), dockerfile);
@@ -157,7 +157,7 @@ CMD /root/explore.py --output-csv --test-sequential -t /root/test.sh -b /bin/mv 
 `;
 
 test('inside the container, each run starts from the same files: a workload that consumes its input is analysed', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'loupe-docker-mv-'));
+  const dir = tempDir('docker-mv');
   mkdirSync(join(dir, 'dockerfile_data'));
   // The script sees the run's own files: the output made, the input gone.
   writeFileSync(join(dir, 'dockerfile_data', 'test.sh'), '#!/bin/sh\ngrep -qx alpha /root/output.txt && [ ! -e /root/input.txt ]\n', { mode: 0o755 });

@@ -1,6 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const REPO_ROOT = new URL('../../../', import.meta.url).pathname;
@@ -44,9 +43,7 @@ export async function waitFor(condition: () => boolean, timeoutMs: number, what:
   }
 }
 
-export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `loupe-test-${prefix}-`));
-}
+export { tempDir } from './temp-dirs.js';
 
 /** Compiles a C file from test/fixtures/c into `dir`; fails the test with gcc's message. */
 export function compileC(source: string, dir: string, extra: readonly string[] = []): string {

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, lstatSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, lstatSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { tempDir } from './temp-dirs.js';
 
 /** Helpers for tests on temporary git repositories. */
 
@@ -11,8 +11,8 @@ export function git(cwd: string, ...args: string[]): string {
 }
 
 /** A new repository with one committed file, so that it has a HEAD. */
-export function tempRepo(prefix = 'loupe-db-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+export function tempRepo(prefix = 'db'): string {
+  const dir = tempDir(prefix);
   git(dir, 'init', '--quiet');
   writeFileSync(join(dir, 'README.md'), 'test database\n');
   git(dir, 'add', 'README.md');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { CLI, compileC, processesMentioning, runLoupe, tempDir, writeScript } from '../helpers/cli.js';
@@ -72,6 +72,11 @@ test('a baseline run that fails stops everything and shows the logs', async () =
   assert.match(r.stderr, /application-said-this/, 'tail of the application log');
   assert.match(r.stderr, /MAGIC-WORD/, 'tail of the test script log');
   assert.doesNotMatch(r.stderr, /stub|fake/, 'no experiment ran');
+  // Its logs stay for the user to read, who is told the folder may go afterwards.
+  const kept = /logs of this analysis are kept in (\/\S+loupe-explore-\S+) \(delete it when done\)/.exec(r.stderr);
+  assert.ok(kept, r.stderr);
+  assert.ok(existsSync(kept[1]!));
+  rmSync(kept[1]!, { recursive: true });
 });
 
 test('a hanging test script is stopped at the time-out and leaves no process', async () => {

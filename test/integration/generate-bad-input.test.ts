@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runLoupe } from '../helpers/cli.js';
 import { snapshot, tempRepo } from '../helpers/git-tree.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 // Bad input to `loupe generate` that is found before any container or replica runs (no engine needed).
 
 function project(dockerfile?: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'loupe-badinput-'));
+  const dir = tempDir('badinput');
   if (dockerfile !== undefined) writeFileSync(join(dir, 'Dockerfile.app'), dockerfile);
   return dir;
 }
@@ -49,7 +49,7 @@ test('explore options and a command are refused with -d: the Dockerfile describe
 test('a native --coverage build that is not one is refused before the replicas run', async () => {
   const db = tempRepo();
   const before = snapshot(db);
-  const notABuild = mkdtempSync(join(tmpdir(), 'loupe-notabuild-'));
+  const notABuild = tempDir('notabuild');
   const native = ['generate', '-s', '-db', db, '-a', 'app', '-w', 'w', '--test-sequential'];
   const missing = await runLoupe([...native, '--coverage', join(notABuild, 'nope'), '--', '/bin/true']);
   assert.equal(missing.code, 3, missing.stderr);
@@ -62,7 +62,7 @@ test('a native --coverage build that is not one is refused before the replicas r
 });
 
 test('reproduce names a run folder that is missing or is a file, with the layout it expects', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'loupe-reproduce-'));
+  const dir = tempDir('reproduce');
   const file = join(dir, 'hello.lua');
   writeFileSync(file, 'print(1)\n');
   const missing = await runLoupe(['reproduce', join(dir, 'nope')]);

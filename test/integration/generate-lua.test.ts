@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { classOf, parseDynCsv } from '../../src/db/csv.js';
 import { EXAMPLES, processesMentioning, runLoupe, startLoupe, waitFor } from '../helpers/cli.js';
 import { git, snapshot, tempRepo } from '../helpers/git-tree.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 // `loupe generate` and `loupe reproduce` with the real `loupe explore`, natively, on the bundled
 // lua example (a sequential workload).
@@ -47,7 +47,7 @@ test('native generate of the lua example, then reproduce shows and repairs a tam
 
 test('Ctrl-C in the middle of a real analysis, then the same command resumes from the journal', async () => {
   const db = tempRepo();
-  const cache = mkdtempSync(join(tmpdir(), 'loupe-cache-'));
+  const cache = tempDir('cache');
   const env = { ...process.env, XDG_CACHE_HOME: cache };
   const args = ['generate', '-db', db, '-a', 'lua', '-s', '-w', 'hello', '-t', 'test.sh', '--test-sequential', '--replicas', '1', '--', 'lua5.4', 'hello.lua'];
   const before = snapshot(db);

@@ -1,17 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDynCsv, classOf } from '../../src/db/csv.js';
 import { STAND_IN_EXPLORE, processesMentioning, runLoupe, startLoupe, waitFor } from '../helpers/cli.js';
 import { git, snapshot, tempRepo } from '../helpers/git-tree.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 // `loupe generate` in the native environment, with a stand-in for `loupe explore` that writes
 // fixed results: what is tested here is generate itself (storing, merging, failures, resume).
 
 function setup(): { db: string; work: string; env: NodeJS.ProcessEnv; args: (...extra: string[]) => string[] } {
-  const work = mkdtempSync(join(tmpdir(), 'loupe-gen-'));
+  const work = tempDir('gen');
   const script = join(work, 'test.sh');
   writeFileSync(script, '#!/bin/sh\nexit 0\n');
   chmodSync(script, 0o755);
@@ -79,6 +79,10 @@ test('failures leave the database untouched, with a clear message and exit statu
     assert.equal(out.code, c.code, out.stderr);
     assert.match(out.stderr, c.message);
     assert.equal(snapshot(db), before);
+    // The replicas' logs, which the message may name, outlive generate, and the user is told they may go.
+    const kept = /^loupe: the replicas' logs are kept in (\/\S+) \(delete it when done\)$/m.exec(out.stderr);
+    assert.ok(kept !== null && existsSync(join(kept[1]!, 'replica-1.stderr')), out.stderr);
+    rmSync(kept[1]!, { recursive: true });
   }
 });
 
@@ -89,7 +93,7 @@ test('bad databases and bad names are refused before anything runs', async () =>
   assert.equal(dirty.code, 3);
   assert.match(dirty.stderr, /is dirty.*\n.*--allow-dirty-db/);
   assert.equal((await runLoupe(args('--allow-dirty-db'), { cwd: work, env })).code, 0);
-  const notGit = mkdtempSync(join(tmpdir(), 'loupe-notgit-'));
+  const notGit = tempDir('notgit');
   writeFileSync(join(notGit, 'x'), 'x');
   const plain = await runLoupe(['generate', '-db', notGit, '-a', 'lua', '-b', '-w', 'x', '--', 'lua5.4'], { cwd: work, env });
   assert.equal(plain.code, 3);

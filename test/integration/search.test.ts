@@ -6,13 +6,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, chmodSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, cpSync, readFileSync, rmSync, writeFileSync, mkdirSync, chmodSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { readDatabase } from '../../src/db/reader.js';
 import { selectApplications } from '../../src/analysis/selection.js';
 import { publicDb } from '../helpers/public-db.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 const PUBLIC_DB = publicDb();
 const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
@@ -37,7 +37,7 @@ function searchJson(...args: string[]): any {
 }
 
 before(() => {
-  work = mkdtempSync(join(tmpdir(), 'loupe-search-'));
+  work = tempDir('search');
   db = join(work, 'loupedb');
   cpSync(PUBLIC_DB, db, { recursive: true });
   // The public copy is read-only; the test commits into it.

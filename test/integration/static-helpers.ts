@@ -1,13 +1,12 @@
 /** Shared by the static-analysis tests: compiling the C fixtures, running the CLI. */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, FIXTURES } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 export const fixtures = join(FIXTURES, 'static');
 
-export const scratch = mkdtempSync(join(tmpdir(), 'loupe-static-test-'));
+export const scratch = tempDir('static-test');
 /** Keeps the disassembly cache of the tests (in this process and the CLIs it starts) out of the user's home. */
 export const diskCache = join(scratch, 'cache');
 process.env['LOUPE_CACHE_DIR'] = diskCache;

@@ -8,12 +8,12 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyseBinary } from '../../src/static/index.js';
 import { X86_64 } from '../../src/syscalls/table.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
-const work = mkdtempSync(join(tmpdir(), 'loupe-static-recall-'));
+const work = tempDir('static-recall');
 process.env['LOUPE_CACHE_DIR'] = join(work, 'cache'); // not the user's cache
 const hasStrace = spawnSync('strace', ['-V']).status === 0;
 

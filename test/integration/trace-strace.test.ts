@@ -1,13 +1,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { straceArgv } from '../../src/trace/strace-command.js';
 import { parseStraceLog, type ParsedTrace } from '../../src/trace/parser.js';
 import { discover } from '../../src/trace/discovery.js';
 import { canonicalExecutablePath } from '../../src/trace/canonical-path.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 // Exercises what discovery must see: a thread (clone3), a forked child that execs /bin/true,
 // posix_spawn, sub-feature arguments, a pseudo-file, and syscalls above 334 including one
@@ -85,7 +85,7 @@ let multiBinary = '';
 let drivenBinary = '';
 
 before(() => {
-  workDir = mkdtempSync(join(tmpdir(), 'loupe-trace-'));
+  workDir = tempDir('trace');
   multiBinary = compile('multi', MULTI_SOURCE);
   drivenBinary = compile('driven', DRIVEN_SOURCE);
 });

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { boundLauncher } from '../../src/sandbox/bound-launcher.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 test('the bound launcher is a copy carrying the analysed binary\'s times, still executable', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'loupe-bound-'));
+  const dir = tempDir('bound');
   const launcher = join(dir, 'launch');
   const binary = join(dir, 'prog');
   writeFileSync(launcher, 'launcher bytes');

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { joinCallSites, summariseCallSites } from '../../src/coverage/call-sites.js';
@@ -9,6 +8,7 @@ import { countsInLayers, parseGcovHeader } from '../../src/coverage/gcov-data.js
 import { parseTracefile, totalsOf } from '../../src/coverage/tracefile.js';
 import { bwrapArgv } from '../../src/sandbox/bwrap.js';
 import { X86_64 } from '../../src/syscalls/table.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 const TRACEFILE = `TN:
 SF:/src/a.c
@@ -98,7 +98,7 @@ test('an instrumented copy replaces the analysed binary: over its path, or as th
 });
 
 test('counts in kept layers: the object path is the mount point plus the path in the upper folder; a .gcda the host already had is set apart', () => {
-  const root = mkdtempSync(join(tmpdir(), 'loupe-unit-layers-'));
+  const root = tempDir('unit-layers');
   const host = join(root, 'host');
   mkdirSync(join(host, 'objs'), { recursive: true });
   writeFileSync(join(host, 'objs', 'old.gcda'), 'earlier counts');

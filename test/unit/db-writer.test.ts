@@ -1,19 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LoupeError } from '../../src/core/errors.js';
 import { openDatabase, storeRun, type RunLocation } from '../../src/db/writer.js';
 import { git, snapshot, tempRepo } from '../helpers/git-tree.js';
 import { publicDb } from '../helpers/public-db.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 const location: RunLocation = { app: 'nginx', workload: { kind: 'benchmark', name: 'wrk' }, run: 'a'.repeat(32) };
 const runFiles = (dyn: string) => new Map<string, string>([['data/dyn.csv', dyn], ['cmd.txt', 'loupe generate ...'], ['explore.logs', 'log\n']]);
 
 test('a missing database is created only when asked', async () => {
-  const parent = mkdtempSync(join(tmpdir(), 'loupe-db-parent-'));
+  const parent = tempDir('db-parent');
   const path = join(parent, 'db');
   await assert.rejects(openDatabase(path, { init: false, allowDirty: false }), /does not exist.*/);
   assert.equal(existsSync(path), false);
@@ -23,14 +23,14 @@ test('a missing database is created only when asked', async () => {
   const other = await openDatabase(join(parent, 'db2'), { init: true, allowDirty: false });
   assert.ok(existsSync(join(other.root, '.git')));
   // An empty folder is created in place too, but the refusal must not claim it is missing.
-  const empty = mkdtempSync(join(tmpdir(), 'loupe-db-empty-'));
+  const empty = tempDir('db-empty');
   await assert.rejects(openDatabase(empty, { init: false, allowDirty: false }),
     (e: unknown) => e instanceof LoupeError && /is an empty folder/.test(e.message) && /--init/.test(e.hint ?? '') && e.exitCode === 3);
   assert.ok(existsSync(join((await openDatabase(empty, { init: true, allowDirty: false })).root, '.git')));
 });
 
 test('a folder that is not a git repository, and a dirty database, are refused with a hint', async () => {
-  const plain = mkdtempSync(join(tmpdir(), 'loupe-notgit-'));
+  const plain = tempDir('notgit');
   writeFileSync(join(plain, 'x'), 'x');
   await assert.rejects(openDatabase(plain, { init: true, allowDirty: false }),
     (e: unknown) => e instanceof LoupeError && /not a git repository/.test(e.message) && e.exitCode === 3);
@@ -92,7 +92,7 @@ test('names that could escape the database are refused', async () => {
 });
 
 test('storing into a copy of the public database changes only the run written', async () => {
-  const copy = mkdtempSync(join(tmpdir(), 'loupe-publicdb-'));
+  const copy = tempDir('publicdb');
   cpSync(publicDb(), copy, { recursive: true });
   git(copy, 'init', '-q');
   git(copy, 'config', 'core.fileMode', 'false');

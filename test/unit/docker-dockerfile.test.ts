@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LoupeError } from '../../src/core/errors.js';
 import { describeBuildFailure } from '../../src/docker/build.js';
 import { copyDockerfileData } from '../../src/docker/context.js';
-import { inspectDockerfile } from '../../src/docker/dockerfile.js';
+import { exploreJobsOption, inspectDockerfile } from '../../src/docker/dockerfile.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 const NGINX = `FROM loupe-base:latest
 
@@ -49,10 +49,10 @@ test('a Dockerfile not based on loupe-base is accepted with a warning', () => {
 });
 
 test('only the referenced data files (wildcards expanded) go into the build context', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'loupe-ctx-'));
+  const dir = tempDir('ctx');
   mkdirSync(join(dir, 'dockerfile_data/conf'), { recursive: true });
   for (const f of ['a.sh', 'b.sh', 'unused.txt', 'conf/x.conf']) writeFileSync(join(dir, 'dockerfile_data', f), f);
-  const context = mkdtempSync(join(tmpdir(), 'loupe-ctx-out-'));
+  const context = tempDir('ctx-out');
   const copied = copyDockerfileData(join(dir, 'Dockerfile.app'), ['*.sh', 'conf'], context);
   assert.deepEqual(copied, ['dockerfile_data/a.sh', 'dockerfile_data/b.sh', 'dockerfile_data/conf/x.conf']);
   assert.equal(readFileSync(join(context, 'dockerfile_data/conf/x.conf'), 'utf8'), 'conf/x.conf');
@@ -74,4 +74,12 @@ test('the failing step of a classic build is found in its output', () => {
   ];
   assert.deepEqual(describeBuildFailure(output), { step: '3/3 : RUN false', details: ["The command '/bin/sh -c false' returned a non-zero code: 1"] });
   assert.deepEqual(describeBuildFailure(['unable to prepare context: path "x" not found']), { details: ['unable to prepare context: path "x" not found'] });
+});
+
+test('the --jobs of a CMD is read as explore reads it: the last before --, in shell or JSON form', () => {
+  assert.equal(exploreJobsOption('/root/explore.py --output-csv --jobs 4 -t /root/t.sh -b /usr/bin/app -- -p 1'), 4);
+  assert.equal(exploreJobsOption('/root/explore.py -j 2 --jobs=6 -b app'), 6);
+  assert.equal(exploreJobsOption('["/root/explore.py", "--jobs", "3", "-b", "app"]'), 3);
+  assert.equal(exploreJobsOption('/root/explore.py -b app -- --jobs 9'), undefined, 'the program\'s own --jobs');
+  assert.equal(exploreJobsOption('/root/explore.py -b app'), undefined);
 });

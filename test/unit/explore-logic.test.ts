@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, appendFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { largestWorkingSet } from '../../src/explore/final-check.js';
 import { planArgumentExperiments, planPseudoFileExperiments, planSyscallExperiments, setBits } from '../../src/explore/plan.js';
@@ -12,6 +11,7 @@ import { LoupeError } from '../../src/core/errors.js';
 import type { ExperimentResult, JudgeSettings, Workload } from '../../src/explore/experiment.js';
 import { X86_64 } from '../../src/syscalls/table.js';
 import { safeDirName } from '../../src/explore/run-experiment.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 const workload: Workload = { program: '/bin/true', args: [], cwd: '/', sequential: true, timeoutMs: 1000 };
 const judge: JudgeSettings = { attempts: 2, inconclusiveRetries: 3, readyListeners: 0, readyWaitMs: 0 };
@@ -58,7 +58,7 @@ test('argument values: exact value under the mask, plus every flag bit once', ()
   assert.ok(verdicts.every((v) => v.stub === 'works' && v.fake === 'works'));
 });
 
-test('a flag bit is labelled with its name when the labels of the values seen tell it, else with its hex', () => {
+test('a flag bit is labelled with the kernel header\'s name, else the one the labels of the values seen tell, else its hex', () => {
   const flags = (syscall: string, nr: number, argIndex: number, value: number, label: string) => ({ syscall, nr, argIndex, value: String(value), label, kind: 'flags' as const, mask: String(0xffffffff) });
   // What discovery saw for busybox httpd: strace names the whole value (`0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */`), not each bit.
   const planned = planArgumentExperiments(
@@ -72,9 +72,13 @@ test('a flag bit is labelled with its name when the labels of the values seen te
       flags('mmap', 9, 3, 0x802, 'MAP_PRIVATE|MAP_DENYWRITE'),
       flags('openat', 257, 2, 0x0, 'O_RDONLY'),
       flags('openat', 257, 2, 0x80000, 'O_RDONLY|O_CLOEXEC'),
-      // Two bits always seen together, and a value strace could not name: no name can be told.
+      // Two bits always seen together, and a value strace could not name: the headers name them.
       flags('socket', 41, 1, 0x80800, 'SOCK_NONBLOCK|SOCK_CLOEXEC'),
       flags('clone', 56, 0, 0x1200000, '0x1200000'),
+      // FASYNC (0x2000) is not an O_ name in <linux/fcntl.h>; strace calls it O_ASYNC.
+      flags('openat', 257, 2, 0x2000, 'O_RDONLY|O_ASYNC'),
+      // A bit of mmap's MAP_HUGE_ size field: neither the headers nor strace name it alone.
+      flags('mmap', 9, 3, 0x8040022, '0x8040022'),
     ],
     workload,
     judge,
@@ -88,11 +92,14 @@ test('a flag bit is labelled with its name when the labels of the values seen te
     'mmap/3&0x20': 'MAP_ANONYMOUS',
     'mmap/3&0x10': 'MAP_FIXED',
     'mmap/3&0x800': 'MAP_DENYWRITE',
+    'mmap/3&0x40000': 'MAP_HUGETLB',
+    'mmap/3&0x8000000': '0x8000000',
     'openat/2&0x80000': 'O_CLOEXEC',
-    'socket/1&0x800': '0x800',
-    'socket/1&0x80000': '0x80000',
-    'clone/0&0x200000': '0x200000',
-    'clone/0&0x1000000': '0x1000000',
+    'openat/2&0x2000': 'O_ASYNC',
+    'socket/1&0x800': 'SOCK_NONBLOCK',
+    'socket/1&0x80000': 'SOCK_CLOEXEC',
+    'clone/0&0x200000': 'CLONE_CHILD_CLEARTID',
+    'clone/0&0x1000000': 'CLONE_CHILD_SETTID',
   });
   // Experiment ids name the bit by number: a journal written before still resumes.
   assert.ok(planned.some((p) => p.experiment.id === `stub:mmap:arg3&${0x20}` && p.experiment.description === 'stub mmap(arg3 bit MAP_ANONYMOUS)'));
@@ -136,7 +143,7 @@ test('largest working set: isolates the culprits, keeps everything else', async 
 });
 
 test('the journal resumes only the same workload and survives a torn last line', () => {
-  const file = join(mkdtempSync(join(tmpdir(), 'loupe-journal-')), 'journal.jsonl');
+  const file = join(tempDir('journal'), 'journal.jsonl');
   const fp = workloadFingerprint(workload, 'v1');
   const journal = new Journal(file, fp);
   journal.record(result('stub:read', 'broken'));
@@ -153,7 +160,7 @@ test('the journal resumes only the same workload and survives a torn last line',
 });
 
 test('a journal that is not one is refused and left as it was', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'loupe-journal-'));
+  const dir = tempDir('journal');
   const script = join(dir, 'hello.lua');
   writeFileSync(script, 'print("hello")\n');
   const fp = workloadFingerprint(workload, 'v1');

@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { eventLine, parseEventLine, progressOfEvents, type ExploreEvent } from '../../src/explore/events.js';
-import { journalFile, journalFolder, planReplicas } from '../../src/generate/replicas.js';
+import { inspectDockerfile } from '../../src/docker/dockerfile.js';
+import { debianDockerfile } from '../../src/generate/debian-package.js';
+import { describeReplicaPlan, journalFile, journalFolder, planReplicas } from '../../src/generate/replicas.js';
 
 test('replicas share the jobs of one explore: at most one replica per core, jobs split between them', () => {
   assert.deepEqual(planReplicas(2, 2, 4), { parallel: 2, jobsPerReplica: 2 });
@@ -34,4 +36,17 @@ test('the progress of a replica is read from explore\'s events, whatever else it
   ].join('\n');
   assert.deepEqual(progressOfEvents(log), { phase: 'syscalls', done: 2, planned: 44 });
   assert.equal(parseEventLine('loupe: error: the baseline fails'), undefined);
+});
+
+test('loupe debian --jobs N: the replicas are said to run the N jobs of the CMD, not generate\'s share', () => {
+  const pkg = { source: 'gzip', version: '1.12-1' };
+  const suite = { binary: '/root/debian/gzip/gzip', makeArgs: ['TESTS=help-version'] };
+  const plan = planReplicas(1, 2, 4);
+  const withJobs = inspectDockerfile(debianDockerfile(pkg, { ...suite, jobs: 3 }), 'Dockerfile.gzip');
+  assert.equal(withJobs.cmdJobs, 3);
+  assert.equal(describeReplicaPlan(1, plan, withJobs.cmdJobs), "running 1 replica (1 at a time, 3 jobs each, set by the Dockerfile's CMD)");
+  const without = inspectDockerfile(debianDockerfile(pkg, suite), 'Dockerfile.gzip');
+  assert.equal(without.cmdJobs, undefined);
+  assert.equal(describeReplicaPlan(1, plan, without.cmdJobs), 'running 1 replica (1 at a time, 4 jobs each)');
+  assert.equal(describeReplicaPlan(2, planReplicas(2, 2, 4), 1), "running 2 replicas (2 at a time, 1 job each, set by the Dockerfile's CMD)");
 });
