@@ -8,7 +8,8 @@
 # Usage: scripts/docker-engine.sh            (both steps; idempotent)
 # Environment: LOUPE_DOCKERD_LOG (default /var/log/loupe-dockerd.log),
 #              LOUPE_BASE_IMPORT (default local/debian:bookworm),
-#              LOUPE_DOCKER_STORAGE (auto, the default: overlay2, else vfs; or overlay2, or vfs).
+#              LOUPE_DOCKER_STORAGE (auto, the default: overlay2, else vfs; or overlay2, or vfs),
+#              LOUPE_DOCKER_ENGINE_ONLY=1 (step 1 only: test/docker/docker-engine.test.ts).
 set -euo pipefail
 
 rootfs=""   # global so that the EXIT trap still sees it
@@ -116,4 +117,4 @@ make_base_image() {
 }
 
 start_engine
-make_base_image
+[ "${LOUPE_DOCKER_ENGINE_ONLY:-}" = 1 ] || make_base_image

@@ -12,7 +12,7 @@ export function registerExplore(program: Command): void {
   addAnalysisOptions(cmd)
     .option('--output-csv', 'print dyn.csv (the database format) on stdout, and nothing else there', false)
     .option('--output-sys-names', 'print the classes as lists of syscall names', false)
-    .addOption(new Option('-j, --jobs <n>', `experiments run side by side (default: ${defaultJobs()}, two per core, raised up to ${MAX_JOBS_FACTOR * defaultJobs()} while working runs side by side take no longer than the unperturbed run alone; a number given here is kept throughout)`).argParser(positiveInteger))
+    .addOption(new Option('-j, --jobs <n>', `experiments run side by side (default: ${defaultJobs()}, two per core, raised up to ${MAX_JOBS_FACTOR * defaultJobs()} for runs of 0.5 s or more while runs side by side take no longer than the unperturbed run alone; a number given here is kept throughout)`).argParser(positiveInteger))
     .option('--json', 'print one JSON document with every result and experiment', false)
     .option('--out <dir>', 'write dyn.csv, sub-feature CSVs, explore.json, explore.log and per-run logs there')
     .option('--journal <file>', 'record finished experiments there; the same command run again resumes from it')

@@ -45,9 +45,13 @@ export class AdaptiveJobs {
     this.ceiling = adaptive ? MAX_JOBS_FACTOR * base : base;
   }
 
-  /** The unperturbed run's duration alone, ms (the baseline); nothing changes before it is known. */
+  /**
+   * The unperturbed run's duration alone, ms (the baseline); nothing changes before it is
+   * known, nor ever for a run shorter than SHORTEST_ADAPTIVE_RUN_MS.
+   */
   setBaseline(ms: number): void {
     this.baselineMs = ms;
+    if (ms < SHORTEST_ADAPTIVE_RUN_MS) this.ceiling = this.base;
   }
 
   /** Runs allowed side by side now. */
@@ -81,6 +85,15 @@ export class AdaptiveJobs {
   }
 }
 
+/**
+ * Runs shorter than this (the unperturbed one, ms) keep the starting limit. Their length is set
+ * by the CPU (the program's and the engine's own work: 20 to 40 ms per run here), and a single
+ * baseline run of tens of ms on a busy machine varies by more than the tolerance: measured at
+ * load 38, the tiny example (runs of about 30 ms) rose to 8 in 3 of 5 analyses and took a median
+ * 1.19 times as long as at a fixed --jobs 4 (5 pairs). nginx's runs (wrk's second) and the
+ * memcached suite are far above it; redis's (about 0.2 s) and lua's below.
+ */
+export const SHORTEST_ADAPTIVE_RUN_MS = 500;
 /** Working runs at one limit before it is judged. */
 export const MEASURED_RUNS = 3;
 /** Working runs taking up to this multiple of the unperturbed run alone were not slowed by running side by side. */
