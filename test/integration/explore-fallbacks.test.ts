@@ -42,7 +42,7 @@ async function exploreJson(args: readonly string[], cwd?: string): Promise<Explo
 
 test('pthread_create: with clone3 stubbed, glibc falls back to clone (and strace -e inject agrees)', async () => {
   const dir = tempDir('fb-clone3');
-  const prog = compileC('fallback-clone3-join.c', dir);
+  const prog = compileC('fallback-clone3.c', dir, ['-DTHREAD_SLEEP_MS=50']);
   const script = writeScript(dir, 'test.sh', `grep -q '^ok$' "$1"`);
   const report = await exploreJson(['-b', prog, '-t', script, '--test-sequential', '--out', join(dir, 'out')]);
   assert.equal(report.syscalls.find((s) => s.nr === nr('clone3'))?.stub, 'works');
