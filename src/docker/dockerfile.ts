@@ -59,13 +59,17 @@ function copySources(args: string): { sources: string[]; fromStage: boolean } {
     options.push(m[1]!);
     rest = rest.slice(m[0].length);
   }
-  let paths: string[];
+  return { sources: instructionWords(rest).slice(0, -1), fromStage: options.some((o) => o.startsWith('--from=')) };
+}
+
+/** The words of an instruction's arguments: its JSON (exec) form, else (shell form, or JSON that does not parse) split at whitespace. */
+function instructionWords(args: string): string[] {
+  const text = args.trim();
   try {
-    paths = rest.startsWith('[') ? (JSON.parse(rest) as string[]) : rest.split(/\s+/);
+    return text.startsWith('[') ? (JSON.parse(text) as string[]) : text.split(/\s+/);
   } catch {
-    paths = rest.split(/\s+/);
+    return text.split(/\s+/);
   }
-  return { sources: paths.slice(0, -1), fromStage: options.some((o) => o.startsWith('--from=')) };
 }
 
 function malformed(file: string, why: string, hint?: string): LoupeError {
@@ -124,12 +128,7 @@ export function inspectDockerfile(text: string, file: string): DockerfileFacts {
  * sets none or its value is not a whole number.
  */
 export function exploreJobsOption(cmdArgs: string): number | undefined {
-  let words: string[];
-  try {
-    words = cmdArgs.trim().startsWith('[') ? (JSON.parse(cmdArgs) as string[]) : cmdArgs.trim().split(/\s+/);
-  } catch {
-    words = cmdArgs.trim().split(/\s+/);
-  }
+  const words = instructionWords(cmdArgs);
   const end = words.indexOf('--');
   let jobs: string | undefined;
   words.slice(0, end === -1 ? words.length : end).forEach((word, i, all) => {
