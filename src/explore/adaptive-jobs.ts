@@ -32,7 +32,7 @@ export class AdaptiveJobs {
   private baselineMs = 0;
   /** The median of the working runs at the previous level, once the limit has risen, ms. */
   private previousMedian: number | undefined;
-  /** Durations of the latest working runs started at the current level, ms. */
+  /** Durations of the working runs started at the current level since it was last judged, ms. */
   private recent: number[] = [];
 
   /**
@@ -70,7 +70,7 @@ export class AdaptiveJobs {
    */
   recordWorking(ms: number, startedAt: number): void {
     if (this.baselineMs <= 0 || startedAt !== this.level || this.level >= this.ceiling) return;
-    this.recent = [...this.recent, ms].slice(-MEASURED_RUNS);
+    this.recent.push(ms);
     if (this.recent.length < MEASURED_RUNS) return;
     const now = median(this.recent);
     this.recent = [];
