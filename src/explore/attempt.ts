@@ -269,10 +269,10 @@ async function judgeWithScript(
     }
     const notReadyMs = Date.now() - spent.startedAt;
     // Starved of CPU (by other runs side by side, or other work), a server takes longer to be ready.
-    const readyLimitMs = exp.judge.readyLimitMs === undefined ? undefined : deadline.stretched(exp.judge.readyLimitMs);
-    if (readyLimitMs !== undefined && notReadyMs + backoffMs >= readyLimitMs) {
-      const stretched = readyLimitMs > exp.judge.readyLimitMs! ? `, ${exp.judge.readyLimitMs} ms set from the unperturbed run and moved on by the time other work kept it off the CPU` : ', set from the unperturbed run';
-      return ['broken', 'inconclusive', `never ready: the test script still answered 200 (not ready) ${notReadyMs} ms after the start, after ${ask + 1} tries (readiness limit ${readyLimitMs} ms${stretched})`];
+    const readyLimit = exp.judge.readyLimitMs === undefined ? undefined : { calibratedMs: exp.judge.readyLimitMs, nowMs: deadline.stretched(exp.judge.readyLimitMs) };
+    if (readyLimit !== undefined && notReadyMs + backoffMs >= readyLimit.nowMs) {
+      const stretched = readyLimit.nowMs > readyLimit.calibratedMs ? `, ${readyLimit.calibratedMs} ms set from the unperturbed run and moved on by the time other work kept it off the CPU` : ', set from the unperturbed run';
+      return ['broken', 'inconclusive', `never ready: the test script still answered 200 (not ready) ${notReadyMs} ms after the start, after ${ask + 1} tries (readiness limit ${readyLimit.nowMs} ms${stretched})`];
     }
     // Still not ready at the limit: as much a hang as a script that never returns.
     if (backoffMs >= deadline.remaining()) return ['broken', 'hang', `test script still inconclusive (200) at the limit after ${ask + 1} tries${hangNote(exp)}`];
