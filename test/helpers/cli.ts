@@ -94,7 +94,12 @@ export const FORKING_SERVER_TEST = `for i in 1 2; do
 done
 exit 0`;
 
-/** test/fixtures/c/forking-server.c compiled into `dir`, with its test script (FORKING_SERVER_TEST) beside it. */
-export function forkingServer(dir: string): { prog: string; script: string } {
-  return { prog: compileC('forking-server.c', dir), script: writeScript(dir, 'test.sh', FORKING_SERVER_TEST, '/bin/bash') };
+/**
+ * test/fixtures/c/forking-server.c compiled into `dir`, with its test script (FORKING_SERVER_TEST)
+ * beside it; with `testSeconds`, the script then sleeps that long before it answers "works", as
+ * wrk's second does: a run whose length a clock sets.
+ */
+export function forkingServer(dir: string, testSeconds?: number): { prog: string; script: string } {
+  const body = testSeconds === undefined ? FORKING_SERVER_TEST : FORKING_SERVER_TEST.replace(/exit 0$/, `sleep ${testSeconds}\nexit 0`);
+  return { prog: compileC('forking-server.c', dir), script: writeScript(dir, 'test.sh', body, '/bin/bash') };
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileC, FORKING_SERVER_TEST, runLoupe, tempDir, writeScript } from '../helpers/cli.js';
+import { forkingServer, runLoupe, tempDir } from '../helpers/cli.js';
 import type { ExploreReport } from '../../src/explore/report.js';
 import { formatSummary } from '../../src/explore/format.js';
 import { defaultJobs, MAX_JOBS_FACTOR } from '../../src/explore/jobs.js';
@@ -11,8 +11,7 @@ import { defaultJobs, MAX_JOBS_FACTOR } from '../../src/explore/jobs.js';
 // same classes.
 test('without --jobs, runs that a clock makes long raise the limit of runs side by side; --jobs keeps it, with the same verdicts', async () => {
   const dir = tempDir('adaptive-jobs');
-  const prog = compileC('forking-server.c', dir);
-  const script = writeScript(dir, 'test.sh', FORKING_SERVER_TEST.replace(/exit 0$/, 'sleep 1\nexit 0'), '/bin/bash');
+  const { prog, script } = forkingServer(dir, 1);
   const explore = async (jobs: string[]): Promise<ExploreReport> => {
     const r = await runLoupe(['explore', '-b', prog, '-t', script, '--json', '--disable-static', '--no-fallbacks', ...jobs], { cwd: dir });
     assert.equal(r.code, 0, r.stderr);

@@ -1,14 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileC, FORKING_SERVER_TEST, runLoupe, tempDir, writeScript } from '../helpers/cli.js';
+import { forkingServer, runLoupe, tempDir } from '../helpers/cli.js';
 import type { ExploreReport } from '../../src/explore/report.js';
 
 // A server whose test takes a second (as wrk's does): its hang limit is about 10 s, while it is
 // ready in a few ms. Faking bind leaves it up but listening nowhere the script can reach.
 test('a server that never becomes ready is judged at its readiness limit, not at its hang limit', async () => {
   const dir = tempDir('readiness');
-  const prog = compileC('forking-server.c', dir);
-  const script = writeScript(dir, 'test.sh', FORKING_SERVER_TEST.replace(/exit 0$/, 'sleep 1\nexit 0'), '/bin/bash');
+  const { prog, script } = forkingServer(dir, 1);
   const r = await runLoupe(['explore', '-b', prog, '-t', script, '--json', '--disable-static', '--no-group-testing'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout) as ExploreReport;
