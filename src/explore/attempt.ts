@@ -118,7 +118,6 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
   const calibratedMs = exp.judge.hangLimitMs ?? Infinity;
   const limitMs = Math.min(workload.timeoutMs, Math.max(calibratedMs, ctx.loadedLimitMs ?? 0));
   const cgroup = ctx.recordIn;
-  const deadline = new RunDeadline({ calibratedMs, plainMs: limitMs, timeoutMs: workload.timeoutMs }, cgroup === undefined ? undefined : () => readCpuPressure(cgroup)?.fullMs);
   const sandboxStart = Date.now();
   const sandbox = await SandboxRun.start(ctx.groups, {
     program: workload.program,
@@ -139,8 +138,12 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
     logFile: appLog,
     recordIn: ctx.recordIn,
     hostPrefix: [...(ctx.hostPrefix ?? []), ...(ctx.observer?.joinPrefix ?? [])],
+    startLimitMs: workload.timeoutMs,
   });
   const started = Date.now();
+  // The limits count from the program's start: a sandbox slow to start (a network namespace's
+  // creation waits on the kernel's cleanup of others under load) is not the program hanging.
+  const deadline = new RunDeadline({ calibratedMs, plainMs: limitMs, timeoutMs: workload.timeoutMs }, cgroup === undefined ? undefined : starvationFromNow(cgroup));
   ctx.observer?.started(sandbox.namespacePid);
   const benchmarkOutput = ctx.benchmark ? join(ctx.dir, 'benchmark.out') : undefined;
   const script: ScriptTiming = { ms: 0, startedAt: started };
@@ -172,7 +175,7 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
   };
   if (sandbox.namespacePid === undefined) {
     const status = await sandbox.appExited;
-    return finish('broken', 'start', `sandbox did not start (exit ${status.code ?? status.signal}); see ${appLog}`);
+    return finish('broken', 'start', sandbox.startTimedOut ? `sandbox did not start within ${workload.timeoutMs} ms (time-out); see ${appLog}` : `sandbox did not start (exit ${status.code ?? status.signal}); see ${appLog}`);
   }
 
   if (workload.sequential || workload.testScript === undefined) {
@@ -203,6 +206,15 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
   // Its network namespace went with it: the test could only fail to reach it.
   if (ended) return finish('broken', crashSignal(ended) ? 'crash' : 'exit', `the application exited with ${ended.code ?? ended.signal} before its test could start`);
   return finish(...(await judgeWithScript(exp, ctx, [...(ctx.hostPrefix ?? []), ...sandbox.testEntry(workload.cwd, true)], appLog, testLog, deadline, script, benchmarkOutput)));
+}
+
+/** Reads how long other work has held all of the cgroup's runnable tasks off the CPU since this call, ms, on each call (sandbox/cpu-pressure.ts, "full"); undefined when unreadable. */
+function starvationFromNow(cgroup: string): () => number | undefined {
+  const before = readCpuPressure(cgroup)?.fullMs ?? 0;
+  return () => {
+    const fullMs = readCpuPressure(cgroup)?.fullMs;
+    return fullMs === undefined ? undefined : fullMs - before;
+  };
 }
 
 /**

@@ -18,6 +18,8 @@ export interface SandboxRunSpec extends Omit<SandboxSpec, 'root'> {
   keptLayersDir: string;
   /** Host command prefix that ends by executing the rest of the line (e.g. `taskset -c LIST`, joining a cgroup). */
   hostPrefix?: readonly string[];
+  /** How long the sandbox may take to start its first process, ms; past it the run is stopped and `startTimedOut` set. Unbounded when absent. */
+  startLimitMs?: number;
 }
 
 /**
@@ -55,14 +57,24 @@ export class SandboxRun {
     // Both pipes are read from the start: once the helper has exited, Node flushes a pipe nobody
     // reads and its 'end' is gone, so a reader attached later would wait forever.
     const appStatus = readAppStatus(proc);
+    let startTimedOut = false;
+    const startTimer = spec.startLimitMs === undefined ? undefined : setTimeout(() => {
+      startTimedOut = true;
+      void proc.kill();
+    }, spec.startLimitMs);
     const namespacePid = await readChildPid(proc);
+    clearTimeout(startTimer);
     const run = new SandboxRun(proc, namespacePid, appStatus, spec.logFile, plan, spec);
+    run.startTimedOut = startTimedOut && namespacePid === undefined;
     void run.appExited.then((status) => (run.appStatus = status));
     return run;
   }
 
   /** How the application ended, once it has (its namespaces are then gone). */
   appStatus: ExitStatus | undefined;
+
+  /** Whether the sandbox was stopped for not starting within `startLimitMs`. */
+  startTimedOut = false;
 
   /** Waits for the application to end, up to `ms`; on time-out stops the whole run. */
   async waitForApp(ms: number): Promise<ExitStatus & { timedOut: boolean }> {

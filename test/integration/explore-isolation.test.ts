@@ -9,6 +9,8 @@ import { withCancellation } from '../../src/explore/cancellation.js';
 import { ProcessGroups } from '../../src/sandbox/process.js';
 import { SandboxRun } from '../../src/sandbox/sandbox.js';
 import { filterFor } from '../../src/explore/run-experiment.js';
+import { runAttempt } from '../../src/explore/attempt.js';
+import type { Experiment } from '../../src/explore/experiment.js';
 import { X86_64 } from '../../src/syscalls/table.js';
 import { DEFAULT_ISOLATION } from '../../src/sandbox/isolation.js';
 import { ISOLATE_HELPER_PATH, LAUNCHER_PATH } from '../../src/core/version.js';
@@ -207,4 +209,35 @@ test('a mount that disappears between the plan and the run (a container Docker r
   await groups.killAll();
   assert.equal(status.code, 0, readFileSync(join(dir, 'run.log'), 'utf8'));
   assert.equal(existsSync(mountPoint), false, 'the premise: the mount was gone when the helper ran');
+});
+
+// Under heavy load the sandbox itself can be slow to start (a network namespace's creation waits
+// for the kernel's cleanup of others). The hang limit is the program's: it counts from the
+// program's start. A sandbox that never starts is stopped at the time-out and says so.
+test('a run\'s limits count from its program\'s start: a sandbox slow to start is no hang, one that never starts is stopped at the time-out', async () => {
+  const dir = tempDir('slow-start');
+  const groups = new ProcessGroups();
+  const experiment = (timeoutMs: number): Experiment => ({
+    id: 'baseline', description: 'baseline',
+    workload: { program: '/bin/true', args: [], cwd: dir, sequential: true, timeoutMs },
+    perturbation: { rules: [] },
+    judge: { attempts: 1, inconclusiveRetries: 0, readyListeners: 0, readyWaitMs: 0, hangLimitMs: 1000 },
+  });
+  const attempt = (name: string, timeoutMs: number) => runAttempt(experiment(timeoutMs), {
+    groups, launcher: LAUNCHER_PATH, isolateHelper: ISOLATE_HELPER_PATH, workDir: join(dir, 'work'), dir: join(dir, name), filter: filterFor([], X86_64),
+    // Runs on the host before the isolation helper: the sandbox's start-up takes 1.5 s.
+    hostPrefix: ['sh', '-c', 'sleep 1.5; exec "$@"', '--'],
+  });
+  try {
+    const slow = await attempt('slow', 60_000);
+    assert.equal(slow.verdict, 'works', `${slow.failure}: ${slow.reason}`);
+    assert.ok(slow.phases.sandboxStartMs >= 1500, `the premise: the sandbox took ${slow.phases.sandboxStartMs} ms to start, more than the 1000 ms hang limit`);
+    const stalled = await attempt('stalled', 800);
+    assert.equal(stalled.failure, 'start');
+    assert.match(stalled.reason ?? '', /sandbox did not start within 800 ms \(time-out\)/);
+    assert.ok(stalled.phases.sandboxStartMs < 1400, `stopped at the time-out, not when the start-up ended (${stalled.phases.sandboxStartMs} ms)`);
+  } finally {
+    await groups.stopAll();
+  }
+  assert.equal(groups.size, 0, 'nothing of either run is left');
 });
