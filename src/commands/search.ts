@@ -116,12 +116,13 @@ function showUsage(ctx: Context, selection: Selection): Record<string, unknown> 
   const json = usageJson(ctx, selection, usage);
   ctx.out.push(`Syscall usage of ${describeSelection(ctx, selection)}: ${selection.applications.map((a) => a.name).join(', ')}`);
   ctx.out.push(...wrapList('Required (neither stubbing nor faking works)', ctx.show(usage.required)));
-  ctx.out.push(...wrapList('Stub-only (works when stubbed, not when faked)', ctx.show(usage.stubOnly)));
-  ctx.out.push(...wrapList('Fake-only (works when faked, not when stubbed)', ctx.show(usage.fakeOnly)));
-  ctx.out.push(...wrapList('Both (works stubbed and faked)', ctx.show(usage.both)));
+  // The conflicting syscalls are part of the required list, so they are listed under it.
   if (usage.conflicting.size > 0) {
     ctx.out.push(...wrapList('  of which required because applications disagree on stub vs fake', ctx.show(usage.conflicting)));
   }
+  ctx.out.push(...wrapList('Stub-only (works when stubbed, not when faked)', ctx.show(usage.stubOnly)));
+  ctx.out.push(...wrapList('Fake-only (works when faked, not when stubbed)', ctx.show(usage.fakeOnly)));
+  ctx.out.push(...wrapList('Both (works stubbed and faked)', ctx.show(usage.both)));
   if (usage.staticBinary) ctx.out.push(...wrapList('Static binary analysis', ctx.show(usage.staticBinary)));
   if (ctx.options.staticSource) {
     if (usage.staticSources) ctx.out.push(...wrapList('Static source analysis', ctx.show(usage.staticSources)));

@@ -84,6 +84,18 @@ test('several applications: required if any requires it; a class holds only if i
   assert.deepEqual(u.applications, ['dhrystone', 'lua']);
 });
 
+test('text usage: the syscalls required because applications disagree are listed under the required ones', () => {
+  // nginx and redis disagree on lseek, mprotect, dup2 and prlimit64 (one can only stub, the other only fake).
+  const r = loupe('search', '-db', db, '-a', 'nginx,redis', '--output-sys-names');
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.split('\n');
+  const heading = (prefix: string): number => lines.findIndex((l) => l.startsWith(prefix));
+  const conflicting = heading('  of which required because applications disagree');
+  assert.ok(conflicting > heading('Required ('), r.stdout);
+  assert.ok(conflicting < heading('Stub-only ('), r.stdout);
+  assert.match(lines[conflicting + 1]!, /lseek, mprotect, dup2, prlimit64/);
+});
+
 test('run choice: measured before imported, then the run touched by the latest commit, then name order', () => {
   // nginx/suite-nginx-tests holds `imported` and c7d2ac9e...: the measured one wins.
   assert.deepEqual(searchJson('-a', 'nginx', '-w', 'suite').runs, ['nginx/suite-nginx-tests/c7d2ac9eca329a756e7690251213b81f']);
