@@ -14,7 +14,7 @@ export function registerExplore(program: Command): void {
     .option('--output-sys-names', 'print the classes as lists of syscall names', false)
     .addOption(new Option('-j, --jobs <n>', `experiments run side by side (default: ${defaultJobs()}, two per core, raised up to ${MAX_JOBS_FACTOR * defaultJobs()} for runs of 0.5 s or more while runs side by side take no longer than the unperturbed run alone; a number given here is kept throughout)`).argParser(positiveInteger))
     .option('--json', 'print one JSON document with every result and experiment', false)
-    .option('--out <dir>', 'write dyn.csv, sub-feature CSVs, explore.json, explore.log and per-run logs there')
+    .option('--out <dir>', 'write dyn.csv, static_binary.csv, sub-feature CSVs, fallbacks.csv, explore.json, explore.log and per-run logs there (with --perf-analysis also perf.csv, perf.svg, perf.png)')
     .option('--journal <file>', 'record finished experiments there; the same command run again resumes from it')
     .option('--keep-writes', 'keep each run\'s writable layer beside its logs (under --out DIR/work) with writes.log listing the files it changed', false)
     .option('-v, --verbose', 'print every experiment as it finishes', false)
