@@ -24,6 +24,16 @@ export async function imageId(image: string): Promise<string> {
   return out.stdout.trim();
 }
 
+/**
+ * The IDs of `image` and of the images it was built on that this engine still holds, newest
+ * first (`docker history -q --no-trunc`, without its `<missing>` entries); [] when the image is
+ * missing.
+ */
+export async function imageAncestry(image: string): Promise<string[]> {
+  const out = await capture(['docker', 'history', '-q', '--no-trunc', image]);
+  return out.code !== 0 ? [] : out.stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('sha256:'));
+}
+
 /** The value of label `name` of `image`; undefined when the image or the label is missing. */
 export async function imageLabel(image: string, name: string): Promise<string | undefined> {
   const out = await capture(['docker', 'image', 'inspect', '--format', `{{with .Config.Labels}}{{index . ${JSON.stringify(name)}}}{{end}}`, image]);

@@ -141,8 +141,8 @@ export async function runAttempt(exp: Experiment, ctx: AttemptContext): Promise<
     startLimitMs: workload.timeoutMs,
   });
   const started = Date.now();
-  // The limits count from the program's start: a sandbox slow to start (a network namespace's
-  // creation waits on the kernel's cleanup of others under load) is not the program hanging.
+  // The limits count from the program's start: a sandbox slowed at its start-up (layers,
+  // namespaces) by load is not the program hanging.
   const deadline = new RunDeadline({ calibratedMs, plainMs: limitMs, timeoutMs: workload.timeoutMs }, cgroup === undefined ? undefined : starvationFromNow(cgroup));
   ctx.observer?.started(sandbox.namespacePid);
   const benchmarkOutput = ctx.benchmark ? join(ctx.dir, 'benchmark.out') : undefined;

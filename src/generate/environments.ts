@@ -23,6 +23,8 @@ export interface AnalysisEnvironment {
   recordFiles: Map<string, RunFileContent>;
   /** What identifies this analysis for the resume journal. */
   identity: string[];
+  /** Docker: the analysis image, the images it was built on (newest first), and loupe-base's ID at the time; told to a later analysis that cannot resume this one (journal-record.ts). */
+  image?: { id: string; ancestry: string[]; baseImageId?: string };
   /**
    * Experiments each replica runs side by side whatever its placement says: the `--jobs` of a
    * Dockerfile's CMD, which comes after (and so wins over) the one generate passes.
@@ -125,6 +127,9 @@ export interface DockerEnvironmentSpec {
   contextDir: string;
   image: string;
   imageId: string;
+  /** The images `imageId` was built on, newest first, and loupe-base's ID at the time (see AnalysisEnvironment.image). */
+  ancestry: string[];
+  baseImageId?: string;
   runName: string;
   /** The CMD's own --jobs (DockerfileFacts.cmdJobs). */
   cmdJobs?: number;
@@ -139,6 +144,7 @@ export function dockerEnvironment(spec: DockerEnvironmentSpec): AnalysisEnvironm
     runName: spec.runName,
     recordFiles,
     identity: ['docker', spec.runName, spec.imageId],
+    image: { id: spec.imageId, ancestry: spec.ancestry, ...(spec.baseImageId === undefined ? {} : { baseImageId: spec.baseImageId }) },
     ...(spec.cmdJobs === undefined ? {} : { fixedJobs: spec.cmdJobs }),
     startReplica(index, placement, logs, groups) {
       const journalDir = join(placement.journal, '..');

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CsvFormatError, formatDynCsv, type DynRow } from '../db/csv.js';
 import { FALLBACKS_CSV, formatFallbacksCsv, parseFallbacksCsv } from '../db/fallbacks-csv.js';
@@ -15,7 +15,7 @@ import {
 import type { GenerateProgress } from './progress.js';
 import type { PerfOptions } from '../explore/perf/options.js';
 import { readReplicaOutput, type ReplicaOutput } from './replica-output.js';
-import { describeReplicaPlan, journalFile, planReplicas } from './replicas.js';
+import { describeReplicaPlan, journalEntries, journalFile, planReplicas } from './replicas.js';
 import { runPool } from '../core/pool.js';
 import { ExitCode, LoupeError } from '../core/errors.js';
 
@@ -75,11 +75,6 @@ export async function runReplicas(env: AnalysisEnvironment, o: ReplicaRunOptions
     o.progress.stopReplicas();
   }
   return outputs;
-}
-
-/** Experiments recorded in a journal (one JSON line each). */
-function journalEntries(file: string): number {
-  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').length : 0;
 }
 
 export interface MergedRun {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { cacheRoot } from '../fs/cache-root.js';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /**
@@ -49,6 +49,16 @@ export function freshLogFile(name: string, env: NodeJS.ProcessEnv = process.env)
  */
 export function journalFolder(identity: readonly string[], env: NodeJS.ProcessEnv = process.env): string {
   return join(journalRoot(env), createHash('sha256').update(JSON.stringify(identity)).digest('hex').slice(0, 32));
+}
+
+/** Experiments recorded in a journal file (one JSON line each); 0 when it does not exist. */
+export function journalEntries(file: string): number {
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').length : 0;
+}
+
+/** Experiments recorded in a journal folder, all replicas together. */
+export function folderJournalEntries(folder: string): number {
+  return existsSync(folder) ? readdirSync(folder).filter((f) => /^replica-\d+\.jsonl$/.test(f)).reduce((sum, f) => sum + journalEntries(join(folder, f)), 0) : 0;
 }
 
 export function journalFile(folder: string, replica: number): string {

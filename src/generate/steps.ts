@@ -12,7 +12,7 @@ import { BASE_IMAGE_NAME, minimalBaseHint } from '../docker/base-image.js';
 import { buildImage } from '../docker/build.js';
 import { copyDockerfileData } from '../docker/context.js';
 import { inspectDockerfile } from '../docker/dockerfile.js';
-import { imageExists, imageId, requireDockerEngine } from '../docker/engine.js';
+import { imageAncestry, imageExists, imageId, requireDockerEngine } from '../docker/engine.js';
 import { defaultJobs } from '../explore/jobs.js';
 import type { SyscallTable } from '../syscalls/table.js';
 import { dockerEnvironment, replicaFailureCode, type AnalysisEnvironment, type CoverageBuild } from './environments.js';
@@ -20,7 +20,8 @@ import { describeDisagreements, describeSubfeatureDisagreements, type Disagreeme
 import { assembleRunFiles, mergeAndCheck, runReplicas, type ExtraLog, type MergedRun } from './pipeline.js';
 import type { GenerateProgress } from './progress.js';
 import type { ReplicaOutput } from './replica-output.js';
-import { freshLogFile, journalFolder } from './replicas.js';
+import { folderJournalEntries, freshLogFile, journalFolder, journalRoot } from './replicas.js';
+import { interruptedAnalyses, whyNotResumed, writeJournalRecord, type JournalRecord } from './journal-record.js';
 import type { GenerateSession } from './session.js';
 
 /**
@@ -49,6 +50,10 @@ export interface Analysis {
  */
 export async function analyse(db: DatabaseWriter, location: RunLocation, env: AnalysisEnvironment, s: AnalysisSettings): Promise<Analysis> {
   const journalDir = journalFolder([db.root, location.app, workloadDirName(location.workload), ...env.identity]);
+  await noteInterruptedAnalyses(journalDir, {
+    db: db.root, app: location.app, workload: workloadDirName(location.workload), kind: env.kind, runName: env.runName,
+    ...(env.image ? { image: { id: env.image.id, ancestry: env.image.ancestry }, ...(env.image.baseImageId === undefined ? {} : { baseImageId: env.image.baseImageId }) } : {}),
+  });
   try {
     const outputs = await s.session.cancellable(() => runReplicas(env, {
       replicas: s.replicas, cores: availableParallelism(), totalJobs: defaultJobs(), journalDir, workDir: s.session.workDir,
@@ -65,6 +70,23 @@ export async function analyse(db: DatabaseWriter, location: RunLocation, env: An
     // The error names the replicas' logs (a failed baseline's application and test script logs).
     if (!(err instanceof LoupeError && err.exitCode === ExitCode.interrupted)) s.session.keepWorkDir();
     throw err;
+  }
+}
+
+/**
+ * Records what the analysis of journal folder `journalDir` is (journal-record.ts). When it has
+ * nothing to resume, warns on stderr of each earlier analysis of the same run whose recorded
+ * experiments it cannot reuse, with why and how to resume that one instead: a `loupe debian`
+ * replica runs for hours, and a rebuilt loupe-base silently started it over.
+ */
+async function noteInterruptedAnalyses(journalDir: string, record: JournalRecord): Promise<void> {
+  mkdirSync(journalDir, { recursive: true });
+  writeJournalRecord(journalDir, record);
+  if (record.image === undefined || folderJournalEntries(journalDir) > 0) return;
+  for (const earlier of interruptedAnalyses(journalRoot(), record, journalDir)) {
+    const oldBase = earlier.record.baseImageId;
+    const baseExists = oldBase !== undefined && await imageExists(oldBase);
+    process.stderr.write(`loupe: warning: ${whyNotResumed({ ...record, image: record.image }, earlier, baseExists)}\n`);
   }
 }
 
@@ -179,8 +201,10 @@ export async function buildImageOnly(app: string, dockerfile: string, session: G
  */
 export async function prepareDocker(app: string, dockerfile: string, session: GenerateSession, progress: GenerateProgress): Promise<AnalysisEnvironment> {
   const { bytes, runName, image, built, cmdJobs } = await buildRunImage(app, dockerfile, session, progress);
+  const baseImageId = await imageExists(BASE_IMAGE_NAME) ? await imageId(BASE_IMAGE_NAME) : undefined;
   return dockerEnvironment({
-    app, dockerfileBytes: bytes, dataFiles: built.copied, contextDir: built.contextDir, image, imageId: await imageId(image), runName,
+    app, dockerfileBytes: bytes, dataFiles: built.copied, contextDir: built.contextDir, image, imageId: await imageId(image), ancestry: await imageAncestry(image), runName,
+    ...(baseImageId === undefined ? {} : { baseImageId }),
     ...(cmdJobs === undefined ? {} : { cmdJobs }),
   });
 }
