@@ -10,7 +10,8 @@ export function registerExplore(program: Command): void {
     .usage('-b BINARY [-t TEST_SCRIPT] [options] -- ARGS...')
     .requiredOption('-b, --binary <path>', 'application to run (a path, or a name found on PATH)');
   addAnalysisOptions(cmd)
-    .option('--output-csv', 'print dyn.csv (the database format) on stdout, and nothing else there', false)
+    // Both print on stdout: asked together, one would be dropped at the end of the analysis.
+    .addOption(new Option('--output-csv', 'print dyn.csv (the database format) on stdout, and nothing else there').default(false).conflicts('json'))
     .option('--output-sys-names', 'print the classes as lists of syscall names', false)
     .addOption(new Option('-j, --jobs <n>', `experiments run side by side (default: ${defaultJobs()}, two per core, raised up to ${MAX_JOBS_FACTOR * defaultJobs()} for runs of 0.5 s or more while runs side by side take no longer than the unperturbed run alone; a number given here is kept throughout)`).argParser(positiveInteger))
     .option('--json', 'print one JSON document with every result and experiment', false)

@@ -126,6 +126,15 @@ test('Ctrl-C stops every experiment, cleans up and exits 130', async () => {
   assert.deepEqual(processesMentioning(dir), []);
 });
 
+test('--output-csv and --json together are refused before any run: both would print on stdout', async () => {
+  const dir = tempDir('csv-and-json');
+  const r = await runLoupe(['explore', '-b', 'true', '--output-csv', '--json', '--out', join(dir, 'out')]);
+  assert.equal(r.code, ExitCode.usage);
+  assert.match(r.stderr, /'--output-csv' cannot be used with option '--json'/);
+  assert.equal(r.stdout, '');
+  assert.equal(existsSync(join(dir, 'out')), false);
+});
+
 test('--help documents the original options', async () => {
   const r = await runLoupe(['explore', '--help']);
   assert.equal(r.code, 0);
