@@ -12,8 +12,9 @@ import { CsvFormatError } from './csv.js';
  * The first data row is the baseline: treatment `baseline`, nr and name empty, relative 1 and
  * the baseline's absolute medians. Units of the medians: the benchmark's own number; open
  * descriptors; bytes; CPU milliseconds (user + system). status is `measured` or
- * `failed:KIND` (no-number, several-numbers, not-a-number, script-failed, run-failed).
- * Empty cells: not computable (an unbounded interval, a failed condition). Commas in names
+ * `failed:KIND` (no-number, several-numbers, not-a-number, script-failed, run-failed), the
+ * baseline's too. Empty cells: not computable (an unbounded interval, a failed condition, every
+ * relative cell when the baseline failed). Commas in names
  * (sub-feature descriptions) are replaced by `|`, as in the sub-feature CSVs.
  */
 
@@ -33,7 +34,10 @@ const clean = (s: string): string => s.replace(/[,\n]/g, '|');
 export function formatPerfCsv(perf: PerfReport): string {
   const lines = [HEADER];
   const base = perf.baseline.medians;
-  lines.push(['', '', 'baseline', perf.error ? 'failed' : 'measured', ...PERF_METRICS.flatMap((m) => ['1', '1', '1', 'N', num(base[m])])].join(','));
+  // A baseline whose benchmark failed has nothing to be relative to: its cells are not computable.
+  const baseFailure = perf.baseline.blocks.find((b) => b.failure)?.failure;
+  const baseStatus = perf.error ? (baseFailure ? `failed:${baseFailure.kind}` : 'failed') : 'measured';
+  lines.push(['', '', 'baseline', baseStatus, ...PERF_METRICS.flatMap((m) => (perf.error ? ['', '', '', '', num(base[m])] : ['1', '1', '1', 'N', num(base[m])]))].join(','));
   for (const c of perf.conditions) {
     const cells = PERF_METRICS.flatMap((m) => {
       const v = c[m];

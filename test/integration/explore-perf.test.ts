@@ -63,10 +63,10 @@ test('perf analysis: whole-tree memory, CPU and peak descriptors; a failing benc
   assert.deepEqual(processesMentioning(dir), []);
 });
 
-for (const [what, body, kind] of [
-  ['no benchmark mode', `exit 0`, /no-number.*printed nothing/s],
-  ['several numbers', `[ "$2" = benchmark ] && echo 1 2 3; exit 0`, /several-numbers.*3 numbers.*"1 2 3/s],
-  ['a hanging benchmark', `[ "$2" = benchmark ] && sleep 60; exit 0`, /script-failed.*still running at the limit/s],
+for (const [what, body, kind, status] of [
+  ['no benchmark mode', `exit 0`, /no-number.*printed nothing/s, 'failed:no-number'],
+  ['several numbers', `[ "$2" = benchmark ] && echo 1 2 3; exit 0`, /several-numbers.*3 numbers.*"1 2 3/s, 'failed:several-numbers'],
+  ['a hanging benchmark', `[ "$2" = benchmark ] && sleep 60; exit 0`, /script-failed.*still running at the limit/s, 'failed:script-failed'],
 ] as const) {
   test(`perf analysis, ${what}: a named error, the normal analysis kept, exit status 1`, async () => {
     const dir = tempDir('perf-bad');
@@ -79,7 +79,8 @@ for (const [what, body, kind] of [
     assert.match(r.stderr, /perf analysis: the baseline's benchmark failed/);
     assert.match(r.stderr, kind);
     assert.ok(existsSync(join(out, 'dyn.csv')), 'the normal analysis is written');
-    assert.match(readFileSync(join(out, 'perf.csv'), 'utf8'), /,baseline,failed,/);
+    // Nothing was measured to be relative to: the relative cells are empty.
+    assert.match(readFileSync(join(out, 'perf.csv'), 'utf8'), new RegExp(`^,,baseline,${status},,,,,`, 'm'));
     if (what === 'a hanging benchmark') assert.ok(Date.now() - started < 60_000, 'bounded by --timeout');
     assert.deepEqual(processesMentioning(dir), []);
   });

@@ -79,6 +79,20 @@ test('perf.csv: baseline first, one row per condition, read back the same', () =
   assert.throws(() => parsePerfCsv('1,write,stub\n', 'x.csv'), /x\.csv:1: expected 24 fields/);
 });
 
+test('perf.csv of a failed baseline: its status names the failure, and nothing is claimed relative to it', () => {
+  const failure = { kind: 'no-number' as const, message: 'the benchmark printed nothing on stdout' };
+  const failed: PerfReport = {
+    ...report(),
+    baseline: { medians: { performance: NaN, fds: NaN, memory: NaN, cpu: NaN }, blocks: [{ at: 'start', samples: [], failure }], drift: [] },
+    conditions: [],
+    error: `the baseline's benchmark failed (no-number): ${failure.message}`,
+  };
+  const lines = formatPerfCsv(failed).trimEnd().split('\n');
+  assert.equal(lines.length, 2);
+  assert.equal(lines[1], `,,baseline,failed:no-number${',,,,,'.repeat(4)}`);
+  assert.equal(parsePerfCsv(lines.join('\n'), 'perf.csv')[0]!.status, 'failed:no-number');
+});
+
 test('the human table marks flagged cells and failed benchmarks; the plot has a row per condition', () => {
   const table = formatPerfTable(perfRows(report()));
   assert.match(table, /^\| System call +\| Treatment \| Performance +\| FD usage +\| Memory usage +\| CPU time +\|$/m);
