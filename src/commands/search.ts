@@ -300,7 +300,8 @@ async function exportDatabase(ctx: Context, file: string): Promise<Record<string
   const usageOf = (name: string): Usage => usage.get(name) ?? combineUsage([]);
   await writingTo(file, () => exportSqlite(ctx.db, file, usageOf));
   const runs = ctx.db.applications.reduce((n, a) => n + a.workloads.reduce((m, w) => m + w.runs.length, 0), 0);
-  ctx.out.push(`exported ${ctx.db.applications.length} applications, ${runs} runs and ${ctx.db.osLists.length} OS lists to ${file}`);
+  const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+  ctx.out.push(`exported ${count(ctx.db.applications.length, 'application')}, ${count(runs, 'run')} and ${count(ctx.db.osLists.length, 'OS list')} to ${file}`);
   return { file, applications: ctx.db.applications.length, runs, osLists: ctx.db.osLists.length };
 }
 

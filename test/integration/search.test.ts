@@ -219,6 +219,14 @@ test('compatibility scores agree with the SQLite export, and the README queries 
   assert.deepEqual(readdirSync(work).filter((f) => f.includes('.tmp-')), [], 'no temporary file left behind');
 });
 
+test('SQLite export of a database with one application and one run says so in the singular', () => {
+  const one = join(work, 'one-app');
+  cpSync(join(PUBLIC_DB, 'dhrystone'), join(one, 'dhrystone'), { recursive: true });
+  const r = loupe('search', '-db', one, '--export-sqlite', join(work, 'one.sqlite'));
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, `exported 1 application, 1 run and 0 OS lists to ${join(work, 'one.sqlite')}\n`);
+});
+
 test('SQLite export keeps sub-feature files found in data/, row by row', () => {
   const small = join(work, 'small');
   cpSync(join(db, 'dhrystone'), join(small, 'dhrystone'), { recursive: true });
