@@ -185,7 +185,7 @@ function guideSupport(ctx: Context, selection: Selection, osFile: string): Recor
   plan.steps.forEach((step, i) => {
     running += step.apps.length;
     implemented += step.implement.length;
-    ctx.out.push(`Step ${i + 1}: ${step.apps.join(', ')} (${running}/${apps.length} applications, ${implemented} syscalls implemented)`);
+    ctx.out.push(`Step ${i + 1}: ${step.apps.join(', ')} (${running}/${apps.length} applications, ${implemented} syscall${implemented === 1 ? '' : 's'} implemented)`);
     ctx.out.push(`  implement: ${list(step.implement)}`);
     if (step.stub.length > 0) ctx.out.push(`  stub: ${list(step.stub)}`);
     if (step.fake.length > 0) ctx.out.push(`  fake: ${list(step.fake)}`);

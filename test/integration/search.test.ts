@@ -183,6 +183,10 @@ test('support plan: names mode prints names, and the unlock planner is never wor
   assert.equal(text.status, 0);
   assert.match(text.stdout, /Step 1: /);
   assert.match(text.stdout, /implement: /);
+  // Unikraft's unlock plan implements one syscall in its first step, two after its second.
+  const unikraft = loupe('search', '-db', db, '--guide-support', join(db, 'Unikraft.syscalls'), '--planner', 'unlock');
+  assert.match(unikraft.stdout, /^Step 1: .* applications, 1 syscall implemented\)$/m);
+  assert.match(unikraft.stdout, /^Step 2: .* applications, 2 syscalls implemented\)$/m);
 });
 
 test('compatibility scores agree with the SQLite export, and the README queries run', () => {
