@@ -11,6 +11,7 @@ import { startStaticAnalysis } from './static-beside-explore.js';
 import { formatSubfeatureCsvs } from '../db/subfeature-csv.js';
 import { FALLBACKS_CSV, formatFallbacksCsv } from '../db/fallbacks-csv.js';
 import { explore } from '../explore/explore.js';
+import { isGroupRun } from '../explore/group-testing.js';
 import { eventLine, type ExploreEvent } from '../explore/events.js';
 import { formatSummary } from '../explore/format.js';
 import { Journal, workloadFingerprint } from '../explore/journal.js';
@@ -121,8 +122,9 @@ export async function exploreCommand(o: ExploreCommandOptions): Promise<void> {
         const line = `${r.verdict.padEnd(6)} ${description}${r.attempts > 1 ? ` (${r.attempts} attempts)` : ''}${r.reason ? ` — ${r.reason}` : ''} [${r.durationMs} ms]`;
         experimentLines.push(line);
         log(line);
-        emit({ event: 'experiment', id: r.id, description, verdict: r.verdict, attempts: r.attempts, durationMs: r.durationMs });
-        progress.tick();
+        const group = isGroupRun(r.id);
+        emit({ event: 'experiment', id: r.id, description, verdict: r.verdict, attempts: r.attempts, durationMs: r.durationMs, ...(group ? { group: true as const } : {}) });
+        if (!group) progress.tick();
       },
     });
   } catch (err) {

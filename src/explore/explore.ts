@@ -133,7 +133,10 @@ async function exploreMeasured(opts: ExploreOptions, env: RunnerEnvironment, wal
   if (opts.groupTesting) {
     groupTesting = await runGroupTested(syscallPlan, {
       run: (exp) => runRecorded(exp, opts, env, results),
-      record: (r) => results.set(r.id, r),
+      record: (r, description) => {
+        results.set(r.id, r);
+        opts.onExperiment?.(r, description);
+      },
       pool: (tasks) => runPool(tasks, (task) => task(), { jobs: slots(env), ...(opts.signal ? { signal: opts.signal } : {}), stopOnFirstError: true }).then(() => undefined),
       cost,
       ...(measurement?.counter ? { addsSyscalls: (result) => measurement.addsSyscalls(discovery.used, result) } : {}),

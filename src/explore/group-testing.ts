@@ -65,12 +65,19 @@ export function planGroups(plan: readonly PlannedExperiment[], earlier?: Earlier
 }
 
 /** One experiment perturbing every member of a group at once (members share one treatment). */
+/** Whether an experiment's ID is that of a group run (groupExperiment), which settles no verdict of its own. */
+export function isGroupRun(id: string): boolean {
+  return id.startsWith(GROUP_PREFIX);
+}
+
+const GROUP_PREFIX = 'group:';
+
 export function groupExperiment(members: readonly PlannedExperiment[]): Experiment {
   const first = members[0]!.experiment;
   const names = members.map((m) => m.experiment.id.replace(/^[a-z]+:/, ''));
   const treatment = members[0]!.action;
   return {
-    id: `group:${treatment}:${names.join(',')}`,
+    id: `${GROUP_PREFIX}${treatment}:${names.join(',')}`,
     description: `${treatment} together: ${names.join(' ')}`,
     workload: first.workload,
     perturbation: { rules: members.flatMap((m) => m.experiment.perturbation.rules) },
@@ -97,8 +104,8 @@ export interface GroupTestingSummary {
 export interface GroupTestingDeps {
   /** Runs one experiment (or takes it from the journal) and records its result. */
   run: (exp: Experiment) => Promise<ExperimentResult>;
-  /** Records a verdict inferred from a group that worked. */
-  record: (result: ExperimentResult) => void;
+  /** Records a verdict inferred from a group that worked; `description` says which experiment it settles and from which group. */
+  record: (result: ExperimentResult, description: string) => void;
   /** Runs independent tasks on the worker slots, in the order given. */
   pool: (tasks: readonly (() => Promise<void>)[]) => Promise<void>;
   cost: CostContext;
@@ -142,7 +149,7 @@ export async function runGroupTested(plan: readonly PlannedExperiment[], deps: G
     for (const m of chunk) {
       inferred++;
       verdicts.set(m.experiment.id, true);
-      deps.record({ id: m.experiment.id, verdict: 'works', attempts: 0, durationMs: 0, workloadMs: 0, inferredFrom: exp.id });
+      deps.record({ id: m.experiment.id, verdict: 'works', attempts: 0, durationMs: 0, workloadMs: 0, inferredFrom: exp.id }, `${m.experiment.description} (inferred: ${exp.description} worked)`);
     }
     return true;
   };

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { compileC, EXAMPLES, processesMentioning, runLoupe, tempDir, writeScript, forkingServer } from '../helpers/cli.js';
 import type { ExploreReport } from '../../src/explore/report.js';
+import { parseEventLine, progressOfEvents } from '../../src/explore/events.js';
 
 /**
  * Group testing must give the whole-syscall verdicts of one-at-a-time testing. Each workload is
@@ -25,9 +26,21 @@ async function analyseWith(args: readonly string[], cwd: string): Promise<Explor
 }
 
 async function analyse(w: Workload, grouped: boolean): Promise<ExploreReport> {
-  const r = await runLoupe(['explore', '--json', '--disable-static', ...(grouped ? [] : ['--no-group-testing']), ...w.args], { cwd: w.cwd });
+  const r = await runLoupe(['explore', '--json', '--disable-static', '--events', ...(grouped ? [] : ['--no-group-testing']), ...w.args], { cwd: w.cwd });
   assert.equal(r.code, 0, `${w.name}${grouped ? ' (grouped)' : ''}: ${r.stderr}`);
-  return JSON.parse(r.stdout) as ExploreReport;
+  const report = JSON.parse(r.stdout) as ExploreReport;
+  // Progress counts verdicts: in the syscalls phase, one event per planned experiment (run alone
+  // or inferred from a group), and the group runs on top, marked as such.
+  const lines = r.stderr.split('\n');
+  const start = lines.findIndex((l) => { const e = parseEventLine(l); return e?.event === 'phase' && e.phase === 'syscalls'; });
+  const next = lines.findIndex((l, i) => i > start && parseEventLine(l)?.event === 'phase');
+  const phaseLines = lines.slice(0, next === -1 ? undefined : next);
+  const phaseEvents = phaseLines.slice(start + 1).map(parseEventLine).flatMap((e) => (e?.event === 'experiment' ? [e] : []));
+  const progress = progressOfEvents(phaseLines.join('\n'));
+  assert.deepEqual(phaseEvents.filter((e) => e.group !== true).map((e) => e.id).sort(), report.experiments.filter((e) => /^(stub|fake):/.test(e.id)).map((e) => e.id).sort());
+  assert.equal(progress.done, progress.planned, `${w.name}: every planned verdict is reported once`);
+  assert.equal(phaseEvents.filter((e) => e.group === true).length, report.groupTesting?.groupRuns ?? 0);
+  return report;
 }
 
 const classes = (report: ExploreReport): Record<string, string> => Object.fromEntries(report.syscalls.map((s) => [s.name, s.class]));

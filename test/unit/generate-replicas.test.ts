@@ -33,8 +33,11 @@ test('the progress of a replica is read from explore\'s events, whatever else it
     'loupe: warning: {not an event}',
     '{"event": "experiment"}',
     eventLine(experiment('fake:read', 'broken')),
+    // A group run settles no verdict of its own: the verdicts inferred from it are events of their own.
+    eventLine({ ...experiment('group:stub:close,brk', 'works'), group: true }),
+    eventLine({ ...experiment('stub:close', 'works'), attempts: 0 }),
   ].join('\n');
-  assert.deepEqual(progressOfEvents(log), { phase: 'syscalls', done: 2, planned: 44 });
+  assert.deepEqual(progressOfEvents(log), { phase: 'syscalls', done: 3, planned: 44 });
   assert.equal(parseEventLine('loupe: error: the baseline fails'), undefined);
 });
 
