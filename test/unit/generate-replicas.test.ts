@@ -25,7 +25,7 @@ test('journal folders depend on everything that identifies the analysis', () => 
 
 test('the progress of a replica is read from explore\'s events, whatever else its stderr holds', () => {
   assert.deepEqual(progressOfEvents(''), { phase: 'starting', done: 0 });
-  const experiment = (id: string, verdict: 'works' | 'broken'): ExploreEvent => ({ event: 'experiment', id, description: id, verdict, attempts: 1, durationMs: 3 });
+  const experiment = (id: string, verdict: 'works' | 'broken'): Extract<ExploreEvent, { event: 'experiment' }> => ({ event: 'experiment', id, description: id, verdict, attempts: 1, durationMs: 3 });
   const log = [
     eventLine({ event: 'phase', phase: 'discovery', planned: 1 }),
     eventLine({ event: 'phase', phase: 'syscalls', planned: 44 }),
