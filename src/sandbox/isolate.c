@@ -197,6 +197,12 @@ static int enter(int argc, char **argv) {
 	return 127;
 }
 
+/* Closes every descriptor above `fd` (close_range, Linux >= 5.9; a loop before). */
+static void close_above(int fd) {
+	if (syscall(SYS_close_range, fd + 1, ~0U, 0) != 0)
+		for (int other = fd + 1; other < 1024; other++) close(other);
+}
+
 int main(int argc, char **argv) {
 	if (argc > 1 && strcmp(argv[1], "--enter") == 0) return enter(argc, argv);
 	pid_t parent = getppid();
@@ -215,13 +221,15 @@ int main(int argc, char **argv) {
 	if (child < 0) die("fork", NULL);
 	if (child == 0) {
 		fcntl(STATUS_FD, F_SETFD, FD_CLOEXEC);
+		/* Descriptors loupe itself inherited (a terminal's, a CI runner's pipe) must not reach the
+		   application: every run would see one more, its descriptor counts too. bwrap needs 3. */
+		close_above(STATUS_FD);
 		execvp(argv[i + 1], argv + i + 1);
 		die("cannot execute", argv[i + 1]);
 	}
 	/* Only the status pipe stays open here: the sandbox's info pipe must end when the sandbox ends. */
 	close(3);
-	if (syscall(SYS_close_range, STATUS_FD + 1, ~0U, 0) != 0)
-		for (int fd = STATUS_FD + 1; fd < 1024; fd++) close(fd);
+	close_above(STATUS_FD);
 	int status;
 	while (waitpid(child, &status, 0) < 0)
 		if (errno != EINTR) die("waitpid", NULL);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileC, processesMentioning, runLoupe, startLoupe, tempDir, waitFor, writeScript } from '../helpers/cli.js';
+import { CLI, compileC, processesMentioning, runLoupe, startLoupe, tempDir, waitFor, writeScript } from '../helpers/cli.js';
 import type { ExploreReport } from '../../src/explore/report.js';
 import { withCancellation } from '../../src/explore/cancellation.js';
 import { ProcessGroups } from '../../src/sandbox/process.js';
@@ -239,4 +239,18 @@ test('a run\'s limits count from its program\'s start: a sandbox slow to start i
     await groups.stopAll();
   }
   assert.equal(groups.size, 0, 'nothing of either run is left');
+});
+
+// A descriptor loupe inherits (a terminal's, a CI runner's pipe) is not the application's: every
+// run would see one more than the program opened, and its descriptor counts too.
+test('the application sees only the descriptors it was given (0, 1, 2), not those loupe inherited', () => {
+  const dir = tempDir('inherited-fd');
+  const script = writeScript(dir, 'test.sh', `grep -qx 2 "$1" && ! grep -vqx '[012]' "$1"`);
+  // Index 9 of stdio: loupe starts with descriptor 9 open on a pipe, without close-on-exec.
+  const stdio = ['ignore', 'pipe', 'pipe', ...Array<'ignore'>(6).fill('ignore'), 'pipe'] as const;
+  const r = spawnSync(process.execPath, [CLI, 'explore', '-b', '/bin/sh', '-t', script, '--test-sequential', '--disable-static', '--json', '--', '-c', 'ls -1 /proc/$$/fd'],
+    { cwd: dir, encoding: 'utf8', stdio: [...stdio] });
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as ExploreReport;
+  assert.ok(report.used.length > 0);
 });
