@@ -17,13 +17,27 @@ function ownAndReapedTicks(pid: number): number {
   return [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i] ?? 0), 0);
 }
 
-function childrenOf(pid: number): number[] {
+/** Host PIDs of the live children of `pid`, from each of its threads' /proc/PID/task/TID/children (proc(5)); [] once it is gone. */
+export function childrenOf(pid: number): number[] {
   const children: number[] = [];
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    const text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
-    if (text) children.push(...text.split(' ').map(Number));
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
+      if (text) children.push(...text.split(' ').map(Number));
+    }
+  } catch {
+    // Exited meanwhile: its children, if any, now belong to the namespace's init.
   }
   return children;
+}
+
+/** Host PIDs of the live descendants of `pid`, not `pid` itself. */
+export function descendantsOf(pid: number): number[] {
+  const found: number[] = [];
+  visitTree(pid, (p) => {
+    if (p !== pid) found.push(p);
+  });
+  return found;
 }
 
 /** Calls `visit` on `pid` and each of its live descendants; a process that exits meanwhile is skipped. */

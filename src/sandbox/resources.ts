@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sleep } from './process.js';
-import { treeCpuMs } from './cpu-time.js';
+import { descendantsOf, treeCpuMs } from './cpu-time.js';
 
 /**
  * Resource use of one sandboxed run, over its whole process tree (every process of the run's
@@ -131,17 +131,19 @@ export class ResourceMeter {
   }
 
   private sample(): void {
-    const pids = this.processes();
     let fds = 0;
-    let rss = 0;
-    for (const pid of pids) {
+    // The application's processes only: the namespace's init (bwrap) and the sandbox's processes
+    // outside the namespace hold about 13 descriptors in every condition, which diluted the
+    // ratios of small programs (sqlite's own 6 descriptors were counted as 17 to 20).
+    for (const pid of this.namespacePid === undefined ? [] : descendantsOf(this.namespacePid)) {
       try {
         fds += readdirSync(`/proc/${pid}/fd`).length;
       } catch {
         // The process exited between listing and reading.
       }
-      if (this.cgroupDirs.length === 0) rss += vmRssBytes(pid);
     }
+    let rss = 0;
+    if (this.cgroupDirs.length === 0) for (const pid of this.processes()) rss += vmRssBytes(pid);
     if (this.cgroupDirs.length === 0 && this.namespacePid !== undefined) this.sampledCpuMs = Math.max(this.sampledCpuMs, treeCpuMs(this.namespacePid));
     if (this.cgroupDirs.length > 0) rss = cgroupResidentBytes(this.cgroupDirs[0]!);
     this.samples++;

@@ -4,6 +4,7 @@ import { constants as osConstants } from 'node:os';
 import { bwrapArgv, joinedCgroupProcs, type SandboxSpec } from './bwrap.js';
 import { isolateArgv, parseMountInfo, planIsolation, type FilesystemIsolation, type IsolationPlan, type PlanInput, type WritableLayer } from './isolation.js';
 import { GroupProcess, ProcessGroups, sleep, type ExitStatus } from './process.js';
+import { childrenOf } from './cpu-time.js';
 
 export interface SandboxRunSpec extends Omit<SandboxSpec, 'root'> {
   /** Path of the isolation helper binary (dist/bin/loupe-isolate). */
@@ -264,23 +265,6 @@ function readChildPid(proc: GroupProcess): Promise<number | undefined> {
     stream.once('end', finish);
     stream.once('error', finish);
   });
-}
-
-/** Host PIDs of the live processes whose parent is `pid` (read from /proc/PID/stat). */
-function childrenOf(pid: number): number[] {
-  const children: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // Field 4 (ppid) follows the command name, which is in parentheses and may hold spaces.
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid) children.push(Number(entry));
-    } catch {
-      // Exited while we read.
-    }
-  }
-  return children;
 }
 
 function readProcLines(pid: number, table: string): string[][] {

@@ -36,7 +36,9 @@ test('perf analysis: whole-tree memory, CPU and peak descriptors; a failing benc
   // The 16 MiB and the 150 ms of CPU belong to the forked child: only a whole-tree measure sees them.
   assert.ok(perf.baseline.medians.memory >= 16 * 2 ** 20, `memory ${perf.baseline.medians.memory}`);
   assert.ok(perf.baseline.medians.cpu >= 140, `cpu ${perf.baseline.medians.cpu}`);
-  assert.ok(perf.baseline.medians.fds < 50, `fds ${perf.baseline.medians.fds}`);
+  // The program's own descriptors only, not the sandbox's: stdin, stdout and stderr in each of
+  // its 2 processes, and at times the one the parent opens and closes at once.
+  assert.ok(perf.baseline.medians.fds >= 6 && perf.baseline.medians.fds <= 7, `fds ${perf.baseline.medians.fds}`);
   assert.deepEqual(perf.baseline.blocks.map((b) => [b.at, b.samples.length]), [['start', 2], ['middle', 2], ['end', 2]]);
 
   const fakeClose = perf.conditions.find((c) => c.name === 'close' && c.treatment === 'fake')!;
