@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { ANALYSIS_OPTIONS, type AnalysisOptions, type OptionKind, type OptionSpec } from '../explore/options.js';
+import { ANALYSIS_OPTIONS, longFlag, type AnalysisOptions, type OptionKind, type OptionSpec } from '../explore/options.js';
+import { ExitCode } from '../core/errors.js';
 
 const PARSERS: Record<OptionKind, ((value: string, previous?: unknown) => unknown) | undefined> = {
   flag: undefined,
@@ -41,6 +42,19 @@ export function addAnalysisOptions(cmd: Command, specs: readonly OptionSpec[] = 
     if (spec.default !== undefined) option.default(spec.default);
     cmd.addOption(option);
     if (spec.earlierFlag) cmd.addOption(new Option(spec.earlierFlag).hideHelp());
+  }
+  const dependent = specs.filter((spec) => spec.requires !== undefined);
+  if (dependent.length > 0) {
+    // An option given without the flag it belongs to would be dropped without a word.
+    cmd.hook('preAction', (command) => {
+      const attribute = (flags: string): string => new Option(flags).attributeName();
+      for (const spec of dependent) {
+        const needed = specs.find((s) => s.key === spec.requires)!;
+        if (command.getOptionValueSource(attribute(spec.flags)) === 'cli' && command.getOptionValue(attribute(needed.flags)) !== true) {
+          command.error(`error: ${longFlag(spec)} needs ${longFlag(needed)}`, { exitCode: ExitCode.usage });
+        }
+      }
+    });
   }
   return cmd;
 }

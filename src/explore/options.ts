@@ -41,6 +41,8 @@ export interface OptionSpec<K extends string = string> {
    * accepted, so that earlier command lines and run records keep working, and hidden from the help.
    */
   earlierFlag?: string;
+  /** The flag (a key of the same table) without which this option means nothing: given alone, it is a usage error. */
+  requires?: K;
 }
 
 export type AnalysisOptionSpec = OptionSpec<keyof AnalysisOptions>;

@@ -135,6 +135,21 @@ test('--output-csv and --json together are refused before any run: both would pr
   assert.equal(existsSync(join(dir, 'out')), false);
 });
 
+test('a perf option without --perf-analysis is refused before any run (it would be dropped without a word), in explore and generate', async () => {
+  const dir = tempDir('perf-option-alone');
+  const explore = await runLoupe(['explore', '-b', 'true', '--perf-runs', '3', '--out', join(dir, 'out')]);
+  assert.equal(explore.code, ExitCode.usage);
+  assert.match(explore.stderr, /--perf-runs needs --perf-analysis/);
+  assert.equal(existsSync(join(dir, 'out')), false);
+  const generate = await runLoupe(['generate', '-db', join(dir, 'db'), '--init', '-a', 'true', '-s', '--cpus', '0', '--', 'true']);
+  assert.equal(generate.code, ExitCode.usage);
+  assert.match(generate.stderr, /--cpus needs --perf-analysis/);
+  assert.equal(existsSync(join(dir, 'db')), false);
+  // With it, the option is taken (the run then fails on this script-less workload, not on the option).
+  const given = await runLoupe(['explore', '-b', 'true', '--perf-analysis', '--perf-runs', '3']);
+  assert.doesNotMatch(given.stderr, /needs --perf-analysis/);
+});
+
 test('--help documents the original options', async () => {
   const r = await runLoupe(['explore', '--help']);
   assert.equal(r.code, 0);

@@ -24,15 +24,15 @@ export interface PerfOptions {
 export const PERF_OPTIONS: readonly OptionSpec<keyof PerfOptions>[] = [
   { key: 'perfAnalysis', flags: '--perf-analysis', kind: 'flag', default: false,
     description: 'then measure the performance and resource impact of every working stub and fake (SCRIPT LOGFILE benchmark prints one number)' },
-  { key: 'perfRuns', flags: '--perf-runs <n>', kind: 'positiveInteger', default: DEFAULT_PERF_RUNS,
+  { key: 'perfRuns', requires: 'perfAnalysis', flags: '--perf-runs <n>', kind: 'positiveInteger', default: DEFAULT_PERF_RUNS,
     description: 'perf analysis: measured runs per condition' },
-  { key: 'perfWarmup', flags: '--perf-warmup <n>', kind: 'nonNegativeInteger', default: DEFAULT_PERF_WARMUP,
+  { key: 'perfWarmup', requires: 'perfAnalysis', flags: '--perf-warmup <n>', kind: 'nonNegativeInteger', default: DEFAULT_PERF_WARMUP,
     description: 'perf analysis: warm-up runs per condition, not counted' },
-  { key: 'perfThreshold', flags: '--perf-threshold <percent>', kind: 'positiveNumber', default: DEFAULT_THRESHOLDS.performance * 100,
+  { key: 'perfThreshold', requires: 'perfAnalysis', flags: '--perf-threshold <percent>', kind: 'positiveNumber', default: DEFAULT_THRESHOLDS.performance * 100,
     description: 'perf analysis: smallest performance change flagged (the original\'s margin)' },
-  { key: 'resourceThreshold', flags: '--resource-threshold <percent>', kind: 'positiveNumber', default: DEFAULT_THRESHOLDS.fds * 100,
+  { key: 'resourceThreshold', requires: 'perfAnalysis', flags: '--resource-threshold <percent>', kind: 'positiveNumber', default: DEFAULT_THRESHOLDS.fds * 100,
     description: 'perf analysis: smallest change of descriptors, memory or CPU time flagged' },
-  { key: 'cpus', flags: '--cpus <list>', kind: 'text',
+  { key: 'cpus', requires: 'perfAnalysis', flags: '--cpus <list>', kind: 'text',
     description: 'perf analysis: pin the measured runs (application and script) to these CPUs (taskset -c LIST)' },
 ];
 
