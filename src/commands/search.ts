@@ -16,6 +16,7 @@ import { readDatabase, readOsList, type DatabaseContents, type OsList } from '..
 import { cumulativeSpec, heatmapSpec, histogramSpec, planCurvesSpec, type PlanCurveRow } from '../plots/specs.js';
 import { displayName } from '../syscalls/table.js';
 import type { TopLevelSpec } from 'vega-lite';
+import { counted } from '../core/text.js';
 
 export interface SearchOptions {
   db: string;
@@ -58,7 +59,7 @@ function reportUnknownNames(ctx: Context, os: OsList): void {
 
 function describeSelection(ctx: Context, selection: Selection): string {
   const apps = selection.applications.map((a) => a.name);
-  return `${apps.length} application${apps.length === 1 ? '' : 's'} (workloads: ${ctx.options.workloads})`;
+  return `${counted(apps.length, 'application')} (workloads: ${ctx.options.workloads})`;
 }
 
 function wrapList(label: string, items: readonly Syscall[]): string[] {
@@ -185,7 +186,7 @@ function guideSupport(ctx: Context, selection: Selection, osFile: string): Recor
   plan.steps.forEach((step, i) => {
     running += step.apps.length;
     implemented += step.implement.length;
-    ctx.out.push(`Step ${i + 1}: ${step.apps.join(', ')} (${running}/${apps.length} applications, ${implemented} syscall${implemented === 1 ? '' : 's'} implemented)`);
+    ctx.out.push(`Step ${i + 1}: ${step.apps.join(', ')} (${running}/${apps.length} applications, ${counted(implemented, 'syscall')} implemented)`);
     ctx.out.push(`  implement: ${list(step.implement)}`);
     if (step.stub.length > 0) ctx.out.push(`  stub: ${list(step.stub)}`);
     if (step.fake.length > 0) ctx.out.push(`  fake: ${list(step.fake)}`);
@@ -300,8 +301,7 @@ async function exportDatabase(ctx: Context, file: string): Promise<Record<string
   const usageOf = (name: string): Usage => usage.get(name) ?? combineUsage([]);
   await writingTo(file, () => exportSqlite(ctx.db, file, usageOf));
   const runs = ctx.db.applications.reduce((n, a) => n + a.workloads.reduce((m, w) => m + w.runs.length, 0), 0);
-  const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
-  ctx.out.push(`exported ${count(ctx.db.applications.length, 'application')}, ${count(runs, 'run')} and ${count(ctx.db.osLists.length, 'OS list')} to ${file}`);
+  ctx.out.push(`exported ${counted(ctx.db.applications.length, 'application')}, ${counted(runs, 'run')} and ${counted(ctx.db.osLists.length, 'OS list')} to ${file}`);
   return { file, applications: ctx.db.applications.length, runs, osLists: ctx.db.osLists.length };
 }
 

@@ -5,6 +5,7 @@
  * This module reads the fields queries use and checks their shape.
  */
 import { ExitCode, LoupeError } from '../core/errors.js';
+import { counted } from '../core/text.js';
 
 export interface CoverageTotals {
   covered: number;
@@ -97,8 +98,8 @@ export function callSiteCounts(syscalls: readonly { name: string; sites: readonl
 export function formatCallSiteSummary(s: CallSiteCounts): string {
   const never = s.syscalls - s.reachedSyscalls;
   return `static source: ${s.syscalls} syscalls at ${s.sites} call sites; ` +
-    `the workload reached call sites of ${s.reachedSyscalls} syscalls (${s.reachedSites} site${s.reachedSites === 1 ? '' : 's'}); ` +
-    `${never} syscall${never === 1 ? '' : 's'} never reached`;
+    `the workload reached call sites of ${s.reachedSyscalls} syscalls (${counted(s.reachedSites, 'site')}); ` +
+    `${counted(never, 'syscall')} never reached`;
 }
 
 /** "37.0%" with one decimal, "-" for nothing to cover. */

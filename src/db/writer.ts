@@ -3,6 +3,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { ExitCode, LoupeError } from '../core/errors.js';
 import { isRunDirName, isSafeName, workloadDirName, type WorkloadId } from './layout.js';
+import { counted } from '../core/text.js';
 
 /**
  * Writing runs into a Loupe database (a git repository), atomically.
@@ -73,7 +74,7 @@ export async function openDatabase(path: string, options: OpenOptions): Promise<
   const dirty = await uncommittedChanges(db);
   if (dirty.length > 0 && !options.allowDirty) {
     throw new LoupeError(
-      `database ${root} is dirty (${dirty.length} uncommitted change${dirty.length === 1 ? '' : 's'}, e.g. ${dirty[0]})`,
+      `database ${root} is dirty (${counted(dirty.length, 'uncommitted change')}, e.g. ${dirty[0]})`,
       ExitCode.badInput,
       'commit or discard the changes first, or pass --allow-dirty-db',
     );

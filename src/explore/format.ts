@@ -3,6 +3,7 @@ import type { ExploreReport, SyscallVerdict } from './report.js';
 import { analysisWarnings } from './warnings.js';
 import { formatFallbackSection } from './fallbacks.js';
 import { subfeatureSubject } from '../syscalls/flag-bits.js';
+import { counted } from '../core/text.js';
 
 /** Human summary of an analysis. Pure. */
 
@@ -52,7 +53,7 @@ export function formatSummary(report: ExploreReport, namesOnly = false): string 
   }
   if (report.static && 'syscalls' in report.static) {
     out.push('', `Static upper bound (binary and its libraries): ${report.static.syscalls.length} syscalls` +
-      (report.static.unresolvedSites > 0 ? `, ${report.static.unresolvedSites} call sites with a number not recovered` : ''));
+      (report.static.unresolvedSites > 0 ? `, ${counted(report.static.unresolvedSites, 'call site')} with a number not recovered` : ''));
   }
   out.push(...formatFallbackSection(report));
   const fc = report.finalCheck;

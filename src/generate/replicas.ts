@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { cacheRoot } from '../fs/cache-root.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { counted } from '../core/text.js';
 
 /**
  * Running N replicas of an analysis side by side, and where their resume journals live.
@@ -28,7 +29,7 @@ export function planReplicas(replicas: number, cores: number, totalJobs: number)
 export function describeReplicaPlan(replicas: number, plan: ReplicaPlan, fixedJobs?: number): string {
   const jobs = fixedJobs ?? plan.jobsPerReplica;
   const source = fixedJobs === undefined ? '' : ', set by the Dockerfile\'s CMD';
-  return `running ${replicas} replica${replicas === 1 ? '' : 's'} (${plan.parallel} at a time, ${jobs} job${jobs === 1 ? '' : 's'} each${source})`;
+  return `running ${counted(replicas, 'replica')} (${plan.parallel} at a time, ${counted(jobs, 'job')} each${source})`;
 }
 
 export function journalRoot(env: NodeJS.ProcessEnv = process.env): string {

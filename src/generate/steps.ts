@@ -23,6 +23,7 @@ import type { ReplicaOutput } from './replica-output.js';
 import { folderJournalEntries, freshLogFile, journalFolder, journalRoot } from './replicas.js';
 import { interruptedAnalyses, whyNotResumed, writeJournalRecord, type JournalRecord } from './journal-record.js';
 import type { GenerateSession } from './session.js';
+import { counted } from '../core/text.js';
 
 /**
  * The steps of a stored analysis that generate and reproduce share: build the environment,
@@ -138,7 +139,7 @@ export async function storeAnalysis(db: DatabaseWriter, location: RunLocation, e
   const { outputs, merged } = analysis;
   const files = assembleRunFiles({ env, outputs, merged, table: s.table, cmdTxt: s.cmdTxt, ...(s.extraLogs === undefined ? {} : { extraLogs: s.extraLogs }) });
   if (s.coverageJson !== undefined) files.set(`${DATA_DIR}/${COVERAGE_JSON}`, s.coverageJson);
-  const message = `${location.app} ${workloadDirName(location.workload)}: ${env.kind} run ${location.run} (${s.replicas} replica${s.replicas === 1 ? '' : 's'})\n\n${s.commandLine}\n`;
+  const message = `${location.app} ${workloadDirName(location.workload)}: ${env.kind} run ${location.run} (${counted(s.replicas, 'replica')})\n\n${s.commandLine}\n`;
   s.progress.phase('storing the run');
   const stored = await s.session.uninterruptible(() => storeRun(db, location, files, s.commit ? message : undefined));
   removeJournal(analysis.journalDir);

@@ -5,6 +5,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { ANALYSES, HISTOGRAM_CATEGORIES, type CumulativePoint, type HistogramBar, type SyscallShare } from '../analysis/figures.js';
 import { PLANNERS, type CurvePoint, type PlannerName } from '../analysis/support-plan.js';
+import { counted } from '../core/text.js';
 
 /** Font families resolved by the renderer; DejaVu Sans is what setup.sh installs. */
 const CONFIG = {
@@ -20,7 +21,7 @@ const ANALYSIS_COLOURS = ['#655A7C', '#E8A33D', '#3C8DBC', '#C0392B'];
 export function cumulativeSpec(points: readonly CumulativePoint[], subtitle: string): TopLevelSpec {
   const present = ANALYSES.filter((a) => points.some((p) => p.analysis === a));
   const population = (a: string): number => points.find((p) => p.analysis === a)!.population;
-  const series = (a: string): string => `${a} (${population(a)} app${population(a) === 1 ? '' : 's'})`;
+  const series = (a: string): string => `${a} (${counted(population(a), 'app')})`;
   const rows = points.map((p) => ({ ...p, series: series(p.analysis) }));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
