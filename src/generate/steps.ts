@@ -43,6 +43,8 @@ export interface Analysis {
   outputs: ReplicaOutput[];
   merged: MergedRun;
   journalDir: string;
+  /** Journal folders of interrupted analyses of the same run in other images: once this one is stored, resuming them would only replace it with an older image's result, so they go. */
+  superseded: string[];
 }
 
 /**
@@ -51,7 +53,7 @@ export interface Analysis {
  */
 export async function analyse(db: DatabaseWriter, location: RunLocation, env: AnalysisEnvironment, s: AnalysisSettings): Promise<Analysis> {
   const journalDir = journalFolder([db.root, location.app, workloadDirName(location.workload), ...env.identity]);
-  await noteInterruptedAnalyses(journalDir, {
+  const superseded = await noteInterruptedAnalyses(journalDir, {
     db: db.root, app: location.app, workload: workloadDirName(location.workload), kind: env.kind, runName: env.runName,
     ...(env.image ? { image: { id: env.image.id, ancestry: env.image.ancestry }, ...(env.image.baseImageId === undefined ? {} : { baseImageId: env.image.baseImageId }) } : {}),
   });
@@ -61,7 +63,7 @@ export async function analyse(db: DatabaseWriter, location: RunLocation, env: An
       groups: s.session.groups, progress: s.progress, table: s.table, running: s.session.running, perf: s.perf,
     }));
     try {
-      return { outputs, merged: mergeAndCheck(outputs, s.table), journalDir };
+      return { outputs, merged: mergeAndCheck(outputs, s.table), journalDir, superseded };
     } catch (err) {
       // The result has been judged: a new run must start afresh rather than replay it.
       removeJournal(journalDir);
@@ -75,20 +77,25 @@ export async function analyse(db: DatabaseWriter, location: RunLocation, env: An
 }
 
 /**
- * Records what the analysis of journal folder `journalDir` is (journal-record.ts). When it has
- * nothing to resume, warns on stderr of each earlier analysis of the same run whose recorded
- * experiments it cannot reuse, with why and how to resume that one instead: a `loupe debian`
- * replica runs for hours, and a rebuilt loupe-base silently started it over.
+ * Records what the analysis of journal folder `journalDir` is (journal-record.ts), and returns
+ * the journal folders of interrupted analyses of the same run in other images. When this one
+ * has nothing to resume, warns on stderr of each, with why its experiments are not reused and
+ * how to resume it instead: a `loupe debian` replica runs for hours, and a rebuilt loupe-base
+ * silently started it over.
  */
-async function noteInterruptedAnalyses(journalDir: string, record: JournalRecord): Promise<void> {
+async function noteInterruptedAnalyses(journalDir: string, record: JournalRecord): Promise<string[]> {
   mkdirSync(journalDir, { recursive: true });
   writeJournalRecord(journalDir, record);
-  if (record.image === undefined || folderJournalEntries(journalDir) > 0) return;
-  for (const earlier of interruptedAnalyses(journalRoot(), record, journalDir)) {
-    const oldBase = earlier.record.baseImageId;
-    const baseExists = oldBase !== undefined && await imageExists(oldBase);
-    process.stderr.write(`loupe: warning: ${whyNotResumed({ ...record, image: record.image }, earlier, baseExists)}\n`);
+  if (record.image === undefined) return [];
+  const earlier = interruptedAnalyses(journalRoot(), record, journalDir);
+  if (folderJournalEntries(journalDir) === 0) {
+    for (const analysis of earlier) {
+      const oldBase = analysis.record.baseImageId;
+      const baseExists = oldBase !== undefined && await imageExists(oldBase);
+      process.stderr.write(`loupe: warning: ${whyNotResumed({ ...record, image: record.image }, analysis, baseExists)}\n`);
+    }
   }
+  return earlier.map((analysis) => analysis.dir);
 }
 
 /**
@@ -142,7 +149,7 @@ export async function storeAnalysis(db: DatabaseWriter, location: RunLocation, e
   const message = `${location.app} ${workloadDirName(location.workload)}: ${env.kind} run ${location.run} (${counted(s.replicas, 'replica')})\n\n${s.commandLine}\n`;
   s.progress.phase('storing the run');
   const stored = await s.session.uninterruptible(() => storeRun(db, location, files, s.commit ? message : undefined));
-  removeJournal(analysis.journalDir);
+  for (const dir of [analysis.journalDir, ...analysis.superseded]) removeJournal(dir);
   const used = merged.rows.filter((r) => r.used);
   const counts = { used: used.length } as GenerateOutcome['counts'];
   for (const c of SYSCALL_CLASSES) counts[c] = used.filter((r) => classOf(r) === c).length;

@@ -9,6 +9,7 @@ import { parseFallbacksCsv } from '../../src/db/fallbacks-csv.js';
 import { EXAMPLES, REPO_ROOT, runLoupe, startLoupe, waitFor } from '../helpers/cli.js';
 import { snapshot, tempRepo } from '../helpers/git-tree.js';
 import { tempDir } from '../helpers/temp-dirs.js';
+import { writeJournalRecord } from '../../src/generate/journal-record.js';
 
 // The Docker tier: a local engine, a local base image (debootstrap + docker import), loupe-base,
 // and `loupe generate -d` with a Dockerfile written in the original tool's style.
@@ -82,6 +83,23 @@ test('a Dockerfile in the original style is built, analysed in 2 replicas and st
   assert.ok(used.includes(59) && used.includes(231), `execve and exit_group are used (got ${used.join(',')})`);
   assert.match(readFileSync(join(folder, 'explore.logs'), 'utf8'), /\*\*\*\* Logs of replica #2 \*\*\*\*/);
   assert.match(out.stdout, /committed as/);
+});
+
+test('an interrupted analysis of the same run in another image is named, with why it is not resumed, and goes once this one is stored', async () => {
+  const dir = luaProject(ORIGINAL_STYLE);
+  const db = tempRepo();
+  const cache = tempDir('cache');
+  // What an analysis interrupted before the image was built again leaves: its journal, and the record of its image.
+  const interrupted = join(cache, 'loupe', 'journal', 'interrupted');
+  mkdirSync(interrupted, { recursive: true });
+  const oldImage = `sha256:${'0'.repeat(64)}`;
+  writeJournalRecord(interrupted, { db, app: 'lua', workload: 'suite-hello', kind: 'docker', runName: createHash('md5').update(ORIGINAL_STYLE).digest('hex'), image: { id: oldImage, ancestry: [oldImage] } });
+  writeFileSync(join(interrupted, 'replica-1.jsonl'), '{"id":"stub:read"}\n'.repeat(3));
+  const out = await runLoupe(generate(db, '--replicas', '1'), { cwd: dir, env: { ...process.env, XDG_CACHE_HOME: cache } });
+  assert.equal(out.code, 0, out.stderr);
+  assert.match(out.stderr, /warning: an interrupted analysis of this run recorded 3 experiments \(journal \S+\/interrupted\) in image 000000000000; this analysis runs in image [0-9a-f]{12}, so it starts afresh: the image was built again with other layers/);
+  assert.equal(existsSync(interrupted), false, 'stored: the interrupted analysis would only replace it with an older image\'s result');
+  assert.deepEqual(readdirSync(join(cache, 'loupe', 'journal')), [], 'and this analysis\' own journal went too');
 });
 
 test('--only-build-docker builds the image and stops; reproduce re-runs the stored run from its Dockerfile', async () => {
