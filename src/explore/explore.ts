@@ -307,7 +307,12 @@ async function runFinalCheck(
     allStubbed: { syscalls: stubbable, verdict: stubVerdict ? 'works' : 'broken' },
     allFaked: { syscalls: fakeable, verdict: fakeVerdict ? 'works' : 'broken' },
   };
-  if (!stubVerdict) check.largestWorkingStubSet = await largestWorkingSet(stubbable, (set) => jointly('stub', set));
-  if (!fakeVerdict) check.largestWorkingFakeSet = await largestWorkingSet(fakeable, (set) => jointly('fake', set));
+  // The two searches are independent: side by side, a workload's runs of minutes (a test suite) cost half the wall time.
+  const [stubSet, fakeSet] = await Promise.all([
+    stubVerdict ? undefined : largestWorkingSet(stubbable, (set) => jointly('stub', set)),
+    fakeVerdict ? undefined : largestWorkingSet(fakeable, (set) => jointly('fake', set)),
+  ]);
+  if (stubSet) check.largestWorkingStubSet = stubSet;
+  if (fakeSet) check.largestWorkingFakeSet = fakeSet;
   return check;
 }

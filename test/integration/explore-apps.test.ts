@@ -29,7 +29,15 @@ test('lua5.4 (run to completion): every used syscall judged, with a final check'
     assert.ok(fc.largestWorkingStubSet && fc.largestWorkingStubSet.length < stubbable.length);
     assert.ok(fc.largestWorkingStubSet.every((nr) => stubbable.includes(nr)));
   }
+  // The fake search runs beside the stub search: each still finds a set of its own treatment.
+  const fakeable = report.syscalls.filter((s) => s.fake === 'works').map((s) => s.nr);
+  assert.deepEqual(fc.allFaked.syscalls, fakeable);
+  if (fc.allFaked.verdict === 'broken') {
+    assert.ok(fc.largestWorkingFakeSet && fc.largestWorkingFakeSet.length < fakeable.length);
+    assert.ok(fc.largestWorkingFakeSet.every((nr) => fakeable.includes(nr)));
+  }
   assert.ok(report.experiments.some((e) => e.id.startsWith('final:stub:')));
+  assert.ok(report.experiments.some((e) => e.id.startsWith('final:fake:')));
 });
 
 test('nginx under wrk (server): classes of the network calls, side by side on one port, nothing left behind', async () => {
