@@ -64,14 +64,14 @@ export function planGroups(plan: readonly PlannedExperiment[], earlier?: Earlier
   return groups;
 }
 
-/** One experiment perturbing every member of a group at once (members share one treatment). */
+const GROUP_PREFIX = 'group:';
+
 /** Whether an experiment's ID is that of a group run (groupExperiment), which settles no verdict of its own. */
 export function isGroupRun(id: string): boolean {
   return id.startsWith(GROUP_PREFIX);
 }
 
-const GROUP_PREFIX = 'group:';
-
+/** One experiment perturbing every member of a group at once (members share one treatment). */
 export function groupExperiment(members: readonly PlannedExperiment[]): Experiment {
   const first = members[0]!.experiment;
   const names = members.map((m) => m.experiment.id.replace(/^[a-z]+:/, ''));

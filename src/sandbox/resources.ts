@@ -15,8 +15,9 @@ import { descendantsOf, treeCpuMs } from './cpu-time.js';
  *   writing an access log would look as if its memory grew with every request;
  * - otherwise by sampling /proc (sum of VmRSS; the tree's CPU time by cpu-time.ts, whose
  *   cumulative times keep what reaped children used), said so in `memorySource` / `cpuSource`;
- * - open descriptors always by sampling /proc/PID/fd of every process of the run, every
- *   SAMPLE_INTERVAL_MS and once more when the run ends: the peak of their sum.
+ * - open descriptors always by sampling /proc/PID/fd of the application's processes (those below
+ *   the namespace's first process, bwrap), every SAMPLE_INTERVAL_MS and once more when the run
+ *   ends: the peak of their sum.
  */
 
 export type MemorySource = 'cgroup-v1' | 'sampled-rss';
@@ -142,24 +143,15 @@ export class ResourceMeter {
         // The process exited between listing and reading.
       }
     }
-    let rss = 0;
-    if (this.cgroupDirs.length === 0) for (const pid of this.processes()) rss += vmRssBytes(pid);
+    const rss = this.cgroupDirs.length > 0 ? cgroupResidentBytes(this.cgroupDirs[0]!) : this.namespaceProcesses().reduce((sum, pid) => sum + vmRssBytes(pid), 0);
     if (this.cgroupDirs.length === 0 && this.namespacePid !== undefined) this.sampledCpuMs = Math.max(this.sampledCpuMs, treeCpuMs(this.namespacePid));
-    if (this.cgroupDirs.length > 0) rss = cgroupResidentBytes(this.cgroupDirs[0]!);
     this.samples++;
     this.peakFds = Math.max(this.peakFds, fds);
     this.peakRss = Math.max(this.peakRss, rss);
   }
 
-  /** Host PIDs of the run's processes: the cgroup's list, or every process in the run's PID namespace. */
-  private processes(): number[] {
-    if (this.cgroupDirs.length > 0) {
-      try {
-        return readFileSync(join(this.cgroupDirs[0]!, 'cgroup.procs'), 'utf8').split('\n').filter((l) => l !== '').map(Number);
-      } catch {
-        return [];
-      }
-    }
+  /** Host PIDs of every process in the run's PID namespace (memory without a cgroup). */
+  private namespaceProcesses(): number[] {
     const pids: number[] = [];
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
