@@ -15,6 +15,15 @@ import { NATIVE_RECORD_FILE, TEST_SCRIPT_DIR, formatRecord, recordRunName, type 
  * Both run the same `loupe explore` once per replica and say what the run folder must hold to
  * reproduce it.
  */
+/** The image a Docker analysis runs in. */
+export interface AnalysisImage {
+  id: string;
+  /** The IDs of the image and of the images it was built on that the engine holds, newest first (docker/engine.ts imageAncestry). */
+  ancestry: string[];
+  /** The ID `loupe-base:latest` had when the analysis started, if it existed. */
+  baseImageId?: string;
+}
+
 export interface AnalysisEnvironment {
   kind: 'native' | 'docker';
   /** The run folder's name: md5 of the environment record (native) or of the Dockerfile (docker). */
@@ -23,8 +32,8 @@ export interface AnalysisEnvironment {
   recordFiles: Map<string, RunFileContent>;
   /** What identifies this analysis for the resume journal. */
   identity: string[];
-  /** Docker: the analysis image, the images it was built on (newest first), and loupe-base's ID at the time; told to a later analysis that cannot resume this one (journal-record.ts). */
-  image?: { id: string; ancestry: string[]; baseImageId?: string };
+  /** Docker: the analysis image; told to a later analysis that cannot resume this one (journal-record.ts). */
+  image?: AnalysisImage;
   /**
    * Experiments each replica runs side by side whatever its placement says: the `--jobs` of a
    * Dockerfile's CMD, which comes after (and so wins over) the one generate passes.
@@ -125,11 +134,9 @@ export interface DockerEnvironmentSpec {
   /** Files of dockerfile_data/ copied into the build context (relative to it). */
   dataFiles: string[];
   contextDir: string;
+  /** Tag of the image. */
   image: string;
-  imageId: string;
-  /** The images `imageId` was built on, newest first, and loupe-base's ID at the time (see AnalysisEnvironment.image). */
-  ancestry: string[];
-  baseImageId?: string;
+  imageFacts: AnalysisImage;
   runName: string;
   /** The CMD's own --jobs (DockerfileFacts.cmdJobs). */
   cmdJobs?: number;
@@ -143,8 +150,8 @@ export function dockerEnvironment(spec: DockerEnvironmentSpec): AnalysisEnvironm
     kind: 'docker',
     runName: spec.runName,
     recordFiles,
-    identity: ['docker', spec.runName, spec.imageId],
-    image: { id: spec.imageId, ancestry: spec.ancestry, ...(spec.baseImageId === undefined ? {} : { baseImageId: spec.baseImageId }) },
+    identity: ['docker', spec.runName, spec.imageFacts.id],
+    image: spec.imageFacts,
     ...(spec.cmdJobs === undefined ? {} : { fixedJobs: spec.cmdJobs }),
     startReplica(index, placement, logs, groups) {
       const journalDir = join(placement.journal, '..');

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeAtomically } from '../fs/write-atomically.js';
 import { folderJournalEntries } from './replicas.js';
+import type { AnalysisImage } from './environments.js';
 
 /**
  * What a journal folder (replicas.ts journalFolder) says about the analysis it belongs to, so
@@ -15,10 +16,8 @@ export interface JournalRecord {
   workload: string;
   kind: 'native' | 'docker';
   runName: string;
-  /** Docker: the analysis image's ID and the IDs of the images it was built on, newest first (docker/engine.ts imageAncestry). */
-  image?: { id: string; ancestry: string[] };
-  /** Docker: the ID `loupe-base:latest` had when the analysis started, if it existed. */
-  baseImageId?: string;
+  /** Docker: the analysis image (generate/environments.ts AnalysisEnvironment.image). */
+  image?: AnalysisImage;
 }
 
 /** The record of an analysis in Docker, whose image is known. */
@@ -75,8 +74,8 @@ export function whyNotResumed(current: DockerJournalRecord, earlier: Interrupted
   const before = earlier.record.image;
   const head = `an interrupted analysis of this run recorded ${earlier.experiments} experiments (journal ${earlier.dir})` +
     ` in ${before ? `image ${short(before.id)}` : 'another image'}; this analysis runs in image ${short(current.image.id)}, so it starts afresh`;
-  const oldBase = earlier.record.baseImageId;
-  const newBase = current.baseImageId;
+  const oldBase = before?.baseImageId;
+  const newBase = current.image.baseImageId;
   const rebuiltBase = before !== undefined && oldBase !== undefined && newBase !== undefined && oldBase !== newBase
     && before.ancestry.includes(oldBase) && current.image.ancestry.includes(newBase);
   if (!rebuiltBase) return `${head}: the image was built again with other layers (a changed step, or packages that changed since)`;

@@ -55,7 +55,7 @@ export async function analyse(db: DatabaseWriter, location: RunLocation, env: An
   const journalDir = journalFolder([db.root, location.app, workloadDirName(location.workload), ...env.identity]);
   const superseded = await noteInterruptedAnalyses(journalDir, {
     db: db.root, app: location.app, workload: workloadDirName(location.workload), kind: env.kind, runName: env.runName,
-    ...(env.image ? { image: { id: env.image.id, ancestry: env.image.ancestry }, ...(env.image.baseImageId === undefined ? {} : { baseImageId: env.image.baseImageId }) } : {}),
+    ...(env.image ? { image: env.image } : {}),
   });
   try {
     const outputs = await s.session.cancellable(() => runReplicas(env, {
@@ -90,7 +90,7 @@ async function noteInterruptedAnalyses(journalDir: string, record: JournalRecord
   const earlier = interruptedAnalyses(journalRoot(), record, journalDir);
   if (folderJournalEntries(journalDir) === 0) {
     for (const analysis of earlier) {
-      const oldBase = analysis.record.baseImageId;
+      const oldBase = analysis.record.image?.baseImageId;
       const baseExists = oldBase !== undefined && await imageExists(oldBase);
       process.stderr.write(`loupe: warning: ${whyNotResumed({ ...record, image: record.image }, analysis, baseExists)}\n`);
     }
@@ -210,9 +210,9 @@ export async function buildImageOnly(app: string, dockerfile: string, session: G
 export async function prepareDocker(app: string, dockerfile: string, session: GenerateSession, progress: GenerateProgress): Promise<AnalysisEnvironment> {
   const { bytes, runName, image, built, cmdJobs } = await buildRunImage(app, dockerfile, session, progress);
   const baseImageId = await imageExists(BASE_IMAGE_NAME) ? await imageId(BASE_IMAGE_NAME) : undefined;
+  const imageFacts = { id: await imageId(image), ancestry: await imageAncestry(image), ...(baseImageId === undefined ? {} : { baseImageId }) };
   return dockerEnvironment({
-    app, dockerfileBytes: bytes, dataFiles: built.copied, contextDir: built.contextDir, image, imageId: await imageId(image), ancestry: await imageAncestry(image), runName,
-    ...(baseImageId === undefined ? {} : { baseImageId }),
+    app, dockerfileBytes: bytes, dataFiles: built.copied, contextDir: built.contextDir, image, imageFacts, runName,
     ...(cmdJobs === undefined ? {} : { cmdJobs }),
   });
 }

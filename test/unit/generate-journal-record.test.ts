@@ -9,7 +9,7 @@ import { tempDir } from '../helpers/temp-dirs.js';
 const id = (c: string): string => `sha256:${c.repeat(64)}`;
 const record = (imageId: string, ancestry: string[], baseImageId?: string): DockerJournalRecord => ({
   db: '/db', app: 'memcached', workload: 'suite-debian', kind: 'docker', runName: 'a081b7f7bf1d4c6defcf64833ee0f559',
-  image: { id: imageId, ancestry: [imageId, ...ancestry] }, ...(baseImageId === undefined ? {} : { baseImageId }),
+  image: { id: imageId, ancestry: [imageId, ...ancestry], ...(baseImageId === undefined ? {} : { baseImageId }) },
 });
 const earlier = (r: DockerJournalRecord) => ({ dir: '/cache/journal/600b', record: r, experiments: 132 });
 
