@@ -41,6 +41,8 @@ export class SandboxRun {
     readonly logFile: string,
     private readonly plan: IsolationPlan,
     private readonly spec: SandboxRunSpec,
+    /** Whether the sandbox was stopped for not starting within `startLimitMs`. */
+    readonly startTimedOut: boolean,
   ) {}
 
   static async start(groups: ProcessGroups, spec: SandboxRunSpec): Promise<SandboxRun> {
@@ -65,17 +67,13 @@ export class SandboxRun {
     }, spec.startLimitMs);
     const namespacePid = await readChildPid(proc);
     clearTimeout(startTimer);
-    const run = new SandboxRun(proc, namespacePid, appStatus, spec.logFile, plan, spec);
-    run.startTimedOut = startTimedOut && namespacePid === undefined;
+    const run = new SandboxRun(proc, namespacePid, appStatus, spec.logFile, plan, spec, startTimedOut && namespacePid === undefined);
     void run.appExited.then((status) => (run.appStatus = status));
     return run;
   }
 
   /** How the application ended, once it has (its namespaces are then gone). */
   appStatus: ExitStatus | undefined;
-
-  /** Whether the sandbox was stopped for not starting within `startLimitMs`. */
-  startTimedOut = false;
 
   /** Waits for the application to end, up to `ms`; on time-out stops the whole run. */
   async waitForApp(ms: number): Promise<ExitStatus & { timedOut: boolean }> {
