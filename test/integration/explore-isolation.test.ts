@@ -211,8 +211,9 @@ test('a mount that disappears between the plan and the run (a container Docker r
   assert.equal(existsSync(mountPoint), false, 'the premise: the mount was gone when the helper ran');
 });
 
-// Under heavy load the sandbox itself is slow to start (its layers and namespaces). The hang limit is the program's: it counts from the
-// program's start. A sandbox that never starts is stopped at the time-out and says so.
+// Under heavy load the sandbox itself is slow to start (its layers and namespaces). The hang
+// limit is the program's: it counts from the program's start. A sandbox that never starts is
+// stopped at the time-out and says so.
 test('a run\'s limits count from its program\'s start: a sandbox slow to start is no hang, one that never starts is stopped at the time-out', async () => {
   const dir = tempDir('slow-start');
   const groups = new ProcessGroups();
